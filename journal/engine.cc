@@ -1,0 +1,210 @@
+#include "journal/engine.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <future>
+
+#include "journal/checkpoint.h"
+#include "journal/file.h"
+#include "journal/log.h"
+#include "journal/markers.h"
+
+namespace tandem {
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+uint64_t ParseUint(const std::string& s, uint64_t fallback) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(s, &used);
+    return used == s.size() ? v : fallback;
+  } catch (...) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  RootLayout layout(options.root);
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  int fd = ::open(layout.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open " + layout.lock_file());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::FailedPrecondition("root " + options.root +
+                                      " is in use by another tandemd (lock held on " +
+                                      layout.lock_file() + ")");
+  }
+  std::unique_ptr<Engine> engine(new Engine(options, layout, fd));
+  auto recovered = Recover(layout);
+  if (!recovered.ok()) return recovered.status();
+  engine->recovery_ = recovered->report;
+  engine->tables_.Reset(std::move(recovered->tables));
+  if (auto id = ReadFileToString(layout.server_id_file()); id.ok()) {
+    engine->server_id_ = Trim(id->substr(0, id->find('\n')));
+  }
+
+  WriterOptions wopts;
+  wopts.fsync = options.fsync_override.value_or(engine->Config(kCfgFsync, "always") != "off");
+  wopts.prealloc_step = ParseUint(engine->Config(kCfgPrealloc, "67108864"), 64ull << 20);
+  Engine* self = engine.get();
+  auto writer = JournalWriter::Open(
+      layout, recovered->live, wopts,
+      [self](const Record& rec, Position end) { self->OnDurable(rec, end); }, nullptr);
+  if (!writer.ok()) return writer.status();
+  engine->writer_ = std::move(writer).value();
+  return engine;
+}
+
+Engine::Engine(EngineOptions options, RootLayout layout, int lock_fd)
+    : options_(std::move(options)), layout_(std::move(layout)), lock_fd_(lock_fd) {}
+
+Engine::~Engine() {
+  Close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void Engine::Close() {
+  if (writer_) writer_->Close();
+}
+
+std::string Engine::Config(std::string_view name, std::string_view fallback) const {
+  if (!server_id_.empty()) {
+    if (auto v = tables_.Get(kConfigTable, server_id_ + "#" + std::string(name))) return *v;
+  }
+  if (auto v = tables_.Get(kConfigTable, name)) return *v;
+  return std::string(fallback);
+}
+
+void Engine::OnDurable(const Record& rec, Position) {
+  if (rec.type == RecordType::kTransaction) {
+    auto txn = DecodeTransaction(rec.payload);
+    if (!txn.ok()) {
+      // We encoded it ourselves a moment ago; failing to decode is a bug.
+      LogError() << "cannot decode own transaction " << rec.txn_id << ": "
+                 << txn.status().message();
+      return;
+    }
+    tables_.Apply(*txn);
+    for (const Op& op : txn->ops) {
+      if (op.table == kConfigTable) {
+        ApplyConfig();
+        break;
+      }
+    }
+  } else if (rec.type == RecordType::kRotation && snapshot_wanted_.exchange(false)) {
+    snapshot_ = tables_.Snapshot();
+  }
+}
+
+void Engine::ApplyConfig() {
+  if (writer_ && !options_.fsync_override) writer_->set_fsync(Config(kCfgFsync, "always") != "off");
+}
+
+void Engine::CommitAsync(Transaction txn, CommitCallback done) {
+  if (txn.ops.empty()) {
+    done(Status::InvalidArgument("empty transaction"), Position{});
+    return;
+  }
+  writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+}
+
+namespace {
+
+// Blocks on an append's callback.
+template <typename AppendFn>
+Result<Position> WaitFor(AppendFn append) {
+  std::promise<std::pair<Status, Position>> promise;
+  auto future = promise.get_future();
+  append([&promise](const Status& st, Position pos) { promise.set_value({st, pos}); });
+  auto [st, pos] = future.get();
+  if (!st.ok()) return st;
+  return pos;
+}
+
+}  // namespace
+
+Result<Position> Engine::Commit(Transaction txn) {
+  return WaitFor([&](JournalWriter::DurableCallback cb) { CommitAsync(std::move(txn), cb); });
+}
+
+Result<Position> Engine::Rotate() {
+  std::lock_guard lock(rotate_mu_);
+  return WaitFor([&](JournalWriter::DurableCallback cb) {
+    writer_->Append(RecordType::kRotation, {}, std::move(cb));
+  });
+}
+
+Result<CheckpointInfo> Engine::Checkpoint() {
+  std::lock_guard lock(rotate_mu_);
+  snapshot_.reset();
+  snapshot_wanted_ = true;
+  auto rotated = WaitFor([&](JournalWriter::DurableCallback cb) {
+    writer_->Append(RecordType::kRotation, {}, std::move(cb));
+  });
+  snapshot_wanted_ = false;
+  if (!rotated.ok()) return rotated.status();
+  if (!snapshot_) return Status::FailedPrecondition("rotation did not capture a snapshot");
+  CheckpointInfo info;
+  info.journal = rotated->journal + 1;
+  info.path = layout_.checkpoint(info.journal);
+  CheckpointMeta meta{info.journal, writer_->epoch(), writer_->next_txn_id()};
+  TANDEM_ASSIGN_OR_RETURN(info.bytes, WriteCheckpoint(info.path, meta, *snapshot_));
+  for (const auto& s : snapshot_->Checksums()) info.rows += s.rows;
+  snapshot_.reset();
+  LogInfo() << "checkpoint " << info.path << " written (" << info.rows << " rows, " << info.bytes
+            << " bytes)";
+  TANDEM_RETURN_IF_ERROR(ApplyRetention());
+  return info;
+}
+
+Status Engine::ApplyRetention() {
+  uint64_t keep = ParseUint(Config(kCfgRetain, "7"), 7);
+  if (keep == 0) return Status::Ok();
+  TANDEM_ASSIGN_OR_RETURN(auto ckps, layout_.ListCheckpoints());
+  TANDEM_ASSIGN_OR_RETURN(auto rotated, layout_.ListRotated());
+  if (ckps.size() > keep) {
+    for (size_t i = 0; i + keep < ckps.size(); ++i) {
+      std::string path = layout_.checkpoint(ckps[i]);
+      ::unlink((path + ".md5").c_str());
+      ::unlink(path.c_str());
+      LogInfo() << "retention: removed " << path;
+    }
+    ckps.erase(ckps.begin(), ckps.end() - static_cast<ptrdiff_t>(keep));
+  }
+  // A rotated journal goes only when it is older than every kept checkpoint
+  // (nothing needs it to recover) and not among the newest `keep`.
+  uint32_t oldest_needed = ckps.empty() ? 0 : ckps.front();
+  for (size_t i = 0; i + keep < rotated.size(); ++i) {
+    if (rotated[i] >= oldest_needed) break;
+    std::string path = layout_.rotated_journal(rotated[i]);
+    ::unlink(path.c_str());
+    LogInfo() << "retention: removed " << path;
+  }
+  return SyncDir(layout_.rotated_dir());
+}
+
+Result<std::pair<Position, std::vector<TableChecksum>>> Engine::JournalChecksums() {
+  std::vector<TableChecksum> sums;
+  auto pos = WaitFor([&](JournalWriter::DurableCallback cb) {
+    writer_->AppendComputed(
+        RecordType::kChecksumMarker,
+        [this, &sums] {
+          sums = tables_.Checksums();
+          return EncodeChecksumMarker(sums);
+        },
+        std::move(cb));
+  });
+  if (!pos.ok()) return pos.status();
+  return std::make_pair(*pos, std::move(sums));
+}
+
+}  // namespace tandem

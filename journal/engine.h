@@ -1,0 +1,101 @@
+// The embeddable engine: one root, its journal writer, its tables, and the
+// operations a master performs on them. Servers, tools and benchmarks are thin
+// wrappers around this class.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "journal/position.h"
+#include "journal/recovery.h"
+#include "journal/root_layout.h"
+#include "journal/table_set.h"
+#include "journal/writer.h"
+
+namespace tandem {
+
+// Configurables the engine itself reads from the replicated `config` table
+// (`name` or `SERVERID#name`, the latter winning).
+inline constexpr std::string_view kConfigTable = "config";
+inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always | off
+inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
+inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
+
+struct EngineOptions {
+  std::string root;
+  // Set by tests and benchmarks; otherwise the config table decides.
+  std::optional<bool> fsync_override;
+};
+
+struct CheckpointInfo {
+  uint32_t journal = 0;  // ckp.N.gz holds the state at the start of journal N
+  std::string path;
+  uint64_t bytes = 0;
+  uint64_t rows = 0;
+};
+
+class Engine {
+ public:
+  using CommitCallback = std::function<void(const Status&, Position)>;
+
+  // Opens (creating if needed) the root, takes an exclusive lock on it and
+  // recovers. Only one Engine may hold a root at a time.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Commits atomically. `done` runs on the writer thread once the record is
+  // durable and applied (or failed); it must not block.
+  void CommitAsync(Transaction txn, CommitCallback done);
+  Result<Position> Commit(Transaction txn);
+
+  // Rotates the live journal; returns the position of the rotation record.
+  Result<Position> Rotate();
+  // Rotates and writes ckp.N.gz of the state at the rotation point, then
+  // applies retention.
+  Result<CheckpointInfo> Checkpoint();
+  // Writes a table-checksum marker into the journal and returns the position
+  // it was taken at with the checksums there.
+  Result<std::pair<Position, std::vector<TableChecksum>>> JournalChecksums();
+
+  const Tables& tables() const { return tables_; }
+  Position durable() const { return writer_->durable(); }
+  Epoch epoch() const { return writer_->epoch(); }
+  const RootLayout& layout() const { return layout_; }
+  const RecoveryReport& recovery_report() const { return recovery_; }
+  const std::string& server_id() const { return server_id_; }
+
+  // Configurable lookup: SERVERID#name, then name, then fallback.
+  std::string Config(std::string_view name, std::string_view fallback) const;
+
+  // Flushes and stops the writer; later commits fail.
+  void Close();
+
+ private:
+  Engine(EngineOptions options, RootLayout layout, int lock_fd);
+  void OnDurable(const Record& rec, Position end);
+  void ApplyConfig();
+  Status ApplyRetention();
+
+  EngineOptions options_;
+  RootLayout layout_;
+  int lock_fd_;
+  std::string server_id_;
+  RecoveryReport recovery_;
+  Tables tables_;
+  std::unique_ptr<JournalWriter> writer_;
+
+  std::mutex rotate_mu_;  // one rotation/checkpoint at a time
+  // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it
+  // applies the rotation record, i.e. exactly at the rotation point.
+  std::atomic<bool> snapshot_wanted_{false};
+  std::optional<TableSet> snapshot_;
+};
+
+}  // namespace tandem

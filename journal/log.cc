@@ -1,0 +1,64 @@
+#include "journal/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+
+namespace tandem {
+namespace {
+
+std::mutex g_mu;
+int g_fd = STDERR_FILENO;
+std::atomic<bool> g_quiet{false};
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Status SetLogFile(const std::string& path) {
+  int fd = STDERR_FILENO;
+  if (!path.empty()) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::FromErrno(errno, "open log " + path);
+  }
+  std::lock_guard lock(g_mu);
+  if (g_fd != STDERR_FILENO) ::close(g_fd);
+  g_fd = fd;
+  return Status::Ok();
+}
+
+void SetLogQuiet(bool quiet) { g_quiet = quiet; }
+
+void LogLine(LogLevel level, const std::string& line) {
+  if (level == LogLevel::kInfo && g_quiet) return;
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm;
+  gmtime_r(&secs, &tm);
+  char stamp[40];
+  std::strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
+  std::string out = std::string(stamp) + "." + std::to_string(1000 + millis).substr(1) + " " +
+                    LevelName(level) + " " + line + "\n";
+  std::lock_guard lock(g_mu);
+  // A failed log write has nowhere to be reported; the line is dropped.
+  [[maybe_unused]] ssize_t ignored = ::write(g_fd, out.data(), out.size());
+}
+
+}  // namespace tandem

@@ -1,0 +1,51 @@
+#include "journal/markers.h"
+
+#include "journal/coding.h"
+
+namespace tandem {
+
+std::string EncodeJournalNumber(uint32_t journal) {
+  std::string out;
+  PutFixed32(&out, journal);
+  return out;
+}
+
+Result<uint32_t> DecodeJournalNumber(std::string_view payload) {
+  Decoder d(payload);
+  uint32_t n;
+  if (!d.GetFixed32(&n) || !d.empty()) return Status::Corruption("bad journal-number payload");
+  return n;
+}
+
+std::string EncodeChecksumMarker(const std::vector<TableChecksum>& sums) {
+  std::string out;
+  PutFixed32(&out, static_cast<uint32_t>(sums.size()));
+  for (const auto& s : sums) {
+    PutLengthPrefixed(&out, s.table);
+    PutFixed64(&out, s.rows);
+    PutFixed64(&out, s.checksum);
+  }
+  return out;
+}
+
+Result<std::vector<TableChecksum>> DecodeChecksumMarker(std::string_view payload) {
+  Decoder d(payload);
+  uint32_t count;
+  if (!d.GetFixed32(&count) || count > payload.size() / 17) {
+    return Status::Corruption("checksum marker: bad table count");
+  }
+  std::vector<TableChecksum> sums;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string_view name;
+    TableChecksum s;
+    if (!d.GetLengthPrefixed(&name) || !d.GetFixed64(&s.rows) || !d.GetFixed64(&s.checksum)) {
+      return Status::Corruption("checksum marker: truncated entry " + std::to_string(i));
+    }
+    s.table = name;
+    sums.push_back(std::move(s));
+  }
+  if (!d.empty()) return Status::Corruption("checksum marker: trailing bytes");
+  return sums;
+}
+
+}  // namespace tandem

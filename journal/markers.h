@@ -1,0 +1,26 @@
+// Payloads of the non-transaction record types (journal/FORMAT.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "journal/status.h"
+
+namespace tandem {
+
+std::string EncodeJournalNumber(uint32_t journal);  // journal-header and rotation
+Result<uint32_t> DecodeJournalNumber(std::string_view payload);
+
+struct TableChecksum {
+  std::string table;
+  uint64_t rows = 0;
+  uint64_t checksum = 0;
+  bool operator==(const TableChecksum&) const = default;
+};
+
+std::string EncodeChecksumMarker(const std::vector<TableChecksum>& sums);
+Result<std::vector<TableChecksum>> DecodeChecksumMarker(std::string_view payload);
+
+}  // namespace tandem

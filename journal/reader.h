@@ -1,0 +1,86 @@
+// Sequential reading of one journal file, with the damage rules of
+// journal/FORMAT.md ("Reading and damage").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "journal/file.h"
+#include "journal/position.h"
+#include "journal/record.h"
+
+namespace tandem {
+
+class JournalReader {
+ public:
+  static Result<JournalReader> Open(const std::string& path, uint64_t start_offset = 0);
+
+  enum class Step {
+    kRecord,  // *rec holds the next record; offset() moved past it
+    kEnd,     // exactly at the end of the file
+    kStop,    // a zero header, a short record or a bad one at offset(); see stop_reason()
+  };
+
+  // Reads the record at offset(). I/O errors come back as a Status.
+  Result<Step> Next(Record* rec);
+
+  // Like Next, but when the data ends (or the last record is still being
+  // written) it re-reads the file until a whole record appears or `timeout`
+  // passes; then it returns kEnd or kStop as Next would.
+  Result<Step> Follow(Record* rec, std::chrono::milliseconds timeout);
+
+  uint64_t offset() const { return offset_; }
+  const char* stop_reason() const { return stop_reason_; }
+  bool stopped_at_zero_header() const { return stop_zero_; }
+  const std::string& path() const { return file_.path(); }
+
+  struct AfterScan {
+    std::optional<uint64_t> next_valid;  // offset of the first valid record after `from`
+    uint64_t nonzero_end = 0;            // end of the last non-zero byte seen
+  };
+  // Looks for any valid record starting after `from`; used to tell a torn
+  // tail (nothing valid follows) from damage to acknowledged data.
+  Result<AfterScan> ScanAfter(uint64_t from);
+
+ private:
+  explicit JournalReader(File file, uint64_t offset) : file_(std::move(file)), offset_(offset) {}
+  // Makes at least `n` bytes from offset_ available in the buffer, or as many
+  // as the file has. Returns the count available.
+  Result<size_t> Fill(size_t n);
+  std::string_view Available() const;
+
+  File file_;
+  uint64_t offset_;
+  std::string buf_;
+  uint64_t buf_offset_ = 0;  // file offset of buf_[0]
+  const char* stop_reason_ = "";
+  bool stop_zero_ = false;
+};
+
+enum class TailPolicy {
+  kStrict,       // a rotated journal: any damage is corruption
+  kCutTornTail,  // the live journal: truncate a torn tail, refuse damage before it
+  kReportOnly,   // like kCutTornTail but never modifies the file (validation)
+};
+
+struct JournalSummary {
+  uint32_t journal = 0;     // from the journal-header record
+  uint64_t data_end = 0;    // offset just past the last valid record
+  uint64_t torn_bytes = 0;  // bytes cut (or that would be cut) from the tail
+  uint64_t records = 0;
+  uint64_t last_txn_id = 0;
+  Epoch max_epoch;
+  std::optional<uint32_t> rotated_to;  // set when the journal ends with a rotation record
+};
+
+using RecordVisitor = std::function<Status(const Record& rec, Position end)>;
+
+// Reads a whole journal, calling `visit` for each record after the header.
+// Errors name the file and the offset.
+Result<JournalSummary> ScanJournal(const std::string& path, TailPolicy policy,
+                                   const RecordVisitor& visit);
+
+}  // namespace tandem

@@ -1,0 +1,49 @@
+// Where everything lives inside a server root (see ../shared/DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "journal/position.h"
+#include "journal/status.h"
+
+namespace tandem {
+
+class RootLayout {
+ public:
+  explicit RootLayout(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string live_journal() const { return root_ + "/journal"; }
+  std::string rotated_dir() const { return root_ + "/journals"; }
+  std::string rotated_journal(uint32_t n) const {
+    return rotated_dir() + "/journal." + std::to_string(n);
+  }
+  std::string checkpoint_dir() const { return root_ + "/checkpoints"; }
+  std::string checkpoint(uint32_t n) const {
+    return checkpoint_dir() + "/ckp." + std::to_string(n) + ".gz";
+  }
+  std::string logs_dir() const { return root_ + "/logs"; }
+  std::string server_id_file() const { return root_ + "/server.id"; }
+  std::string lock_file() const { return root_ + "/.lock"; }
+
+  Status EnsureDirs() const;
+  // Numbers of rotated journals / checkpoints present, ascending.
+  Result<std::vector<uint32_t>> ListRotated() const;
+  Result<std::vector<uint32_t>> ListCheckpoints() const;
+  // True when the root holds no journal and no checkpoint.
+  Result<bool> IsEmpty() const;
+
+ private:
+  std::string root_;
+};
+
+// Creates ROOT/journal holding only the journal-header record for journal n,
+// durably (written as journal.tmp, fsynced, renamed).
+Status CreateLiveJournal(const RootLayout& layout, uint32_t n, Epoch epoch);
+
+// Renames the live journal to journals/journal.N durably.
+Status MoveLiveToRotated(const RootLayout& layout, uint32_t n);
+
+}  // namespace tandem

@@ -1,0 +1,75 @@
+#include "journal/table_set.h"
+
+#include <xxhash.h>
+
+#include "journal/coding.h"
+
+namespace tandem {
+
+uint64_t RowHash(std::string_view key, std::string_view value) {
+  std::string buf;
+  buf.reserve(key.size() + value.size() + 10);
+  PutLengthPrefixed(&buf, key);
+  PutLengthPrefixed(&buf, value);
+  return XXH3_64bits(buf.data(), buf.size());
+}
+
+void TableSet::Apply(const Op& op) {
+  auto t = tables_.find(op.table);
+  if (t == tables_.end()) {
+    if (op.kind == Op::Kind::kDelete) return;
+    t = tables_.emplace(op.table, Table{}).first;
+  }
+  Table& table = t->second;
+  auto row = table.rows.find(op.key);
+  if (row != table.rows.end()) table.checksum -= RowHash(row->first, row->second);
+  if (op.kind == Op::Kind::kPut) {
+    table.checksum += RowHash(op.key, op.value);
+    if (row != table.rows.end()) {
+      row->second = op.value;
+    } else {
+      table.rows.emplace(op.key, op.value);
+    }
+  } else if (row != table.rows.end()) {
+    table.rows.erase(row);
+    if (table.rows.empty()) tables_.erase(t);
+  }
+}
+
+const Table* TableSet::Find(std::string_view table) const {
+  auto it = tables_.find(table);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+std::vector<TableChecksum> TableSet::Checksums() const {
+  std::vector<TableChecksum> out;
+  for (const auto& [name, table] : tables_) {
+    if (!table.rows.empty()) out.push_back({name, table.rows.size(), table.checksum});
+  }
+  return out;
+}
+
+std::optional<std::string> Tables::Get(std::string_view table, std::string_view key) const {
+  std::shared_lock lock(mu_);
+  const Table* t = set_.Find(table);
+  if (t == nullptr) return std::nullopt;
+  auto it = t->rows.find(key);
+  if (it == t->rows.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> Tables::Scan(std::string_view table,
+                                                              std::string_view prefix,
+                                                              size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::shared_lock lock(mu_);
+  const Table* t = set_.Find(table);
+  if (t == nullptr) return out;
+  for (auto it = t->rows.lower_bound(prefix); it != t->rows.end() && out.size() < limit; ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    out.emplace_back(it->first, it->second);
+  }
+  return out;
+}
+
+}  // namespace tandem

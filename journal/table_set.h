@@ -1,0 +1,80 @@
+// The applied state: named, ordered key/value tables, each with the
+// order-independent checksum of journal/FORMAT.md ("Table checksums")
+// maintained on every change. TableSet is plain data (no locking); Tables
+// below wraps it for concurrent readers.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "journal/markers.h"
+#include "journal/transaction.h"
+
+namespace tandem {
+
+// XXH3-64 of (lpstr key ++ lpstr value).
+uint64_t RowHash(std::string_view key, std::string_view value);
+
+struct Table {
+  std::map<std::string, std::string, std::less<>> rows;
+  uint64_t checksum = 0;  // wrapping sum of RowHash over rows
+};
+
+class TableSet {
+ public:
+  void Apply(const Op& op);
+  void Apply(const Transaction& txn) {
+    for (const Op& op : txn.ops) Apply(op);
+  }
+  const Table* Find(std::string_view table) const;
+  // Non-empty tables, sorted by name.
+  std::vector<TableChecksum> Checksums() const;
+  const std::map<std::string, Table, std::less<>>& tables() const { return tables_; }
+  // For checkpoint loading: rows are inserted as given.
+  Table& MutableTable(const std::string& name) { return tables_[name]; }
+
+ private:
+  std::map<std::string, Table, std::less<>> tables_;
+};
+
+// A TableSet shared between the one thread that applies records and any
+// number of readers.
+class Tables {
+ public:
+  explicit Tables(TableSet initial = {}) : set_(std::move(initial)) {}
+
+  // Replaces the whole state (recovery, restore).
+  void Reset(TableSet set) {
+    std::unique_lock lock(mu_);
+    set_ = std::move(set);
+  }
+  void Apply(const Transaction& txn) {
+    std::unique_lock lock(mu_);
+    set_.Apply(txn);
+  }
+  std::optional<std::string> Get(std::string_view table, std::string_view key) const;
+  // Rows of `table` whose keys start with `prefix`, in key order, at most `limit`.
+  std::vector<std::pair<std::string, std::string>> Scan(std::string_view table,
+                                                        std::string_view prefix,
+                                                        size_t limit) const;
+  std::vector<TableChecksum> Checksums() const {
+    std::shared_lock lock(mu_);
+    return set_.Checksums();
+  }
+  // A consistent copy of everything, for checkpoints.
+  TableSet Snapshot() const {
+    std::shared_lock lock(mu_);
+    return set_;
+  }
+
+ private:
+  mutable std::shared_mutex mu_;
+  TableSet set_;
+};
+
+}  // namespace tandem

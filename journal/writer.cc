@@ -1,0 +1,223 @@
+#include "journal/writer.h"
+
+#include <fcntl.h>
+
+#include "journal/log.h"
+#include "journal/markers.h"
+
+namespace tandem {
+
+Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(const RootLayout& layout,
+                                                           const LiveJournalState& state,
+                                                           const WriterOptions& options,
+                                                           ApplyHook apply, BatchHook on_batch) {
+  TANDEM_ASSIGN_OR_RETURN(File file, File::Open(layout.live_journal(), O_RDWR));
+  return std::unique_ptr<JournalWriter>(new JournalWriter(layout, std::move(file), state, options,
+                                                          std::move(apply), std::move(on_batch)));
+}
+
+JournalWriter::JournalWriter(const RootLayout& layout, File file, const LiveJournalState& state,
+                             const WriterOptions& options, ApplyHook apply, BatchHook on_batch)
+    : layout_(layout),
+      options_(options),
+      apply_(std::move(apply)),
+      on_batch_(std::move(on_batch)),
+      durable_{state.journal, state.end},
+      fsync_(options.fsync),
+      file_(std::move(file)),
+      journal_(state.journal),
+      end_(state.end),
+      next_txn_id_(state.next_txn_id),
+      epoch_(state.epoch.value) {
+  auto size = file_.Size();
+  allocated_end_ = size.ok() ? *size : end_;
+  thread_ = std::thread([this] { Run(); });
+}
+
+JournalWriter::~JournalWriter() { Close(); }
+
+void JournalWriter::Close() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JournalWriter::Append(RecordType type, std::string payload, DurableCallback done) {
+  Enqueue({type, std::move(payload), std::move(done), nullptr});
+}
+
+void JournalWriter::AppendComputed(RecordType type, std::function<std::string()> make_payload,
+                                   DurableCallback done) {
+  Enqueue({type, {}, std::move(done), std::move(make_payload)});
+}
+
+void JournalWriter::Enqueue(Pending p) {
+  Status refuse;
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) {
+      refuse = Status::Unavailable("journal is closing");
+    } else if (!sticky_error_.ok()) {
+      refuse = sticky_error_;
+    } else if (p.payload.size() > kMaxPayload) {
+      refuse = Status::InvalidArgument("transaction of " + std::to_string(p.payload.size()) +
+                                       " bytes exceeds the record limit");
+    } else {
+      queue_.push_back(std::move(p));
+    }
+  }
+  if (!refuse.ok()) {
+    p.done(refuse, Position{});
+    return;
+  }
+  cv_.notify_one();
+}
+
+Position JournalWriter::durable() const {
+  std::lock_guard lock(mu_);
+  return durable_;
+}
+
+Epoch JournalWriter::epoch() const { return Epoch{epoch_.load()}; }
+uint64_t JournalWriter::next_txn_id() const { return next_txn_id_.load(); }
+
+void JournalWriter::set_fsync(bool fsync) {
+  std::lock_guard lock(mu_);
+  fsync_ = fsync;
+}
+
+void JournalWriter::Run() {
+  std::deque<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing and drained
+      size_t bytes = 0;
+      while (!queue_.empty() &&
+             (batch.empty() || (bytes + queue_.front().payload.size() <= options_.max_batch_bytes &&
+                                !queue_.front().make_payload))) {
+        bytes += queue_.front().payload.size();
+        bool rotation = queue_.front().type == RecordType::kRotation;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        if (rotation) break;  // records after it belong to the next journal
+      }
+    }
+    WriteBatch(&batch);
+    batch.clear();
+  }
+}
+
+Status JournalWriter::EnsureAllocated(uint64_t needed_end) {
+  if (needed_end <= allocated_end_) return Status::Ok();
+  uint64_t step = options_.prealloc_step;
+  uint64_t target = std::max(needed_end, allocated_end_ + step);
+  Status st = file_.Allocate(allocated_end_, target - allocated_end_);
+  if (st.ok()) allocated_end_ = target;
+  return st;
+}
+
+void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
+  Status sticky;
+  bool fsync;
+  {
+    std::lock_guard lock(mu_);
+    sticky = sticky_error_;
+    fsync = fsync_;
+  }
+  if (!sticky.ok()) {
+    for (auto& p : *batch) p.done(sticky, Position{});
+    return;
+  }
+
+  // Encode the whole batch; ids are assigned here, in journal order.
+  encode_buf_.clear();
+  std::vector<uint64_t> ends;
+  std::vector<uint64_t> ids;
+  ends.reserve(batch->size());
+  Epoch epoch{epoch_.load()};
+  uint64_t id = next_txn_id_.load();
+  for (auto& p : *batch) {
+    if (p.type == RecordType::kRotation) p.payload = EncodeJournalNumber(journal_ + 1);
+    if (p.make_payload) p.payload = p.make_payload();
+    ids.push_back(id);
+    EncodeRecord(p.type, 0, epoch, id++, p.payload, &encode_buf_);
+    ends.push_back(end_ + encode_buf_.size());
+  }
+
+  // Preallocation failing (disk full) is not yet an error: the write itself
+  // may still fit. Only the write decides.
+  if (options_.prealloc_step > 0) (void)EnsureAllocated(end_ + encode_buf_.size());
+  Status st = file_.PWriteAll(encode_buf_, end_);
+  if (!st.ok()) {
+    // Cut back anything partly written so it can never be replayed.
+    Status cut = file_.Truncate(end_);
+    if (cut.ok()) cut = file_.DataSync();
+    allocated_end_ = end_;
+    LogError() << "journal write failed at " << Position{journal_, end_}.ToString() << ": "
+               << st.message();
+    if (!cut.ok()) {
+      std::lock_guard lock(mu_);
+      sticky_error_ = cut.Annotate("journal cannot be cut back after a failed write");
+    }
+    for (auto& p : *batch) p.done(st, Position{});
+    return;
+  }
+  if (fsync) st = file_.DataSync();
+  if (!st.ok()) {
+    LogError() << "journal sync failed; refusing all further commits: " << st.message();
+    {
+      std::lock_guard lock(mu_);
+      sticky_error_ = st;
+    }
+    for (auto& p : *batch) p.done(st, Position{});
+    return;
+  }
+
+  next_txn_id_ = id;
+  uint32_t journal = journal_;
+  end_ = ends.back();
+  Record rec;
+  for (size_t i = 0; i < batch->size(); ++i) {
+    Pending& p = (*batch)[i];
+    rec.type = p.type;
+    rec.epoch = epoch;
+    rec.txn_id = ids[i];
+    rec.payload = std::move(p.payload);
+    if (apply_) apply_(rec, Position{journal, ends[i]});
+  }
+  Status rotation_status;
+  if (batch->back().type == RecordType::kRotation) rotation_status = FinishRotation();
+  Position durable{journal_, end_};
+  {
+    std::lock_guard lock(mu_);
+    durable_ = durable;
+    if (!rotation_status.ok()) sticky_error_ = rotation_status;
+  }
+  if (on_batch_) on_batch_(durable);
+  for (size_t i = 0; i < batch->size(); ++i) {
+    Pending& p = (*batch)[i];
+    bool is_rotation = p.type == RecordType::kRotation;
+    p.done(is_rotation ? rotation_status : Status::Ok(), Position{journal, ends[i]});
+  }
+}
+
+Status JournalWriter::FinishRotation() {
+  TANDEM_RETURN_IF_ERROR(file_.Truncate(end_));
+  TANDEM_RETURN_IF_ERROR(file_.Sync());
+  TANDEM_RETURN_IF_ERROR(file_.Close());
+  TANDEM_RETURN_IF_ERROR(MoveLiveToRotated(layout_, journal_));
+  TANDEM_RETURN_IF_ERROR(CreateLiveJournal(layout_, journal_ + 1, Epoch{epoch_.load()}));
+  TANDEM_ASSIGN_OR_RETURN(file_, File::Open(layout_.live_journal(), O_RDWR));
+  LogInfo() << "rotated journal " << journal_ << " to " << layout_.rotated_journal(journal_);
+  ++journal_;
+  TANDEM_ASSIGN_OR_RETURN(end_, file_.Size());
+  allocated_end_ = end_;
+  return Status::Ok();
+}
+
+}  // namespace tandem

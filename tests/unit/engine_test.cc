@@ -1,0 +1,231 @@
+#include "journal/engine.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "journal/reader.h"
+#include "tests/testing/journal_files.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tandem {
+namespace {
+
+using testing::TempDir;
+
+std::unique_ptr<Engine> OpenOrDie(const std::string& root, bool fsync = false) {
+  auto engine = Engine::Open({root, fsync});
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  return engine.ok() ? std::move(engine).value() : nullptr;
+}
+
+Transaction Put(const std::string& key, const std::string& value) {
+  return {{Op::Put("t", key, value)}};
+}
+
+TEST(EngineTest, ConcurrentCommitsGetDistinctIncreasingDurablePositions) {
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path(), /*fsync=*/true);
+  constexpr int kThreads = 16, kPerThread = 200;
+  std::vector<std::vector<Position>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto pos = engine->Commit(Put(std::to_string(t) + "/" + std::to_string(i), "v"));
+        ASSERT_TRUE(pos.ok());
+        // Acknowledged means durable and applied.
+        EXPECT_LE(*pos, engine->durable());
+        EXPECT_TRUE(engine->tables().Get("t", std::to_string(t) + "/" + std::to_string(i)));
+        seen[t].push_back(*pos);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<Position> all;
+  for (auto& v : seen) {
+    for (size_t i = 1; i < v.size(); ++i) EXPECT_LT(v[i - 1], v[i]);
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(all.size(), size_t{kThreads * kPerThread});
+}
+
+TEST(EngineTest, ReopenRecoversEveryAcknowledgedTransaction) {
+  TempDir dir;
+  std::vector<TableChecksum> before;
+  {
+    auto engine = OpenOrDie(dir.path());
+    for (int i = 0; i < 500; ++i)
+      ASSERT_TRUE(engine->Commit(Put("k" + std::to_string(i), "v")).ok());
+    ASSERT_TRUE(engine->Commit({{Op::Delete("t", "k7")}}).ok());
+    before = engine->tables().Checksums();
+  }
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->tables().Checksums(), before);
+  EXPECT_FALSE(engine->tables().Get("t", "k7"));
+  EXPECT_EQ(engine->recovery_report().records_replayed, 501u);
+}
+
+TEST(EngineTest, RotationContinuesNumberingAndRecoveryReadsAllJournals) {
+  TempDir dir;
+  std::vector<TableChecksum> before;
+  {
+    auto engine = OpenOrDie(dir.path());
+    ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
+    auto rot = engine->Rotate();
+    ASSERT_TRUE(rot.ok());
+    EXPECT_EQ(rot->journal, 1u);
+    auto pos = engine->Commit(Put("b", "2"));
+    ASSERT_TRUE(pos.ok());
+    EXPECT_EQ(pos->journal, 2u);
+    ASSERT_TRUE(engine->Rotate().ok());
+    ASSERT_TRUE(engine->Commit(Put("c", "3")).ok());
+    before = engine->tables().Checksums();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("journals/journal.1")));
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("journals/journal.2")));
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->tables().Checksums(), before);
+  EXPECT_EQ(engine->durable().journal, 3u);
+}
+
+TEST(EngineTest, CrashAfterRotationRecordFinishesTheRotation) {
+  TempDir dir;
+  Position end;
+  {
+    auto engine = OpenOrDie(dir.path());
+    end = *engine->Commit(Put("a", "1"));
+  }
+  // Crash window 1: the rotation record is durable, the rename never happened.
+  std::string bytes = testing::ReadAll(dir.Sub("journal")).substr(0, end.offset);
+  EncodeRecord(RecordType::kRotation, 0, Epoch{1}, 2, EncodeJournalNumber(2), &bytes);
+  testing::WriteAll(dir.Sub("journal"), bytes);
+
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("journals/journal.1")));
+  EXPECT_EQ(engine->durable().journal, 2u);
+  EXPECT_EQ(engine->tables().Get("t", "a"), "1");
+}
+
+TEST(EngineTest, CrashAfterRenameCreatesTheNextJournal) {
+  TempDir dir;
+  {
+    auto engine = OpenOrDie(dir.path());
+    ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
+    ASSERT_TRUE(engine->Rotate().ok());
+  }
+  // Crash window 2: journal.1 is in place, the new live journal is not.
+  std::filesystem::remove(dir.Sub("journal"));
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->durable().journal, 2u);
+  EXPECT_TRUE(engine->Commit(Put("b", "2")).ok());
+}
+
+TEST(EngineTest, FlippedByteInARotatedJournalStopsStartup) {
+  TempDir dir;
+  {
+    auto engine = OpenOrDie(dir.path());
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(engine->Commit(Put("k" + std::to_string(i), "v")).ok());
+    ASSERT_TRUE(engine->Rotate().ok());
+  }
+  std::string rotated = dir.Sub("journals/journal.1");
+  testing::FlipByte(rotated, testing::FileSize(rotated) / 2);
+  auto engine = Engine::Open({dir.path(), false});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), Code::kCorruption);
+  EXPECT_NE(engine.status().message().find("journals/journal.1: offset "), std::string::npos)
+      << engine.status().message();
+}
+
+TEST(EngineTest, SecondEngineOnTheSameRootIsRefused) {
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path());
+  auto second = Engine::Open({dir.path(), false});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+}
+
+TEST(EngineTest, RetentionKeepsTheLastKAndEverythingRecoveryNeeds) {
+  TempDir dir;
+  {
+    auto engine = OpenOrDie(dir.path());
+    ASSERT_TRUE(engine->Commit({{Op::Put("config", "journal.retain", "2")}}).ok());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(engine->Commit(Put("k" + std::to_string(i), "v")).ok());
+      ASSERT_TRUE(engine->Checkpoint().ok());
+    }
+  }
+  auto ckps = *RootLayout(dir.path()).ListCheckpoints();
+  auto rotated = *RootLayout(dir.path()).ListRotated();
+  EXPECT_EQ(ckps, (std::vector<uint32_t>{5, 6}));
+  EXPECT_EQ(rotated, (std::vector<uint32_t>{4, 5}));
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->tables().Get("t", "k0"), "v");
+}
+
+TEST(EngineTest, ChecksumMarkerCarriesTheChecksumsAtItsPosition) {
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path());
+  ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
+  auto marked = engine->JournalChecksums();
+  ASSERT_TRUE(marked.ok());
+  EXPECT_EQ(marked->second, engine->tables().Checksums());
+  ASSERT_TRUE(engine->Commit(Put("b", "2")).ok());
+  engine->Close();
+  std::vector<TableChecksum> in_journal;
+  auto sum =
+      ScanJournal(dir.Sub("journal"), TailPolicy::kReportOnly, [&](const Record& rec, Position) {
+        if (rec.type == RecordType::kChecksumMarker) {
+          in_journal = *DecodeChecksumMarker(rec.payload);
+        }
+        return Status::Ok();
+      });
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(in_journal, marked->second);
+}
+
+TEST(EngineTest, DiskFullFailsTheCommitAndLosesNothingAcknowledged) {
+  std::signal(SIGXFSZ, SIG_IGN);
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path());
+  std::set<std::string> acked;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(engine->Commit(Put("before" + std::to_string(i), "v")).ok());
+    acked.insert("before" + std::to_string(i));
+  }
+  rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit tiny = old;
+  tiny.rlim_cur = engine->durable().offset + 1000;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  int failures = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::string key = "during" + std::to_string(i);
+    auto pos = engine->Commit(Put(key, std::string(100, 'x')));
+    if (pos.ok()) {
+      acked.insert(key);
+    } else {
+      EXPECT_EQ(pos.status().code(), Code::kNoSpace) << pos.status().ToString();
+      ++failures;
+    }
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_GT(failures, 0);
+  // Space is back: commits work again without a restart.
+  ASSERT_TRUE(engine->Commit(Put("after", "v")).ok());
+  acked.insert("after");
+  engine.reset();
+
+  auto reopened = OpenOrDie(dir.path());
+  size_t rows = reopened->tables().Scan("t", "", 1000).size();
+  EXPECT_EQ(rows, acked.size()) << "a failed commit came back, or an acknowledged one was lost";
+  for (const auto& key : acked) EXPECT_TRUE(reopened->tables().Get("t", key)) << key;
+}
+
+}  // namespace
+}  // namespace tandem
