@@ -1,0 +1,112 @@
+// The tandem and tandemd command lines end to end: data commands, --json,
+// checkpoint, restore into a fresh root, validation.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/harness.h"
+#include "tests/testing/journal_files.h"
+
+namespace tandem::testing {
+namespace {
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.Sub("root");
+    ASSERT_EQ(RunTandemd({"-r", root_, "--id", "master1"}).exit_code, 0);
+    server_ = TandemdProcess::Start(root_);
+    ASSERT_TRUE(server_);
+  }
+  CommandResult T(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"-p", server_->address()});
+    return RunTandem(args, {in, {}, {}});
+  }
+
+  TempDir dir_;
+  std::string root_;
+  std::unique_ptr<TandemdProcess> server_;
+};
+
+TEST_F(CliTest, DataCommandsRoundTrip) {
+  EXPECT_EQ(T({"put", "kv", "a", "1"}).out.rfind("Committed at Journal 1, Sequence ", 0), 0u);
+  auto txn = T({"txn"}, "put kv b two words\nput kv c 3\ndel kv a\n");
+  ASSERT_EQ(txn.exit_code, 0) << txn.err;
+  EXPECT_EQ(T({"get", "kv", "b"}).out, "two words\n");
+  EXPECT_EQ(T({"scan", "kv"}).out, "b two words\nc 3\n");
+  auto missing = T({"get", "kv", "a"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no key 'a' in table 'kv'"), std::string::npos);
+  auto bad = T({"txn"}, "put kv only-two\n");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("bad txn line"), std::string::npos);
+}
+
+TEST_F(CliTest, JsonOutputParses) {
+  ASSERT_EQ(T({"put", "kv", "k", "v"}).exit_code, 0);
+  auto info = nlohmann::json::parse(T({"--json", "info"}).out);
+  EXPECT_EQ(info[0]["serverID"], "master1");
+  EXPECT_EQ(info[0]["address"], server_->address());
+  auto scan = nlohmann::json::parse(T({"--json", "scan", "kv"}).out);
+  EXPECT_EQ(scan[0]["key"], "k");
+}
+
+TEST_F(CliTest, CheckpointRestoresIntoAFreshRootWithEqualChecksums) {
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(T({"put", "kv", "k" + std::to_string(i), "v"}).exit_code, 0);
+  auto ckp = nlohmann::json::parse(T({"--json", "admin", "checkpoint"}).out);
+  std::string ckp_path = ckp[0]["checkpoint"];
+  ASSERT_EQ(T({"put", "kv", "after", "checkpoint"}).exit_code, 0);  // lands in journal 2
+  auto sums = T({"journaldbchecksums"});
+  ASSERT_EQ(sums.exit_code, 0);
+  EXPECT_EQ(server_->Terminate(), 0);
+
+  std::string fresh = dir_.Sub("fresh");
+  auto restore = RunTandemd({"-r", fresh, "-jr", ckp_path, root_ + "/journal"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  auto copy = TandemdProcess::Start(fresh);
+  ASSERT_TRUE(copy);
+  auto copy_sums = RunTandem({"-p", copy->address(), "journaldbchecksums"});
+  // Same table lines; the header line names each server's own position.
+  auto body = [](const std::string& s) { return s.substr(s.find('\n') + 1); };
+  EXPECT_EQ(body(copy_sums.out), body(sums.out));
+  EXPECT_NE(body(sums.out).find("kv 0x"), std::string::npos);
+  EXPECT_EQ(RunTandem({"-p", copy->address(), "get", "kv", "after"}).out, "checkpoint\n");
+}
+
+TEST_F(CliTest, RestoreRefusesADamagedCheckpointAndANonEmptyRoot) {
+  ASSERT_EQ(T({"put", "kv", "a", "1"}).exit_code, 0);
+  auto ckp = nlohmann::json::parse(T({"--json", "admin", "checkpoint"}).out);
+  std::string ckp_path = ckp[0]["checkpoint"];
+  auto nonempty = RunTandemd({"-r", root_, "-jr", ckp_path});
+  EXPECT_NE(nonempty.exit_code, 0);
+  EXPECT_NE(nonempty.err.find("empty root"), std::string::npos) << nonempty.err;
+
+  FlipByte(ckp_path, 20);
+  auto damaged = RunTandemd({"-r", dir_.Sub("fresh"), "-jr", ckp_path});
+  EXPECT_NE(damaged.exit_code, 0);
+  EXPECT_NE(damaged.err.find("truncated or altered"), std::string::npos) << damaged.err;
+}
+
+TEST_F(CliTest, ConfigureSetAndShow) {
+  ASSERT_EQ(T({"configure", "set", "journal.retain=3"}).exit_code, 0);
+  EXPECT_NE(T({"configure", "show"}).out.find("journal.retain=3"), std::string::npos);
+  EXPECT_NE(T({"configure", "set", "novalue"}).exit_code, 0);
+}
+
+TEST_F(CliTest, OfflineCsetIsSeenAfterStart) {
+  EXPECT_EQ(server_->Terminate(), 0);
+  auto r = RunTandemd({"-r", root_, "-cset", "master1#journal.retain=4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  server_ = TandemdProcess::Start(root_);
+  ASSERT_TRUE(server_);
+  EXPECT_NE(T({"configure", "show"}).out.find("master1#journal.retain=4"), std::string::npos);
+}
+
+TEST_F(CliTest, AdminStopEndsTheServerCleanly) {
+  auto r = T({"admin", "stop"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(WaitFor([&] { return server_->Log().find("stopped") != std::string::npos; }));
+}
+
+}  // namespace
+}  // namespace tandem::testing

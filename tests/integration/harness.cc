@@ -1,0 +1,152 @@
+#include "tests/integration/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace tandem::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ScratchPath(const std::string& stem) {
+  static std::atomic<int> counter{0};
+  return "/tmp/tandem-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         stem;
+}
+
+// fork + exec with stdin/stdout/stderr redirected to files.
+pid_t Spawn(const std::string& program, const std::vector<std::string>& args,
+            const SpawnOptions& options, const std::string& in_path, const std::string& out_path,
+            const std::string& err_path) {
+  std::vector<std::string> argv_s{program};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
+    if (options.file_size_limit) {
+      rlimit lim{*options.file_size_limit, RLIM_INFINITY};
+      ::setrlimit(RLIMIT_FSIZE, &lim);
+    }
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+bool WaitFor(const std::function<bool()>& pred, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+CommandResult Run(const std::string& program, const std::vector<std::string>& args,
+                  const SpawnOptions& options) {
+  std::string in = ScratchPath("in"), out = ScratchPath("out"), err = ScratchPath("err");
+  std::ofstream(in) << options.stdin_data;
+  pid_t pid = Spawn(program, args, options, in, out, err);
+  int status = 0;
+  bool done = WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 120000);
+  if (!done) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  CommandResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  ::unlink(in.c_str());
+  ::unlink(out.c_str());
+  ::unlink(err.c_str());
+  return r;
+}
+
+CommandResult RunTandem(const std::vector<std::string>& args, const SpawnOptions& options) {
+  return Run(TANDEM_PATH, args, options);
+}
+
+CommandResult RunTandemd(const std::vector<std::string>& args, const SpawnOptions& options) {
+  return Run(TANDEMD_PATH, args, options);
+}
+
+std::unique_ptr<TandemdProcess> TandemdProcess::Start(const std::string& root,
+                                                      const std::string& listen,
+                                                      const SpawnOptions& options) {
+  auto p = std::unique_ptr<TandemdProcess>(new TandemdProcess());
+  std::string in = ScratchPath("in"), out = root + ".stdout", err = root + ".stderr";
+  std::ofstream(in) << options.stdin_data;
+  ::unlink(out.c_str());  // never read the previous run's "serving" line
+  p->log_ = root + ".log";
+  p->pid_ = Spawn(TANDEMD_PATH, {"-r", root, "-p", listen, "-L", p->log_}, options, in, out, err);
+  std::regex serving(" on ((ssl:)?[0-9.]+:[0-9]+) at ");
+  std::smatch m;
+  bool up = WaitFor([&] {
+    std::string text = Slurp(out);
+    if (std::regex_search(text, m, serving)) {
+      p->address_ = m[1];
+      return true;
+    }
+    int status;
+    return ::waitpid(p->pid_, &status, WNOHANG) == p->pid_;  // died: stop waiting
+  });
+  ::unlink(in.c_str());
+  if (!up || p->address_.empty()) {
+    p->pid_ = -1;
+    return nullptr;
+  }
+  return p;
+}
+
+TandemdProcess::~TandemdProcess() { Kill9(); }
+
+std::string TandemdProcess::Log() const { return Slurp(log_); }
+
+void TandemdProcess::Kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int TandemdProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::unique_ptr<Client> TandemdProcess::Connect() const {
+  auto c = Client::Connect(parsed_address(), {});
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,66 @@
+// Real processes for integration tests: tandemd servers on loopback ports
+// that tests start, SIGKILL and restart, and the tandem command line.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/testing/temp_dir.h"
+#include "transport/address.h"
+#include "transport/client.h"
+
+namespace tandem::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+struct SpawnOptions {
+  std::string stdin_data;
+  std::map<std::string, std::string> env;   // added to the test's environment
+  std::optional<uint64_t> file_size_limit;  // RLIMIT_FSIZE for the child
+};
+
+// Runs a program to completion (bounded by a 120 s deadline).
+CommandResult Run(const std::string& program, const std::vector<std::string>& args,
+                  const SpawnOptions& options = {});
+CommandResult RunTandem(const std::vector<std::string>& args, const SpawnOptions& options = {});
+CommandResult RunTandemd(const std::vector<std::string>& args, const SpawnOptions& options = {});
+
+class TandemdProcess {
+ public:
+  // Starts tandemd on `root` and waits until it is serving. `listen` may use
+  // port 0; address() then gives the real one.
+  static std::unique_ptr<TandemdProcess> Start(const std::string& root,
+                                               const std::string& listen = "127.0.0.1:0",
+                                               const SpawnOptions& options = {});
+  ~TandemdProcess();
+
+  const std::string& address() const { return address_; }
+  Address parsed_address() const { return *Address::Parse(address_); }
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_; }
+  std::string Log() const;
+  void Kill9();
+  // Graceful stop via SIGTERM; returns the exit status.
+  int Terminate();
+  // A connected in-process client.
+  std::unique_ptr<Client> Connect() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_;
+};
+
+// Waits (bounded) for `pred` to become true, polling.
+bool WaitFor(const std::function<bool()>& pred, int timeout_ms = 20000);
+
+}  // namespace tandem::testing

@@ -1,0 +1,157 @@
+#include "tools/offline.h"
+
+#include <fcntl.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "journal/checkpoint.h"
+#include "journal/engine.h"
+#include "journal/file.h"
+#include "journal/reader.h"
+#include "transport/auth.h"
+
+namespace tandem {
+namespace {
+
+Result<std::unique_ptr<Engine>> OpenRoot(const std::string& root) {
+  auto engine = Engine::Open({root, std::nullopt});
+  if (!engine.ok()) return engine.status().Annotate("opening root " + root);
+  return engine;
+}
+
+Status CopyFile(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return Status::IOError("copy " + from + " -> " + to + ": " + ec.message());
+  TANDEM_ASSIGN_OR_RETURN(File f, File::Open(to, O_RDONLY));
+  return f.Sync();
+}
+
+}  // namespace
+
+Status OfflineSetConfig(const std::string& root, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Status::InvalidArgument("-cset expects [SERVERID#]NAME=VALUE, got '" + assignment + "'");
+  }
+  TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
+  auto pos = engine->Commit(
+      {{Op::Put(std::string(kConfigTable), assignment.substr(0, eq), assignment.substr(eq + 1))}});
+  if (!pos.ok()) return pos.status();
+  std::cout << "set " << assignment << " at " << pos->ToString() << "\n";
+  return Status::Ok();
+}
+
+Status OfflineCheckpoint(const std::string& root) {
+  TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
+  TANDEM_ASSIGN_OR_RETURN(CheckpointInfo info, engine->Checkpoint());
+  std::cout << "checkpoint " << info.path << " (" << info.rows << " rows, " << info.bytes
+            << " bytes); journal " << info.journal << " is now live\n";
+  return Status::Ok();
+}
+
+Status OfflineRestore(const std::string& root, const std::string& checkpoint,
+                      const std::vector<std::string>& journals) {
+  RootLayout layout(root);
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  TANDEM_ASSIGN_OR_RETURN(bool empty, layout.IsEmpty());
+  if (!empty) {
+    return Status::FailedPrecondition("-jr restores into an empty root only; " + root +
+                                      " already holds journals or checkpoints");
+  }
+  // Verify everything before copying anything.
+  TANDEM_ASSIGN_OR_RETURN(LoadedCheckpoint ckp, ReadCheckpoint(checkpoint));
+  uint32_t next = ckp.meta.journal;
+  std::vector<std::pair<std::string, JournalSummary>> checked;
+  for (size_t i = 0; i < journals.size(); ++i) {
+    bool last = i + 1 == journals.size();
+    TANDEM_ASSIGN_OR_RETURN(
+        JournalSummary sum,
+        ScanJournal(journals[i], last ? TailPolicy::kReportOnly : TailPolicy::kStrict, nullptr));
+    if (sum.journal != next) {
+      return Status::InvalidArgument(journals[i] + " is journal " + std::to_string(sum.journal) +
+                                     ", but journal " + std::to_string(next) + " comes next");
+    }
+    if (!sum.rotated_to && !last) {
+      return Status::InvalidArgument(journals[i] + " is not rotated, so it must be given last");
+    }
+    next = sum.rotated_to.value_or(next);
+    checked.emplace_back(journals[i], sum);
+  }
+  std::string ckp_dest = layout.checkpoint(ckp.meta.journal);
+  TANDEM_RETURN_IF_ERROR(CopyFile(checkpoint, ckp_dest));
+  TANDEM_RETURN_IF_ERROR(CopyFile(checkpoint + ".md5", ckp_dest + ".md5"));
+  for (const auto& [path, sum] : checked) {
+    TANDEM_RETURN_IF_ERROR(CopyFile(
+        path, sum.rotated_to ? layout.rotated_journal(sum.journal) : layout.live_journal()));
+  }
+  TANDEM_RETURN_IF_ERROR(SyncDir(layout.rotated_dir()));
+  TANDEM_RETURN_IF_ERROR(SyncDir(layout.checkpoint_dir()));
+  TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
+  std::cout << "restored " << checkpoint << " and " << journals.size() << " journal(s) into "
+            << root << "; now at " << engine->durable().ToString() << "\n";
+  return Status::Ok();
+}
+
+Status OfflineValidate(const std::string& root) {
+  RootLayout layout(root);
+  Status first_bad;
+  auto report = [&](const std::string& path, const Status& st) {
+    if (st.ok()) {
+      std::cout << "ok   " << path << "\n";
+    } else {
+      std::cout << "BAD  " << path << ": " << st.message() << "\n";
+      if (first_bad.ok()) first_bad = st;
+    }
+  };
+  TANDEM_ASSIGN_OR_RETURN(auto ckps, layout.ListCheckpoints());
+  for (uint32_t n : ckps)
+    report(layout.checkpoint(n), ReadCheckpoint(layout.checkpoint(n)).status());
+  TANDEM_ASSIGN_OR_RETURN(auto rotated, layout.ListRotated());
+  for (uint32_t n : rotated) {
+    auto sum = ScanJournal(layout.rotated_journal(n), TailPolicy::kStrict, nullptr);
+    Status st = sum.status();
+    if (sum.ok() && sum->journal != n) {
+      st = Status::Corruption("header says journal " + std::to_string(sum->journal));
+    } else if (sum.ok() && !sum->rotated_to) {
+      st = Status::Corruption("does not end in a rotation record");
+    }
+    report(layout.rotated_journal(n), st);
+  }
+  if (PathExists(layout.live_journal())) {
+    auto sum = ScanJournal(layout.live_journal(), TailPolicy::kReportOnly, nullptr);
+    report(layout.live_journal(), sum.status());
+    if (sum.ok() && sum->torn_bytes > 0) {
+      std::cout << "note " << layout.live_journal() << ": torn tail of " << sum->torn_bytes
+                << " bytes at offset " << sum->data_end << " will be cut at start-up\n";
+    }
+  }
+  return first_bad;
+}
+
+Status OfflineAddUser(const std::string& root, const std::string& name, const std::string& level,
+                      const std::string& password) {
+  auto parsed = ParseAccessLevel(level);
+  if (!parsed) return Status::InvalidArgument("unknown level '" + level + "'");
+  TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
+  TANDEM_ASSIGN_OR_RETURN(Transaction txn,
+                          MakeUserTransaction(engine->tables(), name, *parsed, password));
+  auto pos = engine->Commit(std::move(txn));
+  if (!pos.ok()) return pos.status();
+  std::cout << "user " << name << " (" << level << ") added\n";
+  return Status::Ok();
+}
+
+Status OfflineSetServerId(const std::string& root, const std::string& id) {
+  if (id.empty() || id.find_first_of(" \t\n#") != std::string::npos) {
+    return Status::InvalidArgument("bad server id '" + id + "'");
+  }
+  RootLayout layout(root);
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  TANDEM_RETURN_IF_ERROR(WriteFileDurably(layout.server_id_file(), id + "\n"));
+  std::cout << "server id " << id << "\n";
+  return Status::Ok();
+}
+
+}  // namespace tandem

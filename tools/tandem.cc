@@ -1,0 +1,153 @@
+// tandem: the Tandem command line, in the style of p4.
+//
+//   tandem [-p [ssl:]HOST:PORT] [-u USER] [--json] COMMAND [ARGS...]
+//
+// Client-side pieces: `login` keeps the ticket in $TANDEM_TICKETS
+// (~/.tandem_tickets); `trust` pins an ssl: server's fingerprint in
+// $TANDEM_TRUST (~/.tandem_trust); `txn` and `user-add` read stdin.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "journal/file.h"
+#include "tools/output.h"
+#include "transport/client.h"
+
+namespace tandem {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: tandem [-p [ssl:]HOST:PORT] [-u USER] [--json] COMMAND [ARGS...]\n"
+    "commands:\n"
+    "  login                       password from $TANDEM_PASSWORD or stdin\n"
+    "  trust [-y]                  show / pin an ssl: server's fingerprint\n"
+    "  info\n"
+    "  put TABLE KEY VALUE | get TABLE KEY | del TABLE KEY | scan TABLE [PREFIX]\n"
+    "  txn                         ops on stdin: 'put TABLE KEY VALUE' / 'del TABLE KEY'\n"
+    "  admin checkpoint|journal|stop\n"
+    "  journaldbchecksums [-t TABLE]\n"
+    "  configure set [SERVERID#]NAME=VALUE | unset NAME | show\n"
+    "  user-add NAME --level read|write|service|super   password on stdin\n";
+
+std::string HomeFile(const char* env, const char* name) {
+  if (const char* v = std::getenv(env); v != nullptr && *v) return v;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/" + name;
+}
+
+std::string ReadLine(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Ticket file lines: ADDRESS USER TICKET
+std::string LoadTicket(const std::string& file, const std::string& addr, const std::string& user) {
+  std::ifstream in(file);
+  std::string a, u, t;
+  while (in >> a >> u >> t) {
+    if (a == addr && u == user) return t;
+  }
+  return "";
+}
+
+Status SaveTicket(const std::string& file, const std::string& addr, const std::string& user,
+                  const std::string& ticket) {
+  std::ifstream in(file);
+  std::ostringstream kept;
+  std::string a, u, t;
+  while (in >> a >> u >> t) {
+    if (!(a == addr && u == user)) kept << a << " " << u << " " << t << "\n";
+  }
+  kept << addr << " " << user << " " << ticket << "\n";
+  Status st = WriteFileDurably(file, kept.str());
+  if (st.ok()) ::chmod(file.c_str(), 0600);
+  return st;
+}
+
+int Fail(const Status& st) {
+  std::cerr << "tandem: " << st.message() << "\n";
+  return st.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+int Main(int argc, char** argv) {
+  std::string port = std::getenv("TANDEMPORT") ? std::getenv("TANDEMPORT") : "127.0.0.1:1666";
+  std::string user = std::getenv("TANDEMUSER") ? std::getenv("TANDEMUSER")
+                     : std::getenv("USER")     ? std::getenv("USER")
+                                               : "";
+  bool json = false;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    std::string f = argv[i];
+    if ((f == "-p" || f == "-u") && i + 1 < argc) {
+      (f == "-p" ? port : user) = argv[++i];
+    } else if (f == "--json") {
+      json = true;
+    } else if (f == "-h" || f == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "tandem: unknown option '" << f << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::vector<std::string> args(argv + i, argv + argc);
+  const std::string command = args[0];
+
+  auto address = Address::Parse(port);
+  if (!address.ok()) return Fail(address.status());
+  ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
+  if (command == "trust") {
+    copts.trust_new = args.size() > 1 && args[1] == "-y";
+    auto client = Client::Connect(*address, copts);
+    if (!client.ok()) return Fail(client.status());
+    std::cout << address->ToString() << " fingerprint " << (*client)->server_fingerprint()
+              << (copts.trust_new ? " (trusted)" : "") << "\n";
+    return 0;
+  }
+
+  const std::string tickets = HomeFile("TANDEM_TICKETS", ".tandem_tickets");
+  Request req{user, LoadTicket(tickets, address->ToString(), user), args};
+  if (command == "login") {
+    const char* pw = std::getenv("TANDEM_PASSWORD");
+    req.args = {"login", pw != nullptr ? pw : ReadLine(std::cin)};
+  } else if (command == "txn") {
+    for (std::string line; std::getline(std::cin, line);) req.args.push_back(line);
+  } else if (command == "user-add") {
+    req.args.push_back(ReadLine(std::cin));
+  }
+
+  auto client = Client::Connect(*address, copts);
+  if (!client.ok()) return Fail(client.status());
+  auto resp = (*client)->Call(req);
+  if (!resp.ok()) return Fail(resp.status());
+  if (!resp->status.ok()) return Fail(resp->status);
+  if (command == "login" && !resp->rows.empty()) {
+    std::string ticket(FieldOf(resp->rows[0], "ticket"));
+    if (Status st = SaveTicket(tickets, address->ToString(), user, ticket); !st.ok())
+      return Fail(st);
+    if (!json) {
+      std::cout << "User " << user << " logged in (" << FieldOf(resp->rows[0], "level")
+                << " access).\n";
+      return 0;
+    }
+  }
+  std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
+  return 0;
+}
+
+}  // namespace
+}  // namespace tandem
+
+int main(int argc, char** argv) { return tandem::Main(argc, argv); }

@@ -1,0 +1,209 @@
+// tandemd: the Tandem server, in the style of p4d.
+//
+//   tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG]      serve
+//   tandemd -r ROOT -cset [SERVERID#]NAME=VALUE        set a configurable offline
+//   tandemd -r ROOT -jc                                 checkpoint offline
+//   tandemd -r ROOT -jr CKP [JOURNAL...]                restore into an empty root
+//   tandemd -r ROOT -xv                                 validate journals and checkpoints
+//   tandemd -r ROOT --add-user NAME --level LEVEL       add a user (password on stdin)
+//   tandemd -r ROOT --id NAME                           set this server's ServerID
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "journal/engine.h"
+#include "journal/log.h"
+#include "tools/offline.h"
+#include "transport/engine_commands.h"
+#include "transport/server.h"
+
+namespace tandem {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG]\n"
+    "       tandemd -r ROOT -cset [SERVERID#]NAME=VALUE\n"
+    "       tandemd -r ROOT -jc | -xv\n"
+    "       tandemd -r ROOT -jr CHECKPOINT [JOURNAL...]\n"
+    "       tandemd -r ROOT --add-user NAME --level read|write|service|super  (password on stdin)\n"
+    "       tandemd -r ROOT --id SERVERID\n";
+
+struct Args {
+  std::string root, address = "127.0.0.1:1666", log;
+  std::string mode = "serve";
+  std::vector<std::string> operands;
+  std::string level;
+};
+
+bool Parse(int argc, char** argv, Args* a, std::string* error) {
+  std::vector<std::string> v(argv + 1, argv + argc);
+  for (size_t i = 0; i < v.size(); ++i) {
+    auto value = [&](std::string* out) {
+      if (i + 1 >= v.size()) {
+        *error = v[i] + " needs a value";
+        return false;
+      }
+      *out = v[++i];
+      return true;
+    };
+    const std::string& f = v[i];
+    if (f == "-r") {
+      if (!value(&a->root)) return false;
+    } else if (f == "-p") {
+      if (!value(&a->address)) return false;
+    } else if (f == "-L") {
+      if (!value(&a->log)) return false;
+    } else if (f == "--level") {
+      if (!value(&a->level)) return false;
+    } else if (f == "-cset" || f == "--add-user" || f == "--id") {
+      a->mode = f;
+      std::string operand;
+      if (!value(&operand)) return false;
+      a->operands.push_back(operand);
+    } else if (f == "-jc" || f == "-xv") {
+      a->mode = f;
+    } else if (f == "-jr") {
+      a->mode = f;
+      while (i + 1 < v.size() && v[i + 1][0] != '-') a->operands.push_back(v[++i]);
+    } else if (f == "-h" || f == "--help") {
+      *error = "";
+      return false;
+    } else {
+      *error = "unknown option '" + f + "'";
+      return false;
+    }
+  }
+  if (a->root.empty()) {
+    if (const char* env = std::getenv("TANDEMROOT")) a->root = env;
+  }
+  if (a->root.empty()) {
+    *error = "no root: give -r ROOT (or set TANDEMROOT)";
+    return false;
+  }
+  return true;
+}
+
+std::string ReadPasswordFromStdin() {
+  std::string pw;
+  std::getline(std::cin, pw);
+  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+  return pw;
+}
+
+int Serve(const Args& args) {
+  // Signals are taken by one thread with sigwait, so no handler runs inside
+  // library code. SIGXFSZ is ignored so a file-size limit shows up as EFBIG.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
+
+  if (!args.log.empty()) {
+    if (Status st = SetLogFile(args.log); !st.ok()) {
+      std::cerr << "tandemd: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  auto address = Address::Parse(args.address);
+  if (!address.ok()) {
+    std::cerr << "tandemd: " << address.status().message() << "\n";
+    return 2;
+  }
+  auto engine = Engine::Open({args.root, std::nullopt});
+  if (!engine.ok()) {
+    LogError() << "cannot start: " << engine.status().message();
+    std::cerr << "tandemd: cannot start: " << engine.status().message() << "\n";
+    return 1;
+  }
+  const RecoveryReport& rec = (*engine)->recovery_report();
+  LogInfo() << "recovered " << args.root << ": checkpoint "
+            << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
+            << rec.records_replayed << " records from " << rec.journals_replayed << " journal(s), "
+            << rec.torn_bytes_cut << " torn bytes cut";
+
+  Dispatcher dispatcher(&(*engine)->tables());
+  ServerOptions options;
+  options.address = *address;
+  options.ssl_dir = args.root + "/ssl";
+  Server server(options, &dispatcher);
+  RegisterEngineCommands(
+      engine->get(), &dispatcher,
+      {[&server] { return server.bound().ToString(); }, [&server] { server.Stop(); }});
+  if (Status st = server.Start(); !st.ok()) {
+    LogError() << st.message();
+    std::cerr << "tandemd: " << st.message() << "\n";
+    return 1;
+  }
+  if (dispatcher.Unsecured()) {
+    LogWarning() << "no users exist: serving loopback clients only, without authentication";
+  }
+  std::thread signals([&server, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    LogInfo() << "signal " << sig << ": stopping";
+    server.Stop();
+  });
+  signals.detach();
+  std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
+            << (*engine)->durable().ToString() << std::endl;
+  LogInfo() << "listening on " << server.bound().ToString();
+  server.Wait();
+  (*engine)->Close();
+  LogInfo() << "stopped";
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!Parse(argc, argv, &args, &error)) {
+    if (!error.empty()) std::cerr << "tandemd: " << error << "\n";
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (args.mode == "serve") return Serve(args);
+  SetLogQuiet(true);  // offline modes print their own results
+  Status st;
+  if (args.mode == "-cset") {
+    st = OfflineSetConfig(args.root, args.operands[0]);
+  } else if (args.mode == "-jc") {
+    st = OfflineCheckpoint(args.root);
+  } else if (args.mode == "-jr") {
+    if (args.operands.empty()) {
+      std::cerr << "tandemd: -jr needs a checkpoint\n" << kUsage;
+      return 2;
+    }
+    st = OfflineRestore(args.root, args.operands[0],
+                        std::vector<std::string>(args.operands.begin() + 1, args.operands.end()));
+  } else if (args.mode == "-xv") {
+    st = OfflineValidate(args.root);
+  } else if (args.mode == "--add-user") {
+    if (args.level.empty()) {
+      std::cerr << "tandemd: --add-user needs --level\n";
+      return 2;
+    }
+    st = OfflineAddUser(args.root, args.operands[0], args.level, ReadPasswordFromStdin());
+  } else if (args.mode == "--id") {
+    st = OfflineSetServerId(args.root, args.operands[0]);
+  }
+  if (!st.ok()) {
+    std::cerr << "tandemd: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tandem
+
+int main(int argc, char** argv) {
+  tandem::SetLogQuiet(false);
+  return tandem::Main(argc, argv);
+}

@@ -1,0 +1,191 @@
+#include "transport/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <vector>
+
+namespace tandem {
+namespace {
+
+constexpr int kIterations = 100000;
+constexpr std::string_view kSecretKey = "ticket.key";
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[p[i] >> 4]);
+    out.push_back(kHex[p[i] & 15]);
+  }
+  return out;
+}
+
+Result<std::string> RandomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) {
+    return Status::IOError("OpenSSL RAND_bytes failed");
+  }
+  return Hex(buf.data(), bytes);
+}
+
+std::string Pbkdf2(std::string_view password, std::string_view salt, int iterations) {
+  unsigned char out[32];
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                    reinterpret_cast<const unsigned char*>(salt.data()),
+                    static_cast<int>(salt.size()), iterations, EVP_sha256(), sizeof out, out);
+  return Hex(out, sizeof out);
+}
+
+std::string Mac(std::string_view secret, std::string_view message) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
+  return Hex(out, len);
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+struct UserRecord {
+  AccessLevel level;
+  int iterations;
+  std::string salt;
+  std::string hash;
+};
+
+std::optional<UserRecord> LoadUser(const Tables& tables, std::string_view name) {
+  auto value = tables.Get(kUserTable, name);
+  if (!value) return std::nullopt;
+  // LEVEL:ITERATIONS:SALT:HASH
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= value->size(); ++i) {
+    if (i == value->size() || (*value)[i] == ':') {
+      parts.push_back(value->substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (parts.size() != 4) return std::nullopt;
+  auto level = ParseAccessLevel(parts[0]);
+  int iterations = 0;
+  std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), iterations);
+  if (!level || iterations <= 0) return std::nullopt;
+  return UserRecord{*level, iterations, parts[2], parts[3]};
+}
+
+Status UnknownOrWrong() {
+  // One message for both, so a caller cannot probe which users exist.
+  return Status::Unauthenticated("login failed: unknown user or wrong password");
+}
+
+}  // namespace
+
+std::string_view AccessLevelName(AccessLevel level) {
+  switch (level) {
+    case AccessLevel::kNone:
+      return "none";
+    case AccessLevel::kRead:
+      return "read";
+    case AccessLevel::kWrite:
+      return "write";
+    case AccessLevel::kService:
+      return "service";
+    case AccessLevel::kSuper:
+      return "super";
+  }
+  return "none";
+}
+
+std::optional<AccessLevel> ParseAccessLevel(std::string_view name) {
+  for (AccessLevel l :
+       {AccessLevel::kRead, AccessLevel::kWrite, AccessLevel::kService, AccessLevel::kSuper}) {
+    if (AccessLevelName(l) == name) return l;
+  }
+  return std::nullopt;
+}
+
+bool LevelAllows(AccessLevel have, AccessLevel need) {
+  if (have == AccessLevel::kSuper) return true;
+  if (need == AccessLevel::kService) return have == AccessLevel::kService;
+  if (have == AccessLevel::kService) return need == AccessLevel::kRead;
+  if (need == AccessLevel::kSuper) return false;
+  return static_cast<int>(have) >= static_cast<int>(need);
+}
+
+Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view name,
+                                        AccessLevel level, std::string_view password) {
+  if (name.empty() || name.find_first_of(": \t\n") != std::string_view::npos) {
+    return Status::InvalidArgument("bad user name '" + std::string(name) + "'");
+  }
+  if (password.empty()) return Status::InvalidArgument("empty password");
+  TANDEM_ASSIGN_OR_RETURN(std::string salt, RandomHex(16));
+  std::string value = std::string(AccessLevelName(level)) + ":" + std::to_string(kIterations) +
+                      ":" + salt + ":" + Pbkdf2(password, salt, kIterations);
+  Transaction txn;
+  if (!tables.Get(kAuthTable, kSecretKey)) {
+    TANDEM_ASSIGN_OR_RETURN(std::string secret, RandomHex(32));
+    txn.ops.push_back(Op::Put(std::string(kAuthTable), std::string(kSecretKey), secret));
+  }
+  txn.ops.push_back(Op::Put(std::string(kUserTable), std::string(name), value));
+  return txn;
+}
+
+bool HasUsers(const Tables& tables) { return !tables.Scan(kUserTable, "", 1).empty(); }
+
+Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
+                               std::string_view password) {
+  auto rec = LoadUser(tables, user);
+  if (!rec) return UnknownOrWrong();
+  if (!ConstantTimeEqual(Pbkdf2(password, rec->salt, rec->iterations), rec->hash)) {
+    return UnknownOrWrong();
+  }
+  return Identity{std::string(user), rec->level};
+}
+
+Result<std::string> IssueTicket(const Tables& tables, std::string_view user, int64_t now,
+                                int64_t lifetime_seconds) {
+  auto rec = LoadUser(tables, user);
+  auto secret = tables.Get(kAuthTable, kSecretKey);
+  if (!rec || !secret) return UnknownOrWrong();
+  std::string expiry = std::to_string(now + lifetime_seconds);
+  std::string body = std::string(user) + ":" + expiry;
+  return body + ":" + Mac(*secret, body + ":" + rec->salt);
+}
+
+Result<Identity> CheckTicket(const Tables& tables, std::string_view user, std::string_view ticket,
+                             int64_t now) {
+  if (ticket.empty()) {
+    return Status::Unauthenticated("login required: run 'tandem -u USER login' first");
+  }
+  auto rec = LoadUser(tables, user);
+  auto secret = tables.Get(kAuthTable, kSecretKey);
+  auto last = ticket.rfind(':');
+  auto first = ticket.find(':');
+  if (!rec || !secret || last == std::string_view::npos || first == last ||
+      ticket.substr(0, first) != user) {
+    return Status::Unauthenticated("invalid ticket for user '" + std::string(user) +
+                                   "'; log in again");
+  }
+  std::string_view body = ticket.substr(0, last);
+  if (!ConstantTimeEqual(Mac(*secret, std::string(body) + ":" + rec->salt),
+                         ticket.substr(last + 1))) {
+    return Status::Unauthenticated("invalid ticket for user '" + std::string(user) +
+                                   "'; log in again");
+  }
+  int64_t expiry = 0;
+  std::string_view exp_text = ticket.substr(first + 1, last - first - 1);
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), expiry);
+  if (expiry <= now) {
+    return Status::Unauthenticated("ticket for user '" + std::string(user) +
+                                   "' has expired; log in again");
+  }
+  return Identity{std::string(user), rec->level};
+}
+
+}  // namespace tandem

@@ -1,0 +1,45 @@
+// A blocking client connection: send a Request, wait for its Response.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "journal/status.h"
+#include "transport/address.h"
+#include "transport/message.h"
+
+namespace tandem {
+
+struct ClientOptions {
+  // For ssl: addresses, the file of pinned fingerprints (see transport/tls.h).
+  std::string trust_file;
+  // Accept and record a server fingerprint not seen before (`tandem trust -y`).
+  bool trust_new = false;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Connect(const Address& address,
+                                                 const ClientOptions& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends one request and waits for its response. A transport failure comes
+  // back as a Status; a command failure as Response::status.
+  Result<Response> Call(const Request& request);
+  // Sends bytes as they are (tests of the server's handling of bad input).
+  Status SendRaw(std::string_view bytes);
+  // True once the server has closed the connection.
+  bool PeerClosed();
+
+  const std::string& server_fingerprint() const { return fingerprint_; }
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::string fingerprint_;
+};
+
+}  // namespace tandem

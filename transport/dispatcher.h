@@ -1,0 +1,61 @@
+// Routes requests to command handlers after authenticating them.
+//
+// A root with no users is *unsecured*: the server accepts only loopback
+// connections and treats every request as super. Once a user exists, every
+// command except `login` needs a valid ticket, and the user's access level
+// must allow the command.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "journal/table_set.h"
+#include "transport/auth.h"
+#include "transport/message.h"
+
+namespace tandem {
+
+struct RequestContext {
+  Identity identity;
+  bool loopback = false;
+  std::string peer;
+};
+
+using Reply = std::function<void(Response)>;
+// `reply` must be called exactly once, from any thread.
+using Handler =
+    std::function<void(const RequestContext& ctx, const std::vector<std::string>& args, Reply)>;
+
+struct Command {
+  AccessLevel need = AccessLevel::kRead;
+  // Slow work (password hashing, checkpoints) runs off the network threads.
+  bool blocking = false;
+  bool needs_ticket = true;
+  Handler handler;
+};
+
+class Dispatcher {
+ public:
+  using Executor = std::function<void(std::function<void()>)>;
+
+  // `tables` must outlive the dispatcher.
+  explicit Dispatcher(const Tables* tables) : tables_(tables) {}
+  // Where blocking commands run; without one they run inline.
+  void SetBlockingExecutor(Executor blocking) { blocking_ = std::move(blocking); }
+
+  void Register(const std::string& name, Command command);
+  void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
+  // True while the root has no users: only loopback clients may connect.
+  bool Unsecured() const { return !HasUsers(*tables_); }
+
+ private:
+  const Tables* tables_;
+  Executor blocking_;
+  std::map<std::string, Command, std::less<>> commands_;
+};
+
+int64_t NowSeconds();
+
+}  // namespace tandem

@@ -1,0 +1,234 @@
+#include "transport/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <deque>
+
+#include "journal/log.h"
+#include "transport/frame.h"
+#include "transport/tls.h"
+
+namespace tandem {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using TcpStream = tcp::socket;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+namespace {
+
+tcp::socket& Lowest(TcpStream& s) { return s; }
+tcp::socket& Lowest(TlsStream& s) { return s.next_layer(); }
+
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, const Dispatcher* dispatcher, uint32_t max_body)
+      : stream_(std::move(stream)), dispatcher_(dispatcher), max_body_(max_body) {
+    boost::system::error_code ec;
+    auto ep = Lowest(stream_).remote_endpoint(ec);
+    if (!ec) {
+      peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+      loopback_ = ep.address().is_loopback();
+    }
+  }
+
+  void Start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code ec) {
+                                if (ec) return self->Close("TLS handshake failed: " + ec.message());
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
+    }
+  }
+
+ private:
+  void ReadHeader() {
+    asio::async_read(stream_, asio::buffer(header_),
+                     [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                       if (ec) return self->Close(ec == asio::error::eof ? "" : ec.message());
+                       self->OnHeader();
+                     });
+  }
+
+  void OnHeader() {
+    auto header = DecodeFrameHeader(std::string_view(header_.data(), header_.size()), max_body_);
+    if (!header.ok()) return Close(header.status().message());
+    type_ = header->type;
+    body_.resize(header->length);
+    asio::async_read(stream_, asio::buffer(body_),
+                     [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                       if (ec) return self->Close("reading frame body: " + ec.message());
+                       self->OnFrame();
+                     });
+  }
+
+  void OnFrame() {
+    if (type_ != MessageType::kRequest) {
+      return Close("unexpected " + std::to_string(static_cast<int>(type_)) + " frame from client");
+    }
+    auto req = DecodeRequest(body_);
+    if (!req.ok()) return Close(req.status().message());
+    auto self = this->shared_from_this();
+    dispatcher_->Dispatch(*req, loopback_, peer_, [self](Response resp) {
+      // Handlers may answer from any thread; hop back to this session's strand.
+      asio::post(self->stream_.get_executor(),
+                 [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
+    });
+  }
+
+  void Send(Response resp) {
+    out_ = EncodeFrame(MessageType::kResponse, EncodeResponse(resp));
+    after_send_ = std::move(resp.after_send);
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                        if (self->after_send_) self->after_send_();
+                        if (ec) return self->Close("writing response: " + ec.message());
+                        self->ReadHeader();
+                      });
+  }
+
+  void Close(const std::string& reason) {
+    if (!reason.empty() && reason != "Operation canceled") {
+      LogWarning() << "closing connection from " << peer_ << ": " << reason;
+    }
+    boost::system::error_code ignored;
+    Lowest(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest(stream_).close(ignored);
+  }
+
+  Stream stream_;
+  const Dispatcher* dispatcher_;  // outlives every session
+  uint32_t max_body_;
+  std::string peer_;
+  bool loopback_ = false;
+  std::array<char, kFrameHeaderSize> header_{};
+  MessageType type_ = MessageType::kRequest;
+  std::string body_;
+  std::string out_;
+  std::function<void()> after_send_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Dispatcher* dispatcher;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::unique_ptr<asio::ssl::context> ssl;
+  asio::thread_pool blocking;
+  std::vector<std::thread> threads;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopped = false;
+
+  Impl(ServerOptions o, Dispatcher* d)
+      : options(std::move(o)),
+        dispatcher(d),
+        blocking(static_cast<size_t>(options.blocking_threads)) {}
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(io),
+                          [this](boost::system::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted) return;
+                            if (!ec) OnAccept(std::move(socket));
+                            Accept();
+                          });
+  }
+
+  void OnAccept(tcp::socket socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return;
+    if (!ep.address().is_loopback() && dispatcher->Unsecured()) {
+      LogWarning() << "refusing connection from " << ep.address().to_string()
+                   << ": this server has no users yet, so it serves loopback clients only "
+                      "(create one with 'tandemd -r ROOT --add-user NAME --level super')";
+      socket.close(ec);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    if (ssl) {
+      std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *ssl), dispatcher,
+                                           options.max_frame_body)
+          ->Start();
+    } else {
+      std::make_shared<Session<TcpStream>>(std::move(socket), dispatcher, options.max_frame_body)
+          ->Start();
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Dispatcher* dispatcher)
+    : impl_(std::make_unique<Impl>(std::move(options), dispatcher)) {
+  dispatcher->SetBlockingExecutor(
+      [this](std::function<void()> fn) { asio::post(impl_->blocking, std::move(fn)); });
+}
+
+Server::~Server() {
+  Stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->blocking.join();
+}
+
+Status Server::Start() {
+  const Address& a = impl_->options.address;
+  if (a.tls) {
+    TANDEM_ASSIGN_OR_RETURN(TlsFiles files, EnsureServerCertificate(impl_->options.ssl_dir));
+    impl_->ssl = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    impl_->ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                            asio::ssl::context::no_tlsv1_1);
+    impl_->ssl->use_certificate_chain_file(files.cert_path, ec);
+    if (!ec) impl_->ssl->use_private_key_file(files.key_path, asio::ssl::context::pem, ec);
+    if (ec)
+      return Status::IOError("loading TLS key from " + impl_->options.ssl_dir + ": " +
+                             ec.message());
+  }
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(a.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + a.host + "': " + ec.message());
+  tcp::endpoint ep(addr, a.port);
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("cannot listen on " + a.ToString() + ": " + ec.message());
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, impl_->options.network_threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::Ok();
+}
+
+Address Server::bound() const {
+  Address a = impl_->options.address;
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (!ec) a.port = ep.port();
+  return a;
+}
+
+void Server::Wait() {
+  std::unique_lock lock(impl_->stop_mu);
+  impl_->stop_cv.wait(lock, [this] { return impl_->stopped; });
+}
+
+void Server::Stop() {
+  {
+    std::lock_guard lock(impl_->stop_mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->io.stop();
+  impl_->stop_cv.notify_all();
+}
+
+void Server::RunBlocking(std::function<void()> fn) { asio::post(impl_->blocking, std::move(fn)); }
+
+}  // namespace tandem

@@ -1,0 +1,53 @@
+// The network server: Boost.Asio sessions speaking frames (transport/frame.h)
+// over TCP or TLS, handing requests to a Dispatcher.
+//
+// One session per connection; a session reads one request, dispatches it,
+// writes the response and only then reads the next, so responses are always
+// in request order. A frame that is garbage, oversized or of an unknown type
+// closes that connection with a logged reason; nobody else is affected.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "journal/status.h"
+#include "transport/address.h"
+#include "transport/dispatcher.h"
+#include "transport/frame.h"
+
+namespace tandem {
+
+struct ServerOptions {
+  Address address;
+  std::string ssl_dir;  // where the TLS key and certificate live (TLS addresses only)
+  int network_threads = 2;
+  int blocking_threads = 2;
+  uint32_t max_frame_body = kMaxFrameBody;
+};
+
+class Server {
+ public:
+  // The dispatcher must outlive the server.
+  Server(ServerOptions options, Dispatcher* dispatcher);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting. Port 0 picks a free port; see bound().
+  Status Start();
+  Address bound() const;
+  // Blocks until Stop() is called (from any thread, or a signal).
+  void Wait();
+  void Stop();
+  // Runs `fn` on the blocking pool.
+  void RunBlocking(std::function<void()> fn);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem
