@@ -2,7 +2,9 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cstring>
 #include <deque>
+#include <vector>
 
 #include "journal/log.h"
 #include "transport/frame.h"
@@ -38,32 +40,45 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](boost::system::error_code ec) {
                                 if (ec) return self->Close("TLS handshake failed: " + ec.message());
-                                self->ReadHeader();
+                                self->ReadFrame();
                               });
     } else {
-      ReadHeader();
+      ReadFrame();
     }
   }
 
  private:
-  void ReadHeader() {
-    asio::async_read(stream_, asio::buffer(header_),
-                     [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
-                       if (ec) return self->Close(ec == asio::error::eof ? "" : ec.message());
-                       self->OnHeader();
-                     });
+  // Reads whatever has arrived, then handles the first whole frame in it; one
+  // recv usually brings header and body together.
+  void ReadFrame() {
+    if (Status st = TryHandleBuffered(); !st.ok()) return Close(st.message());
+    if (handling_) return;
+    if (in_.size() - filled_ < kReadChunk / 4) in_.resize(std::max(in_.size() * 2, kReadChunk));
+    stream_.async_read_some(
+        asio::buffer(in_.data() + filled_, in_.size() - filled_),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->filled_ += n;
+          if (ec) return self->Close(ec == asio::error::eof ? "" : ec.message());
+          self->ReadFrame();
+        });
   }
 
-  void OnHeader() {
-    auto header = DecodeFrameHeader(std::string_view(header_.data(), header_.size()), max_body_);
-    if (!header.ok()) return Close(header.status().message());
-    type_ = header->type;
-    body_.resize(header->length);
-    asio::async_read(stream_, asio::buffer(body_),
-                     [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
-                       if (ec) return self->Close("reading frame body: " + ec.message());
-                       self->OnFrame();
-                     });
+  Status TryHandleBuffered() {
+    if (filled_ < kFrameHeaderSize) return Status::Ok();
+    TANDEM_ASSIGN_OR_RETURN(
+        FrameHeader h, DecodeFrameHeader(std::string_view(in_.data(), kFrameHeaderSize), max_body_));
+    size_t total = kFrameHeaderSize + h.length;
+    if (filled_ < total) {
+      if (in_.size() < total) in_.resize(total);  // a large frame: room for all of it
+      return Status::Ok();
+    }
+    type_ = h.type;
+    body_.assign(in_.data() + kFrameHeaderSize, h.length);
+    std::memmove(in_.data(), in_.data() + total, filled_ - total);
+    filled_ -= total;
+    handling_ = true;
+    OnFrame();
+    return Status::Ok();
   }
 
   void OnFrame() {
@@ -87,7 +102,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                         if (self->after_send_) self->after_send_();
                         if (ec) return self->Close("writing response: " + ec.message());
-                        self->ReadHeader();
+                        self->handling_ = false;
+                        self->ReadFrame();
                       });
   }
 
@@ -105,7 +121,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   uint32_t max_body_;
   std::string peer_;
   bool loopback_ = false;
-  std::array<char, kFrameHeaderSize> header_{};
+  static constexpr size_t kReadChunk = 64 * 1024;
+  std::vector<char> in_;   // in_[0, filled_) received and not yet handled
+  size_t filled_ = 0;
+  bool handling_ = false;  // a request is being served; read no further
   MessageType type_ = MessageType::kRequest;
   std::string body_;
   std::string out_;

@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make demo` and `make test`.
+# Everything builds into build/ with CMake; this file only orchestrates.
+
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
+            libgmock-dev libbenchmark-dev nlohmann-json3-dev
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+
+.PHONY: deps build demo test bench fuzz sanitize clean
+
+deps:
+	@scripts/install-deps.sh $(PACKAGES)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j2
+
+bench: build
+	$(BUILD)/bench/journal_bench --benchmark_min_time=0.5
+	$(BUILD)/tools/tandem-bench limits
+
+# libFuzzer targets for every parser of untrusted bytes; FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/install-deps.sh $(FUZZ_PACKAGES)
+	@CXX=clang++ cmake -S . -B build-fuzz -DTANDEM_FUZZ=ON -DTANDEM_BUILD_TESTS=OFF \
+	  -DTANDEM_BUILD_BENCHMARKS=OFF >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps
+	@cmake -S . -B build-asan -DTANDEM_SANITIZE=address,undefined -DTANDEM_BUILD_BENCHMARKS=OFF \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j2
+
+clean:
+	rm -rf $(BUILD) build-fuzz build-asan demo-run

@@ -1,0 +1,19 @@
+// Arbitrary bytes as a frame header and as request/response bodies.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "transport/address.h"
+#include "transport/frame.h"
+#include "transport/message.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  if (size >= tandem::kFrameHeaderSize) {
+    (void)tandem::DecodeFrameHeader(in.substr(0, tandem::kFrameHeaderSize), tandem::kMaxFrameBody);
+  }
+  (void)tandem::DecodeRequest(in);
+  (void)tandem::DecodeResponse(in);
+  (void)tandem::Address::Parse(std::string(in));
+  return 0;
+}

@@ -1,0 +1,33 @@
+// Feeds arbitrary bytes to the record parser and the transaction/marker
+// payload decoders, and as a whole journal file to ScanJournal.
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "journal/file.h"
+#include "journal/markers.h"
+#include "journal/reader.h"
+#include "journal/record.h"
+#include "journal/transaction.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  tandem::Record rec;
+  while (!in.empty()) {
+    auto r = tandem::ParseRecord(in, &rec);
+    if (r.outcome != tandem::ParseOutcome::kRecord) break;
+    (void)tandem::DecodeTransaction(rec.payload);
+    (void)tandem::DecodeChecksumMarker(rec.payload);
+    (void)tandem::DecodeJournalNumber(rec.payload);
+    in.remove_prefix(r.size);
+  }
+  (void)tandem::DecodeTransaction(std::string_view(reinterpret_cast<const char*>(data), size));
+
+  static const std::string path = "/tmp/fuzz-journal-" + std::to_string(::getpid());
+  if (tandem::WriteFileDurably(path, std::string_view(reinterpret_cast<const char*>(data), size)).ok()) {
+    (void)tandem::ScanJournal(path, tandem::TailPolicy::kReportOnly, nullptr);
+  }
+  return 0;
+}

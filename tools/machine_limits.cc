@@ -1,0 +1,60 @@
+#include "tools/machine_limits.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "journal/file.h"
+
+namespace tandem {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+Result<double> SyncRate(const std::string& path, bool preallocate, double seconds) {
+  ::unlink(path.c_str());
+  TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR | O_CREAT | O_TRUNC));
+  if (preallocate) TANDEM_RETURN_IF_ERROR(f.Allocate(0, 256ull << 20));
+  std::string block(4096, 'x');
+  uint64_t n = 0;
+  auto start = Clock::now();
+  while (Since(start) < seconds) {
+    TANDEM_RETURN_IF_ERROR(f.PWriteAll(block, n * block.size()));
+    TANDEM_RETURN_IF_ERROR(f.DataSync());
+    ++n;
+  }
+  double rate = static_cast<double>(n) / Since(start);
+  ::unlink(path.c_str());
+  return rate;
+}
+
+}  // namespace
+
+Result<DiskLimits> MeasureDisk(const std::string& dir, double seconds) {
+  DiskLimits out;
+  std::string path = dir + "/.tandem-limits.tmp";
+  TANDEM_ASSIGN_OR_RETURN(out.fdatasync_per_sec_preallocated, SyncRate(path, true, seconds));
+  TANDEM_ASSIGN_OR_RETURN(out.fdatasync_per_sec_appending, SyncRate(path, false, seconds));
+
+  // Sequential bandwidth as `dd bs=1M count=N conv=fdatasync` measures it.
+  TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR | O_CREAT | O_TRUNC));
+  std::string chunk(1 << 20, 'y');
+  uint64_t written = 0;
+  auto start = Clock::now();
+  while (Since(start) < seconds || written < (64ull << 20)) {
+    TANDEM_RETURN_IF_ERROR(f.PWriteAll(chunk, written));
+    written += chunk.size();
+    if (written >= (2ull << 30)) break;
+  }
+  TANDEM_RETURN_IF_ERROR(f.DataSync());
+  out.seq_write_mb_per_sec = static_cast<double>(written) / (1 << 20) / Since(start);
+  ::unlink(path.c_str());
+  return out;
+}
+
+}  // namespace tandem
