@@ -85,7 +85,11 @@ void BM_JournalAppend(benchmark::State& state) {
     state.counters["journal_MB"] = static_cast<double>(g_engine->durable().offset) / (1 << 20);
   }
 }
-BENCHMARK(BM_JournalAppend)->Arg(0)->Arg(1)->ThreadRange(1, 64)->UseRealTime()
+BENCHMARK(BM_JournalAppend)
+    ->Arg(0)
+    ->Arg(1)
+    ->ThreadRange(1, 64)
+    ->UseRealTime()
     ->Teardown([](const benchmark::State&) {
       g_engine.reset();
       std::filesystem::remove_all(g_dir);

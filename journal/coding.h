@@ -42,6 +42,8 @@ inline uint64_t DecodeFixed64(const char* p) {
 }
 
 void PutVarint64(std::string* dst, uint64_t v);
+// Lower-case hex of n bytes (digests, salts).
+std::string HexEncode(const unsigned char* p, size_t n);
 void PutLengthPrefixed(std::string* dst, std::string_view s);
 
 // A bounds-checked cursor over untrusted bytes. Every Get* returns false and

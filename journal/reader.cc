@@ -21,27 +21,28 @@ Result<JournalReader> JournalReader::Open(const std::string& path, uint64_t star
 }
 
 std::string_view JournalReader::Available() const {
-  if (offset_ < buf_offset_ || offset_ > buf_offset_ + buf_.size()) return {};
-  return std::string_view(buf_).substr(offset_ - buf_offset_);
+  if (offset_ < buf_offset_ || offset_ > buf_offset_ + buf_len_) return {};
+  size_t skip = static_cast<size_t>(offset_ - buf_offset_);
+  return std::string_view(buf_.data() + skip, buf_len_ - skip);
 }
 
 Result<size_t> JournalReader::Fill(size_t n) {
   std::string_view avail = Available();
   if (avail.size() >= n) return avail.size();
-  // Drop what has been consumed, then read until n bytes (at least a chunk) are
-  // buffered or the file ends.
-  if (offset_ >= buf_offset_ && offset_ <= buf_offset_ + buf_.size()) {
-    buf_.erase(0, offset_ - buf_offset_);
-  } else {
-    buf_.clear();
-  }
+  // Keep the unread bytes at the front, then read until n bytes (at least a
+  // chunk) are buffered or the file ends. The buffer only ever grows.
+  size_t keep = avail.size();
+  if (keep > 0) std::memmove(buf_.data(), avail.data(), keep);
   buf_offset_ = offset_;
-  size_t old = buf_.size();
-  buf_.resize(std::max(n, kChunk));
-  TANDEM_ASSIGN_OR_RETURN(size_t got,
-                          file_.PRead(buf_.data() + old, buf_.size() - old, offset_ + old));
-  buf_.resize(old + got);
-  return buf_.size();
+  buf_len_ = keep;
+  // Reads start small and double, so short journals and followers stay cheap
+  // while a long replay reaches full-size reads quickly.
+  size_t want = std::max(n, chunk_);
+  chunk_ = std::min(chunk_ * 2, kChunk);
+  if (buf_.size() < want) buf_.resize(want);
+  TANDEM_ASSIGN_OR_RETURN(size_t got, file_.PRead(buf_.data() + keep, want - keep, offset_ + keep));
+  buf_len_ = keep + got;
+  return buf_len_;
 }
 
 Result<JournalReader::Step> JournalReader::Next(Record* rec) {
@@ -66,7 +67,7 @@ Result<JournalReader::Step> JournalReader::Follow(Record* rec, std::chrono::mill
   for (;;) {
     TANDEM_ASSIGN_OR_RETURN(Step step, Next(rec));
     if (step == Step::kRecord || std::chrono::steady_clock::now() >= deadline) return step;
-    buf_.clear();  // the file has changed underneath: read it afresh
+    buf_len_ = 0;  // the file has changed underneath: read it afresh
     buf_offset_ = offset_;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
@@ -76,9 +77,11 @@ Result<JournalReader::AfterScan> JournalReader::ScanAfter(uint64_t from) {
   AfterScan out;
   static constexpr char kMagic[4] = {'T', 'N', 'D', 'J'};
   uint64_t pos = from + 1;
+  TANDEM_ASSIGN_OR_RETURN(uint64_t file_size, file_.Size());
   std::string chunk;
   for (;;) {
-    chunk.resize(kChunk + kRecordHeaderSize);
+    if (pos >= file_size) return out;
+    chunk.resize(std::min<uint64_t>(kChunk + kRecordHeaderSize, file_size - pos));
     TANDEM_ASSIGN_OR_RETURN(size_t got, file_.PRead(chunk.data(), chunk.size(), pos));
     if (got == 0) return out;
     chunk.resize(got);
@@ -96,7 +99,8 @@ Result<JournalReader::AfterScan> JournalReader::ScanAfter(uint64_t from) {
       TANDEM_ASSIGN_OR_RETURN(size_t hn, file_.PRead(header.data(), header.size(), pos + i));
       if (hn < kRecordHeaderSize) continue;
       uint64_t len = DecodeFixed32(header.data() + 8);
-      if (len > kMaxPayload) continue;
+      // A record cannot extend past the end of the file.
+      if (len > kMaxPayload || pos + i + kRecordHeaderSize + len > file_size) continue;
       std::string whole(kRecordHeaderSize + len, '\0');
       TANDEM_ASSIGN_OR_RETURN(size_t wn, file_.PRead(whole.data(), whole.size(), pos + i));
       Record scratch;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "journal/file.h"
 #include "journal/position.h"
@@ -54,8 +55,10 @@ class JournalReader {
 
   File file_;
   uint64_t offset_;
-  std::string buf_;
-  uint64_t buf_offset_ = 0;  // file offset of buf_[0]
+  std::vector<char> buf_;  // buf_[0, buf_len_) holds file bytes from buf_offset_
+  size_t buf_len_ = 0;
+  size_t chunk_ = 64 * 1024;  // next read size, doubling up to 1 MiB
+  uint64_t buf_offset_ = 0;
   const char* stop_reason_ = "";
   bool stop_zero_ = false;
 };

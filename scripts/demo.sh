@@ -83,7 +83,8 @@ start_server "$RUN/restored" RESTORED
 tandem -p "$MASTER" journaldbchecksums >"$RUN/sums.master"
 tandem -p "$RESTORED" journaldbchecksums >"$RUN/sums.restored"
 paste -d'|' <(sed "1s/.*/master $MASTER/" "$RUN/sums.master") \
-            <(sed "1s/.*/restored $RESTORED/" "$RUN/sums.restored") | column -t -s'|'
+            <(sed "1s/.*/restored $RESTORED/" "$RUN/sums.restored") |
+  awk -F'|' '{ printf "%-44s %s\n", $1, $2 }'
 if diff <(tail -n +2 "$RUN/sums.master") <(tail -n +2 "$RUN/sums.restored") >/dev/null; then
   echo "checksums: MATCH"
 else

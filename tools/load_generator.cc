@@ -27,7 +27,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Next() {
     const LoadOptions& o = *shared_->options;
-    if (Clock::now() >= shared_->deadline || (o.max_requests && shared_->issued >= o.max_requests)) {
+    if (Clock::now() >= shared_->deadline ||
+        (o.max_requests && shared_->issued >= o.max_requests)) {
       return;
     }
     out_ = EncodeFrame(MessageType::kRequest, EncodeRequest(o.make_request(shared_->issued++)));
@@ -88,7 +89,9 @@ Result<LoadResult> RunLoad(const LoadOptions& options) {
     tcp::socket s(io);
     boost::system::error_code ec;
     s.connect(ep, ec);
-    if (ec) return Status::Unavailable("cannot connect to " + options.address.ToString() + ": " + ec.message());
+    if (ec)
+      return Status::Unavailable("cannot connect to " + options.address.ToString() + ": " +
+                                 ec.message());
     s.set_option(tcp::no_delay(true));
     conns.push_back(std::make_shared<Connection>(std::move(s), &shared));
   }

@@ -70,8 +70,8 @@ class OwnServer {
       ::dup2(fds[1], 1);
       ::close(fds[0]);
       std::string log = root + "/logs/tandemd.log";
-      execl(tandemd.c_str(), "tandemd", "-r", root.c_str(), "-p", "127.0.0.1:0", "-L",
-            log.c_str(), nullptr);
+      execl(tandemd.c_str(), "tandemd", "-r", root.c_str(), "-p", "127.0.0.1:0", "-L", log.c_str(),
+            nullptr);
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -235,17 +235,28 @@ int Main(int argc, char** argv) {
   for (size_t i = 1; i < v.size(); ++i) {
     auto next = [&]() -> std::string { return i + 1 < v.size() ? v[++i] : ""; };
     const std::string& f = v[i];
-    if (f == "-p") o.address = next();
-    else if (f == "--root" || f == "--dir") o.root = next();
-    else if (f == "-c") o.clients = std::stoi(next());
-    else if (f == "-d") o.seconds = std::stod(next());
-    else if (f == "-n") o.count = std::stoull(next());
-    else if (f == "-s") o.value_bytes = std::stoul(next());
-    else if (f == "-k") o.keys = std::stoull(next());
-    else if (f == "--mb") o.mb = std::stoull(next());
-    else if (f == "--fsync") o.fsync = next();
-    else if (f == "--json") o.format = "json";
-    else if (f == "--csv") o.format = "csv";
+    if (f == "-p")
+      o.address = next();
+    else if (f == "--root" || f == "--dir")
+      o.root = next();
+    else if (f == "-c")
+      o.clients = std::stoi(next());
+    else if (f == "-d")
+      o.seconds = std::stod(next());
+    else if (f == "-n")
+      o.count = std::stoull(next());
+    else if (f == "-s")
+      o.value_bytes = std::stoul(next());
+    else if (f == "-k")
+      o.keys = std::stoull(next());
+    else if (f == "--mb")
+      o.mb = std::stoull(next());
+    else if (f == "--fsync")
+      o.fsync = next();
+    else if (f == "--json")
+      o.format = "json";
+    else if (f == "--csv")
+      o.format = "csv";
     else {
       std::cerr << "tandem-bench: unknown option '" << f << "'\n";
       return 2;

@@ -8,28 +8,20 @@
 #include <charconv>
 #include <vector>
 
+#include "journal/coding.h"
+
 namespace tandem {
 namespace {
 
 constexpr int kIterations = 100000;
 constexpr std::string_view kSecretKey = "ticket.key";
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
-}
-
 Result<std::string> RandomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) {
     return Status::IOError("OpenSSL RAND_bytes failed");
   }
-  return Hex(buf.data(), bytes);
+  return HexEncode(buf.data(), bytes);
 }
 
 std::string Pbkdf2(std::string_view password, std::string_view salt, int iterations) {
@@ -37,7 +29,7 @@ std::string Pbkdf2(std::string_view password, std::string_view salt, int iterati
   PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                     reinterpret_cast<const unsigned char*>(salt.data()),
                     static_cast<int>(salt.size()), iterations, EVP_sha256(), sizeof out, out);
-  return Hex(out, sizeof out);
+  return HexEncode(out, sizeof out);
 }
 
 std::string Mac(std::string_view secret, std::string_view message) {
@@ -45,7 +37,7 @@ std::string Mac(std::string_view secret, std::string_view message) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
-  return Hex(out, len);
+  return HexEncode(out, len);
 }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {

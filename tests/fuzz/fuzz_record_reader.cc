@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <string_view>
 
-#include "journal/file.h"
 #include "journal/markers.h"
 #include "journal/reader.h"
 #include "journal/record.h"
@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)tandem::DecodeTransaction(std::string_view(reinterpret_cast<const char*>(data), size));
 
   static const std::string path = "/tmp/fuzz-journal-" + std::to_string(::getpid());
-  if (tandem::WriteFileDurably(path, std::string_view(reinterpret_cast<const char*>(data), size)).ok()) {
-    (void)tandem::ScanJournal(path, tandem::TailPolicy::kReportOnly, nullptr);
-  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  (void)tandem::ScanJournal(path, tandem::TailPolicy::kReportOnly, nullptr);
   return 0;
 }
