@@ -41,18 +41,16 @@ Result<DiskLimits> MeasureDisk(const std::string& dir, double seconds) {
   TANDEM_ASSIGN_OR_RETURN(out.fdatasync_per_sec_preallocated, SyncRate(path, true, seconds));
   TANDEM_ASSIGN_OR_RETURN(out.fdatasync_per_sec_appending, SyncRate(path, false, seconds));
 
-  // Sequential bandwidth as `dd bs=1M count=N conv=fdatasync` measures it.
+  // Sequential bandwidth exactly as `dd bs=1M count=1024 conv=fdatasync` measures it.
   TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR | O_CREAT | O_TRUNC));
   std::string chunk(1 << 20, 'y');
-  uint64_t written = 0;
+  constexpr uint64_t kTotal = 1ull << 30;
   auto start = Clock::now();
-  while (Since(start) < seconds || written < (64ull << 20)) {
+  for (uint64_t written = 0; written < kTotal; written += chunk.size()) {
     TANDEM_RETURN_IF_ERROR(f.PWriteAll(chunk, written));
-    written += chunk.size();
-    if (written >= (2ull << 30)) break;
   }
   TANDEM_RETURN_IF_ERROR(f.DataSync());
-  out.seq_write_mb_per_sec = static_cast<double>(written) / (1 << 20) / Since(start);
+  out.seq_write_mb_per_sec = static_cast<double>(kTotal) / (1 << 20) / Since(start);
   ::unlink(path.c_str());
   return out;
 }

@@ -11,7 +11,7 @@ namespace tandem {
 struct DiskLimits {
   double fdatasync_per_sec_preallocated = 0;  // 4 KiB overwrite + fdatasync, fallocated file
   double fdatasync_per_sec_appending = 0;     // 4 KiB append + fdatasync, growing file
-  double seq_write_mb_per_sec = 0;            // 1 MiB writes then fdatasync (dd conv=fdatasync)
+  double seq_write_mb_per_sec = 0;            // dd bs=1M count=1024 conv=fdatasync
 };
 
 // Measures in `dir` (a scratch file is created and removed) for about
