@@ -35,14 +35,7 @@ uint64_t ParseUint(const std::string& s, uint64_t fallback) {
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   RootLayout layout(options.root);
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
-  int fd = ::open(layout.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "open " + layout.lock_file());
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return Status::FailedPrecondition("root " + options.root +
-                                      " is in use by another tandemd (lock held on " +
-                                      layout.lock_file() + ")");
-  }
+  TANDEM_ASSIGN_OR_RETURN(int fd, LockRoot(layout));
   std::unique_ptr<Engine> engine(new Engine(options, layout, fd));
   auto recovered = Recover(layout);
   if (!recovered.ok()) return recovered.status();
@@ -58,7 +51,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   Engine* self = engine.get();
   auto writer = JournalWriter::Open(
       layout, recovered->live, wopts,
-      [self](const Record& rec, Position end) { self->OnDurable(rec, end); }, nullptr);
+      [self](const Record& rec, Position end) { self->OnDurable(rec, end); },
+      [self](Position durable) {
+        std::lock_guard lock(self->observer_mu_);
+        if (self->durable_observer_) self->durable_observer_(durable);
+      });
   if (!writer.ok()) return writer.status();
   engine->writer_ = std::move(writer).value();
   return engine;
@@ -72,16 +69,27 @@ Engine::~Engine() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+void Engine::SetDurableObserver(std::function<void(Position)> observer) {
+  std::lock_guard lock(observer_mu_);
+  durable_observer_ = std::move(observer);
+}
+
 void Engine::Close() {
   if (writer_) writer_->Close();
 }
 
-std::string Engine::Config(std::string_view name, std::string_view fallback) const {
-  if (!server_id_.empty()) {
-    if (auto v = tables_.Get(kConfigTable, server_id_ + "#" + std::string(name))) return *v;
+std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
+                        std::string_view fallback) {
+  if (!server_id.empty()) {
+    if (auto v = tables.Get(kConfigTable, std::string(server_id) + "#" + std::string(name)))
+      return *v;
   }
-  if (auto v = tables_.Get(kConfigTable, name)) return *v;
+  if (auto v = tables.Get(kConfigTable, name)) return *v;
   return std::string(fallback);
+}
+
+std::string Engine::Config(std::string_view name, std::string_view fallback) const {
+  return ConfigValue(tables_, server_id_, name, fallback);
 }
 
 void Engine::OnDurable(const Record& rec, Position) {

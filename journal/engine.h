@@ -26,6 +26,10 @@ inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always 
 inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
 inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
 
+// Configurable lookup in a `config` table: SERVERID#name, then name, then fallback.
+std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
+                        std::string_view fallback);
+
 struct EngineOptions {
   std::string root;
   // Set by tests and benchmarks; otherwise the config table decides.
@@ -74,6 +78,10 @@ class Engine {
   // Configurable lookup: SERVERID#name, then name, then fallback.
   std::string Config(std::string_view name, std::string_view fallback) const;
 
+  // Called on the writer thread after every durable batch, with the new
+  // durable position (replication wakes its senders from here). Must not block.
+  void SetDurableObserver(std::function<void(Position)> observer);
+
   // Flushes and stops the writer; later commits fail.
   void Close();
 
@@ -90,6 +98,9 @@ class Engine {
   RecoveryReport recovery_;
   Tables tables_;
   std::unique_ptr<JournalWriter> writer_;
+
+  std::mutex observer_mu_;
+  std::function<void(Position)> durable_observer_;
 
   std::mutex rotate_mu_;  // one rotation/checkpoint at a time
   // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it

@@ -34,6 +34,12 @@ class JournalReader {
   Result<Step> Follow(Record* rec, std::chrono::milliseconds timeout);
 
   uint64_t offset() const { return offset_; }
+  // Moves to `offset` and forgets buffered bytes (the file may have changed).
+  void Seek(uint64_t offset) {
+    offset_ = offset;
+    buf_len_ = 0;
+    buf_offset_ = offset;
+  }
   const char* stop_reason() const { return stop_reason_; }
   bool stopped_at_zero_header() const { return stop_zero_; }
   const std::string& path() const { return file_.path(); }

@@ -1,6 +1,11 @@
 #include "journal/root_layout.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <filesystem>
 
@@ -54,6 +59,19 @@ Result<bool> RootLayout::IsEmpty() const {
   TANDEM_ASSIGN_OR_RETURN(auto rotated, ListRotated());
   TANDEM_ASSIGN_OR_RETURN(auto ckps, ListCheckpoints());
   return rotated.empty() && ckps.empty() && !PathExists(live_journal());
+}
+
+Result<int> LockRoot(const RootLayout& layout) {
+  TANDEM_RETURN_IF_ERROR(CreateDirs(layout.root()));
+  int fd = ::open(layout.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open " + layout.lock_file());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::FailedPrecondition("root " + layout.root() +
+                                      " is in use by another tandemd (lock held on " +
+                                      layout.lock_file() + ")");
+  }
+  return fd;
 }
 
 Status CreateLiveJournal(const RootLayout& layout, uint32_t n, Epoch epoch) {

@@ -27,6 +27,12 @@ class RootLayout {
   std::string logs_dir() const { return root_ + "/logs"; }
   std::string server_id_file() const { return root_ + "/server.id"; }
   std::string lock_file() const { return root_ + "/.lock"; }
+  // Downstream servers (standbys, replicas).
+  std::string rep_dir() const { return root_ + "/journals.rep"; }
+  std::string rep_journal(uint32_t n) const { return rep_dir() + "/journal." + std::to_string(n); }
+  std::string statejcopy() const { return root_ + "/statejcopy"; }
+  std::string state() const { return root_ + "/state"; }
+  std::string local_config() const { return root_ + "/config.local"; }
 
   Status EnsureDirs() const;
   // Numbers of rotated journals / checkpoints present, ascending.
@@ -38,6 +44,10 @@ class RootLayout {
  private:
   std::string root_;
 };
+
+// Takes the exclusive lock that keeps two servers off one root; returns the
+// descriptor that holds it.
+Result<int> LockRoot(const RootLayout& layout);
 
 // Creates ROOT/journal holding only the journal-header record for journal n,
 // durably (written as journal.tmp, fsynced, renamed).

@@ -91,8 +91,11 @@ bool Client::PeerClosed() {
          ec == asio::ssl::error::stream_truncated;
 }
 
-Result<Response> Client::Call(const Request& request) {
-  TANDEM_RETURN_IF_ERROR(SendRaw(EncodeFrame(MessageType::kRequest, EncodeRequest(request))));
+Status Client::SendFrame(MessageType type, std::string_view body) {
+  return SendRaw(EncodeFrame(type, body));
+}
+
+Result<std::pair<MessageType, std::string>> Client::ReadFrame() {
   std::array<char, kFrameHeaderSize> header;
   boost::system::error_code ec;
   impl_->WithStream([&](auto& s) { return asio::read(s, asio::buffer(header), ec); });
@@ -100,12 +103,23 @@ Result<Response> Client::Call(const Request& request) {
   TANDEM_ASSIGN_OR_RETURN(
       FrameHeader h,
       DecodeFrameHeader(std::string_view(header.data(), header.size()), kMaxFrameBody));
-  if (h.type != MessageType::kResponse)
-    return Status::Corruption("server sent a non-response frame");
   std::string body(h.length, '\0');
   impl_->WithStream([&](auto& s) { return asio::read(s, asio::buffer(body), ec); });
   if (ec) return Status::Unavailable("connection lost: " + ec.message());
-  return DecodeResponse(body);
+  return std::make_pair(h.type, std::move(body));
+}
+
+void Client::Shutdown() {
+  boost::system::error_code ignored;
+  impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+Result<Response> Client::Call(const Request& request) {
+  TANDEM_RETURN_IF_ERROR(SendFrame(MessageType::kRequest, EncodeRequest(request)));
+  TANDEM_ASSIGN_OR_RETURN(auto frame, ReadFrame());
+  if (frame.first != MessageType::kResponse)
+    return Status::Corruption("server sent a non-response frame");
+  return DecodeResponse(frame.second);
 }
 
 }  // namespace tandem

@@ -28,6 +28,12 @@ class Client {
   // Sends one request and waits for its response. A transport failure comes
   // back as a Status; a command failure as Response::status.
   Result<Response> Call(const Request& request);
+  // For streams that take over the connection after a request.
+  Status SendFrame(MessageType type, std::string_view body);
+  Result<std::pair<MessageType, std::string>> ReadFrame();
+  // Unblocks a ReadFrame in another thread by closing the socket.
+  void Shutdown();
+
   // Sends bytes as they are (tests of the server's handling of bad input).
   Status SendRaw(std::string_view bytes);
   // True once the server has closed the connection.

@@ -71,31 +71,61 @@ Result<Op> ParseOpLine(std::string_view line) {
                                  "': expected 'put TABLE KEY VALUE' or 'del TABLE KEY'");
 }
 
-void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
-  d->Register("login", {AccessLevel::kNone, /*blocking=*/true, /*needs_ticket=*/false,
-                        [engine](const RequestContext& ctx, const auto& args, Reply reply) {
-                          if (args.size() != 1)
-                            return reply(Response::Error(Usage("login (password on stdin)")));
-                          const Tables& tables = engine->tables();
-                          if (!HasUsers(tables)) {
-                            return reply(Response::Error(Status::FailedPrecondition(
-                                "this server has no users; no login is needed (loopback only)")));
-                          }
-                          auto id = CheckPassword(tables, ctx.identity.user, args[0]);
-                          if (!id.ok()) {
-                            LogWarning() << "failed login for '" << ctx.identity.user << "' from "
-                                         << ctx.peer;
-                            return reply(Response::Error(id.status()));
-                          }
-                          int64_t lifetime = std::stoll(engine->Config(kCfgTicketTimeout, "43200"));
-                          auto ticket = IssueTicket(tables, id->user, NowSeconds(), lifetime);
-                          if (!ticket.ok()) return reply(Response::Error(ticket.status()));
-                          reply(Ok({{"user", id->user},
-                                    {"ticket", *ticket},
-                                    {"level", std::string(AccessLevelName(id->level))},
-                                    {"expires_in", std::to_string(lifetime)}}));
-                        }});
+void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatcher* d) {
+  d->Register(
+      "login",
+      {AccessLevel::kNone, /*blocking=*/true, /*needs_ticket=*/false,
+       [tables, server_id](const RequestContext& ctx, const auto& args, Reply reply) {
+         if (args.size() != 1) return reply(Response::Error(Usage("login (password on stdin)")));
+         if (!HasUsers(*tables)) {
+           return reply(Response::Error(Status::FailedPrecondition(
+               "this server has no users; no login is needed (loopback only)")));
+         }
+         auto id = CheckPassword(*tables, ctx.identity.user, args[0]);
+         if (!id.ok()) {
+           LogWarning() << "failed login for '" << ctx.identity.user << "' from " << ctx.peer;
+           return reply(Response::Error(id.status()));
+         }
+         int64_t lifetime = std::stoll(ConfigValue(*tables, server_id, kCfgTicketTimeout, "43200"));
+         auto ticket = IssueTicket(*tables, id->user, NowSeconds(), lifetime);
+         if (!ticket.ok()) return reply(Response::Error(ticket.status()));
+         reply(Ok({{"user", id->user},
+                   {"ticket", *ticket},
+                   {"level", std::string(AccessLevelName(id->level))},
+                   {"expires_in", std::to_string(lifetime)}}));
+       }});
 
+  d->Register("get", {AccessLevel::kRead, false, true,
+                      [tables](const RequestContext&, const auto& args, Reply reply) {
+                        if (args.size() != 2) return reply(Response::Error(Usage("get TABLE KEY")));
+                        if (Status st = CheckReadable(args[0]); !st.ok())
+                          return reply(Response::Error(st));
+                        auto value = tables->Get(args[0], args[1]);
+                        if (!value) {
+                          return reply(Response::Error(Status::NotFound(
+                              "no key '" + args[1] + "' in table '" + args[0] + "'")));
+                        }
+                        reply(Ok({{"key", args[1]}, {"value", *value}}));
+                      }});
+
+  d->Register("scan", {AccessLevel::kRead, false, true,
+                       [tables](const RequestContext&, const auto& args, Reply reply) {
+                         if (args.empty() || args.size() > 2)
+                           return reply(Response::Error(Usage("scan TABLE [PREFIX]")));
+                         if (Status st = CheckReadable(args[0]); !st.ok())
+                           return reply(Response::Error(st));
+                         auto rows = tables->Scan(args[0], args.size() == 2 ? args[1] : "",
+                                                  kDefaultScanLimit);
+                         std::vector<Row> out;
+                         out.reserve(rows.size());
+                         for (auto& [k, v] : rows)
+                           out.push_back({{"key", std::move(k)}, {"value", std::move(v)}});
+                         reply(Response::Rows(std::move(out)));
+                       }});
+}
+
+void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
+  RegisterReadCommands(&engine->tables(), engine->server_id(), d);
   d->Register(
       "info",
       {AccessLevel::kRead, false, true,
@@ -145,34 +175,6 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                           return reply(Response::Error(Usage("txn (ops on stdin, one per line)")));
                         CommitAndReply(engine, std::move(txn), std::move(reply));
                       }});
-
-  d->Register("get", {AccessLevel::kRead, false, true,
-                      [engine](const RequestContext&, const auto& args, Reply reply) {
-                        if (args.size() != 2) return reply(Response::Error(Usage("get TABLE KEY")));
-                        if (Status st = CheckReadable(args[0]); !st.ok())
-                          return reply(Response::Error(st));
-                        auto value = engine->tables().Get(args[0], args[1]);
-                        if (!value) {
-                          return reply(Response::Error(Status::NotFound(
-                              "no key '" + args[1] + "' in table '" + args[0] + "'")));
-                        }
-                        reply(Ok({{"key", args[1]}, {"value", *value}}));
-                      }});
-
-  d->Register("scan", {AccessLevel::kRead, false, true,
-                       [engine](const RequestContext&, const auto& args, Reply reply) {
-                         if (args.empty() || args.size() > 2)
-                           return reply(Response::Error(Usage("scan TABLE [PREFIX]")));
-                         if (Status st = CheckReadable(args[0]); !st.ok())
-                           return reply(Response::Error(st));
-                         auto rows = engine->tables().Scan(args[0], args.size() == 2 ? args[1] : "",
-                                                           kDefaultScanLimit);
-                         std::vector<Row> out;
-                         out.reserve(rows.size());
-                         for (auto& [k, v] : rows)
-                           out.push_back({{"key", std::move(k)}, {"value", std::move(v)}});
-                         reply(Response::Rows(std::move(out)));
-                       }});
 
   d->Register("admin", {AccessLevel::kSuper, true, true,
                         [engine, info](const RequestContext& ctx, const auto& args, Reply reply) {

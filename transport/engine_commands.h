@@ -19,6 +19,10 @@ struct ServerInfo {
 // `engine` and `dispatcher` must outlive the registered commands.
 void RegisterEngineCommands(Engine* engine, Dispatcher* dispatcher, ServerInfo info);
 
+// login, get and scan: what every server answers, master or not. `tables`
+// must outlive the commands.
+void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatcher* dispatcher);
+
 // Tables that only dedicated commands may touch.
 bool IsReservedTable(std::string_view table);
 

@@ -26,6 +26,8 @@ inline constexpr uint32_t kMaxFrameBody = 80u << 20;  // one journal record plus
 enum class MessageType : uint16_t {
   kRequest = 1,
   kResponse = 2,
+  kJournalData = 3,  // upstream -> downstream: journal bytes and positions
+  kJournalAck = 4,   // downstream -> upstream: flushed and applied positions
 };
 
 bool IsKnownMessageType(uint16_t type);

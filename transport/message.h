@@ -9,12 +9,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "journal/status.h"
+#include "transport/frame.h"
 
 namespace tandem {
 
@@ -26,15 +28,39 @@ struct Request {
 
 using Row = std::vector<std::pair<std::string, std::string>>;
 
+// Where a Stream sends its frames. Callable from any thread.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void SendFrame(MessageType type, std::string body) = 0;
+  virtual void CloseWith(const std::string& reason) = 0;
+  // Runs fn on the connection's strand (serialized with the Stream's calls).
+  virtual void Post(std::function<void()> fn) = 0;
+};
+
+// A long-lived exchange that takes over a connection once the response to
+// its opening request has been sent (e.g. a journal stream to a standby).
+// Its methods are called on the connection's strand, one at a time.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual void Start(std::shared_ptr<FrameSink> sink) = 0;
+  // A frame from the peer; returning an error closes the connection with it.
+  virtual Status OnFrame(MessageType type, std::string_view body) = 0;
+  virtual void OnClose() = 0;
+};
+
 struct Response {
   Status status;
   std::vector<Row> rows;
   // Not sent: runs on the server once the response is on the wire.
   std::function<void()> after_send;
+  // Not sent: takes over the connection after the response.
+  std::shared_ptr<Stream> stream;
 
-  static Response Error(Status st) { return Response{std::move(st), {}, nullptr}; }
+  static Response Error(Status st) { return Response{std::move(st), {}, nullptr, nullptr}; }
   static Response Rows(std::vector<Row> rows) {
-    return Response{Status::Ok(), std::move(rows), nullptr};
+    return Response{Status::Ok(), std::move(rows), nullptr, nullptr};
   }
 };
 

@@ -22,13 +22,13 @@ namespace {
 tcp::socket& Lowest(TcpStream& s) { return s; }
 tcp::socket& Lowest(TlsStream& s) { return s.next_layer(); }
 
-template <typename Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+template <typename Socket>
+class Session : public FrameSink, public std::enable_shared_from_this<Session<Socket>> {
  public:
-  Session(Stream stream, const Dispatcher* dispatcher, uint32_t max_body)
-      : stream_(std::move(stream)), dispatcher_(dispatcher), max_body_(max_body) {
+  Session(Socket socket, const Dispatcher* dispatcher, uint32_t max_body)
+      : socket_(std::move(socket)), dispatcher_(dispatcher), max_body_(max_body) {
     boost::system::error_code ec;
-    auto ep = Lowest(stream_).remote_endpoint(ec);
+    auto ep = Lowest(socket_).remote_endpoint(ec);
     if (!ec) {
       peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
       loopback_ = ep.address().is_loopback();
@@ -36,8 +36,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Start() {
-    if constexpr (std::is_same_v<Stream, TlsStream>) {
-      stream_.async_handshake(asio::ssl::stream_base::server,
+    if constexpr (std::is_same_v<Socket, TlsStream>) {
+      socket_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](boost::system::error_code ec) {
                                 if (ec) return self->Close("TLS handshake failed: " + ec.message());
                                 self->ReadFrame();
@@ -47,14 +47,33 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  void SendFrame(MessageType type, std::string body) override {
+    asio::post(socket_.get_executor(),
+               [self = this->shared_from_this(), frame = EncodeFrame(type, body)]() mutable {
+                 self->Queue(std::move(frame), nullptr);
+               });
+  }
+
+  void Post(std::function<void()> fn) override {
+    asio::post(socket_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] {
+      if (!self->closed_) fn();
+    });
+  }
+
+  void CloseWith(const std::string& reason) override {
+    asio::post(socket_.get_executor(),
+               [self = this->shared_from_this(), reason] { self->Close(reason); });
+  }
+
  private:
   // Reads whatever has arrived, then handles the first whole frame in it; one
   // recv usually brings header and body together.
   void ReadFrame() {
+    if (closed_) return;
     if (Status st = TryHandleBuffered(); !st.ok()) return Close(st.message());
-    if (handling_) return;
+    if (handling_ || closed_) return;
     if (in_.size() - filled_ < kReadChunk / 4) in_.resize(std::max(in_.size() * 2, kReadChunk));
-    stream_.async_read_some(
+    socket_.async_read_some(
         asio::buffer(in_.data() + filled_, in_.size() - filled_),
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
           self->filled_ += n;
@@ -64,71 +83,107 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   Status TryHandleBuffered() {
-    if (filled_ < kFrameHeaderSize) return Status::Ok();
-    TANDEM_ASSIGN_OR_RETURN(
-        FrameHeader h, DecodeFrameHeader(std::string_view(in_.data(), kFrameHeaderSize), max_body_));
-    size_t total = kFrameHeaderSize + h.length;
-    if (filled_ < total) {
-      if (in_.size() < total) in_.resize(total);  // a large frame: room for all of it
-      return Status::Ok();
+    while (filled_ >= kFrameHeaderSize && !handling_ && !closed_) {
+      TANDEM_ASSIGN_OR_RETURN(
+          FrameHeader h,
+          DecodeFrameHeader(std::string_view(in_.data(), kFrameHeaderSize), max_body_));
+      size_t total = kFrameHeaderSize + h.length;
+      if (filled_ < total) {
+        if (in_.size() < total) in_.resize(total);  // a large frame: room for all of it
+        return Status::Ok();
+      }
+      std::string body(in_.data() + kFrameHeaderSize, h.length);
+      std::memmove(in_.data(), in_.data() + total, filled_ - total);
+      filled_ -= total;
+      if (stream_) {
+        TANDEM_RETURN_IF_ERROR(stream_->OnFrame(h.type, body));
+      } else {
+        TANDEM_RETURN_IF_ERROR(OnRequest(h.type, body));
+      }
     }
-    type_ = h.type;
-    body_.assign(in_.data() + kFrameHeaderSize, h.length);
-    std::memmove(in_.data(), in_.data() + total, filled_ - total);
-    filled_ -= total;
-    handling_ = true;
-    OnFrame();
     return Status::Ok();
   }
 
-  void OnFrame() {
-    if (type_ != MessageType::kRequest) {
-      return Close("unexpected " + std::to_string(static_cast<int>(type_)) + " frame from client");
+  Status OnRequest(MessageType type, std::string_view body) {
+    if (type != MessageType::kRequest) {
+      return Status::Corruption("unexpected frame type " + std::to_string(static_cast<int>(type)) +
+                                " from a client");
     }
-    auto req = DecodeRequest(body_);
-    if (!req.ok()) return Close(req.status().message());
+    TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
+    handling_ = true;
     auto self = this->shared_from_this();
-    dispatcher_->Dispatch(*req, loopback_, peer_, [self](Response resp) {
+    dispatcher_->Dispatch(req, loopback_, peer_, [self](Response resp) {
       // Handlers may answer from any thread; hop back to this session's strand.
-      asio::post(self->stream_.get_executor(),
-                 [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
+      asio::post(self->socket_.get_executor(),
+                 [self, resp = std::move(resp)]() mutable { self->Respond(std::move(resp)); });
+    });
+    return Status::Ok();
+  }
+
+  void Respond(Response resp) {
+    std::string frame = EncodeFrame(MessageType::kResponse, EncodeResponse(resp));
+    std::shared_ptr<Stream> stream = resp.stream;
+    std::function<void()> after = std::move(resp.after_send);
+    Queue(std::move(frame), [self = this->shared_from_this(), stream, after] {
+      if (after) after();
+      self->handling_ = false;
+      if (stream && !self->closed_) {
+        self->stream_ = stream;
+        stream->Start(self);
+      }
+      self->ReadFrame();
     });
   }
 
-  void Send(Response resp) {
-    out_ = EncodeFrame(MessageType::kResponse, EncodeResponse(resp));
-    after_send_ = std::move(resp.after_send);
-    asio::async_write(stream_, asio::buffer(out_),
+  // One write in flight, fed by a queue; `then` runs once `frame` is written.
+  void Queue(std::string frame, std::function<void()> then) {
+    if (closed_) return;
+    out_.push_back({std::move(frame), std::move(then)});
+    if (out_.size() == 1) WriteNext();
+  }
+
+  void WriteNext() {
+    asio::async_write(socket_, asio::buffer(out_.front().frame),
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (self->after_send_) self->after_send_();
-                        if (ec) return self->Close("writing response: " + ec.message());
-                        self->handling_ = false;
-                        self->ReadFrame();
+                        if (ec) return self->Close("writing: " + ec.message());
+                        auto then = std::move(self->out_.front().then);
+                        self->out_.pop_front();
+                        if (then) then();
+                        if (!self->out_.empty() && !self->closed_) self->WriteNext();
                       });
   }
 
   void Close(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
     if (!reason.empty() && reason != "Operation canceled") {
       LogWarning() << "closing connection from " << peer_ << ": " << reason;
     }
+    if (stream_) stream_->OnClose();
+    stream_.reset();
+    out_.clear();
     boost::system::error_code ignored;
-    Lowest(stream_).shutdown(tcp::socket::shutdown_both, ignored);
-    Lowest(stream_).close(ignored);
+    Lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest(socket_).close(ignored);
   }
 
-  Stream stream_;
+  struct Outgoing {
+    std::string frame;
+    std::function<void()> then;
+  };
+
+  Socket socket_;
   const Dispatcher* dispatcher_;  // outlives every session
   uint32_t max_body_;
   std::string peer_;
   bool loopback_ = false;
   static constexpr size_t kReadChunk = 64 * 1024;
-  std::vector<char> in_;   // in_[0, filled_) received and not yet handled
+  std::vector<char> in_;  // in_[0, filled_) received and not yet handled
   size_t filled_ = 0;
   bool handling_ = false;  // a request is being served; read no further
-  MessageType type_ = MessageType::kRequest;
-  std::string body_;
-  std::string out_;
-  std::function<void()> after_send_;
+  bool closed_ = false;
+  std::deque<Outgoing> out_;
+  std::shared_ptr<Stream> stream_;
 };
 
 }  // namespace

@@ -1,0 +1,137 @@
+#include "replica/hub.h"
+
+#include "journal/log.h"
+#include "replica/state_file.h"
+#include "transport/dispatcher.h"
+
+namespace tandem {
+namespace {
+
+std::string ReleaseFile(const Engine& engine) { return engine.layout().root() + "/staterelease"; }
+
+}  // namespace
+
+ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
+  auto persisted = ReadPositionFile(ReleaseFile(*engine));
+  release_ = persisted.ok() ? *persisted : Position{};
+  persisted_release_ = release_;
+  RecomputeLocked(engine_->durable());
+  engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
+}
+
+ReplicationHub::~ReplicationHub() { engine_->SetDurableObserver(nullptr); }
+
+Position ReplicationHub::release() const {
+  std::lock_guard lock(mu_);
+  return release_;
+}
+
+bool ReplicationHub::RecomputeLocked(Position durable) {
+  Position candidate = durable;
+  bool any_mandatory = false;
+  for (const ServerSpec& spec : LoadServerSpecs(engine_->tables())) {
+    auto& d = downstream_[spec.id];
+    d.id = spec.id;
+    d.type = spec.type;
+    d.mandatory = spec.mandatory && spec.is_standby();
+    if (!d.mandatory) continue;
+    any_mandatory = true;
+    // Not heard from since start: hold release where it is.
+    Position limit = d.last_seen > 0 ? d.flushed : release_;
+    candidate = std::min(candidate, limit);
+    if (!d.connected && warned_.insert(spec.id).second) {
+      LogWarning() << "mandatory standby '" << spec.id
+                   << "' is not connected: replication to replicas and standbys is stalled at "
+                   << release_.ToString() << " until it returns";
+    }
+    if (d.connected) warned_.erase(spec.id);
+  }
+  if (!any_mandatory) candidate = durable;
+  if (candidate <= release_) return false;
+  release_ = candidate;
+  if (release_.journal != persisted_release_.journal ||
+      release_.offset >= persisted_release_.offset + (1 << 20)) {
+    // Persisting lags a little: a lower release after a crash is always safe.
+    if (WritePositionFile(ReleaseFile(*engine_), release_).ok()) persisted_release_ = release_;
+  }
+  return true;
+}
+
+void ReplicationHub::OnDurable(Position durable) {
+  {
+    std::lock_guard lock(mu_);
+    RecomputeLocked(durable);
+  }
+  WakeListeners();
+}
+
+void ReplicationHub::Recompute() { OnDurable(engine_->durable()); }
+
+void ReplicationHub::Attach(const std::string& id, std::shared_ptr<Listener> listener) {
+  {
+    std::lock_guard lock(mu_);
+    auto& d = downstream_[id];
+    d.id = id;
+    d.connected = true;
+    listeners_[id].push_back(listener);
+  }
+  LogInfo() << "downstream server '" << id << "' connected";
+  Recompute();
+}
+
+void ReplicationHub::Detach(const std::string& id, const Listener* listener) {
+  std::lock_guard lock(mu_);
+  auto& list = listeners_[id];
+  std::erase_if(list, [&](const std::weak_ptr<Listener>& w) {
+    auto p = w.lock();
+    return !p || p.get() == listener;
+  });
+  if (list.empty()) {
+    downstream_[id].connected = false;
+    LogInfo() << "downstream server '" << id << "' disconnected";
+  }
+}
+
+void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
+  bool moved;
+  {
+    std::lock_guard lock(mu_);
+    auto& d = downstream_[id];
+    d.flushed = std::max(d.flushed, ack.flushed);
+    d.applied = std::max(d.applied, ack.applied);
+    d.last_seen = NowSeconds();
+    moved = RecomputeLocked(engine_->durable());
+  }
+  if (moved) WakeListeners();
+}
+
+void ReplicationHub::WakeListeners() {
+  std::vector<std::shared_ptr<Listener>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, list] : listeners_) {
+      for (auto& w : list) {
+        if (auto p = w.lock()) live.push_back(std::move(p));
+      }
+    }
+  }
+  for (auto& l : live) l->OnPositions();
+}
+
+std::vector<DownstreamStatus> ReplicationHub::Downstream() const {
+  std::lock_guard lock(mu_);
+  std::vector<DownstreamStatus> out;
+  for (const auto& [id, d] : downstream_) out.push_back(d);
+  return out;
+}
+
+std::vector<std::string> ReplicationHub::StalledBy() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, d] : downstream_) {
+    if (d.mandatory && !d.connected) out.push_back(id);
+  }
+  return out;
+}
+
+}  // namespace tandem

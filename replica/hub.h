@@ -1,0 +1,74 @@
+// The master's view of its downstream servers: their journalcopy (flushed)
+// and applied positions, and the *release position* derived from them.
+//
+// release = min(flushed position of every mandatory standby), capped at the
+// durable position; with no mandatory standby, release = durable. It never
+// moves backwards. Nothing past it is sent to a replica or applied by a
+// standby. A mandatory standby that has not acknowledged since the master
+// started holds release where it was (persisted in ROOT/staterelease): a
+// down mandatory standby stalls replication, loudly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "journal/engine.h"
+#include "replica/server_spec.h"
+#include "replica/stream_messages.h"
+
+namespace tandem {
+
+struct DownstreamStatus {
+  std::string id;
+  ServerType type = ServerType::kReplica;
+  bool mandatory = false;
+  bool connected = false;
+  Position flushed;
+  Position applied;
+  int64_t last_seen = 0;  // unix seconds of the last acknowledgement
+};
+
+class ReplicationHub {
+ public:
+  // Something the hub wakes when durable or release positions move.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void OnPositions() = 0;
+  };
+
+  // Installs itself as the engine's durable observer. `engine` must outlive it.
+  explicit ReplicationHub(Engine* engine);
+  ~ReplicationHub();
+
+  Position release() const;
+  void Attach(const std::string& id, std::shared_ptr<Listener> listener);
+  void Detach(const std::string& id, const Listener* listener);
+  void OnAck(const std::string& id, const JournalAck& ack);
+  // Server specs changed (a mandatory flag, a new standby): recompute now.
+  void Recompute();
+  std::vector<DownstreamStatus> Downstream() const;
+  // Mandatory standbys that hold release back because they are not connected.
+  std::vector<std::string> StalledBy() const;
+
+ private:
+  void OnDurable(Position durable);
+  // Recomputes release under mu_; returns true when it moved.
+  bool RecomputeLocked(Position durable);
+  void WakeListeners();
+
+  Engine* engine_;  // borrowed
+  mutable std::mutex mu_;
+  Position release_;
+  Position persisted_release_;
+  std::map<std::string, DownstreamStatus> downstream_;
+  std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_;
+  std::set<std::string> warned_;
+};
+
+}  // namespace tandem

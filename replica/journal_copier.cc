@@ -1,0 +1,159 @@
+#include "replica/journal_copier.h"
+
+#include <fcntl.h>
+
+#include <chrono>
+
+#include "journal/log.h"
+#include "replica/journal_streamer.h"
+#include "replica/state_file.h"
+#include "transport/dispatcher.h"
+
+namespace tandem {
+
+JournalCopier::JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed,
+                             Progress progress, std::function<Position()> applied)
+    : layout_(std::move(layout)),
+      upstream_(std::move(upstream)),
+      progress_(std::move(progress)),
+      applied_(std::move(applied)),
+      flushed_(flushed),
+      persisted_(flushed) {
+  status_.flushed = flushed;
+}
+
+JournalCopier::~JournalCopier() { Stop(); }
+
+void JournalCopier::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void JournalCopier::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (client_) client_->Shutdown();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (flushed_ != persisted_) (void)WritePositionFile(layout_.statejcopy(), flushed_);
+}
+
+CopierStatus JournalCopier::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+void JournalCopier::Run() {
+  auto backoff = std::chrono::milliseconds(50);
+  for (;;) {
+    Status st = Connection();
+    {
+      std::unique_lock lock(mu_);
+      client_.reset();
+      status_.connected = false;
+      if (stopping_) return;
+      if (!st.ok() && st.message() != status_.last_error) {
+        LogWarning() << "journalcopy from " << upstream_.target.ToString() << ": " << st.message();
+      }
+      status_.last_error = st.message();
+      cv_.wait_for(lock, backoff, [&] { return stopping_; });
+      if (stopping_) return;
+    }
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+Status JournalCopier::Connection() {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Client> client,
+                          Client::Connect(upstream_.target, upstream_.client));
+  Client* c = client.get();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Unavailable("stopping");
+    client_ = std::move(client);
+  }
+  std::string ticket;
+  if (!upstream_.password.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(Response login,
+                            c->Call({upstream_.user, "", {"login", upstream_.password}}));
+    if (!login.status.ok())
+      return login.status.Annotate("service login as '" + upstream_.user + "'");
+    ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
+  }
+  TANDEM_ASSIGN_OR_RETURN(std::string tail,
+                          TailHash(layout_.rep_journal(flushed_.journal), flushed_.offset));
+  TANDEM_ASSIGN_OR_RETURN(
+      Response opened, c->Call({upstream_.user,
+                                ticket,
+                                {"journal-stream", upstream_.server_id, flushed_.Token(), tail}}));
+  if (!opened.status.ok()) return opened.status;
+  {
+    std::lock_guard lock(mu_);
+    status_.connected = true;
+    status_.last_error.clear();
+    if (!opened.rows.empty()) {
+      status_.role = std::string(FieldOf(opened.rows[0], "type"));
+      status_.mandatory = FieldOf(opened.rows[0], "mandatory") == "1";
+    }
+  }
+  LogInfo() << "journalcopy: streaming from " << upstream_.target.ToString() << " at "
+            << flushed_.ToString();
+  for (;;) {
+    TANDEM_ASSIGN_OR_RETURN(auto frame, c->ReadFrame());
+    if (frame.first != MessageType::kJournalData) {
+      return Status::Corruption("unexpected frame on the journal stream");
+    }
+    TANDEM_ASSIGN_OR_RETURN(JournalData data, DecodeJournalData(frame.second));
+    TANDEM_RETURN_IF_ERROR(Receive(data));
+    CopierStatus snapshot;
+    {
+      std::lock_guard lock(mu_);
+      status_.flushed = flushed_;
+      status_.upstream_durable = data.durable;
+      status_.release = data.release;
+      status_.epoch = data.epoch;
+      status_.last_data_unix = NowSeconds();
+      snapshot = status_;
+    }
+    if (progress_) progress_(snapshot);
+    TANDEM_RETURN_IF_ERROR(
+        c->SendFrame(MessageType::kJournalAck,
+                     EncodeJournalAck({flushed_, applied_ ? applied_() : Position{}})));
+  }
+}
+
+Status JournalCopier::Receive(const JournalData& data) {
+  if (data.bytes.empty()) return Status::Ok();
+  if (data.at.journal == flushed_.journal + 1 && data.at.offset == 0) {
+    // The upstream rotated: our journal.N is complete.
+    if (file_.is_open()) TANDEM_RETURN_IF_ERROR(file_.Sync());
+    file_ = File();
+    flushed_ = data.at;
+  }
+  if (data.at != flushed_) {
+    return Status::Corruption("journal stream gap: expected " + flushed_.ToString() + ", got " +
+                              data.at.ToString());
+  }
+  if (!file_.is_open() || file_journal_ != flushed_.journal) {
+    TANDEM_RETURN_IF_ERROR(CreateDirs(layout_.rep_dir()));
+    TANDEM_ASSIGN_OR_RETURN(file_,
+                            File::Open(layout_.rep_journal(flushed_.journal), O_RDWR | O_CREAT));
+    file_journal_ = flushed_.journal;
+    // Anything past our position is an unacknowledged leftover: drop it.
+    TANDEM_RETURN_IF_ERROR(file_.Truncate(flushed_.offset));
+    TANDEM_RETURN_IF_ERROR(SyncDir(layout_.rep_dir()));
+  }
+  TANDEM_RETURN_IF_ERROR(file_.PWriteAll(data.bytes, flushed_.offset));
+  if (upstream_.fsync) TANDEM_RETURN_IF_ERROR(file_.DataSync());
+  flushed_.offset += data.bytes.size();
+  // statejcopy is a hint (start-up rescans journals.rep), so it is written
+  // once per journal and per 4 MiB rather than per frame.
+  if (flushed_.journal != persisted_.journal || flushed_.offset >= persisted_.offset + (4u << 20)) {
+    TANDEM_RETURN_IF_ERROR(WritePositionFile(layout_.statejcopy(), flushed_));
+    persisted_ = flushed_;
+  }
+  return Status::Ok();
+}
+
+}  // namespace tandem

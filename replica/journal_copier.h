@@ -1,0 +1,85 @@
+// journalcopy: the downstream thread that receives journal bytes from the
+// upstream server and writes them unchanged to ROOT/journals.rep/journal.N,
+// flushes, records the position in ROOT/statejcopy and acknowledges.
+//
+// It reconnects by itself (bounded backoff) and always resumes from its own
+// files; before the upstream sends anything it checks that our copy's last
+// bytes equal its own, so a diverged copy is refused, never appended to.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "journal/file.h"
+#include "journal/root_layout.h"
+#include "replica/stream_messages.h"
+#include "transport/client.h"
+
+namespace tandem {
+
+struct UpstreamOptions {
+  Address target;
+  std::string server_id;  // ours, as the upstream knows it
+  std::string user;       // service user; empty on an unsecured upstream
+  std::string password;
+  ClientOptions client;
+  bool fsync = true;
+};
+
+struct CopierStatus {
+  bool connected = false;
+  Position flushed;
+  Position upstream_durable;
+  Position release;
+  Epoch epoch;
+  std::string role;  // from the upstream's spec of us
+  bool mandatory = false;
+  std::string last_error;
+  int64_t last_data_unix = 0;
+};
+
+class JournalCopier {
+ public:
+  // Runs after each flushed frame, with the new status. Must not block.
+  using Progress = std::function<void(const CopierStatus&)>;
+
+  JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed, Progress progress,
+                std::function<Position()> applied);
+  ~JournalCopier();
+  JournalCopier(const JournalCopier&) = delete;
+  JournalCopier& operator=(const JournalCopier&) = delete;
+
+  void Start();
+  void Stop();
+  CopierStatus status() const;
+
+ private:
+  void Run();
+  Status Connection();
+  Status Receive(const JournalData& data);
+
+  const RootLayout layout_;
+  const UpstreamOptions upstream_;
+  Progress progress_;
+  std::function<Position()> applied_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  CopierStatus status_;
+  bool stopping_ = false;
+  std::unique_ptr<Client> client_;  // guarded by mu_ for Shutdown from Stop
+
+  // Owned by the copier thread.
+  File file_;
+  uint32_t file_journal_ = 0;
+  Position flushed_;
+  Position persisted_;
+  std::thread thread_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,152 @@
+#include "replica/journal_streamer.h"
+
+#include <fcntl.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "journal/coding.h"
+#include "journal/log.h"
+#include "journal/markers.h"
+#include "journal/record.h"
+#include "replica/stream_messages.h"
+
+namespace tandem {
+namespace {
+
+constexpr int kMaxInFlight = 16;
+constexpr size_t kMaxChunk = 1 << 20;
+
+// The journal number in a journal file's header record, or 0.
+uint32_t HeaderNumber(const File& f) {
+  std::string buf(kRecordHeaderSize + 4, '\0');
+  auto n = f.PRead(buf.data(), buf.size(), 0);
+  Record rec;
+  if (!n.ok() ||
+      ParseRecord(std::string_view(buf.data(), *n), &rec).outcome != ParseOutcome::kRecord) {
+    return 0;
+  }
+  auto num = DecodeJournalNumber(rec.payload);
+  return num.ok() ? *num : 0;
+}
+
+}  // namespace
+
+Result<std::string> TailHash(const std::string& path, uint64_t at) {
+  if (at == 0) return std::string("-");
+  TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
+  uint64_t from = at > 4096 ? at - 4096 : 0;
+  std::string buf(at - from, '\0');
+  TANDEM_ASSIGN_OR_RETURN(size_t n, f.PRead(buf.data(), buf.size(), from));
+  if (n != buf.size()) return Status::NotFound(path + " is shorter than " + std::to_string(at));
+  uint64_t h = XXH3_64bits(buf.data(), buf.size());
+  return HexEncode(reinterpret_cast<const unsigned char*>(&h), sizeof h);
+}
+
+Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n) {
+  // The live journal may be renamed under us by a rotation; the header says
+  // which journal a file really is.
+  for (const std::string& path :
+       {engine.layout().live_journal(), engine.layout().rotated_journal(n)}) {
+    auto f = File::Open(path, O_RDONLY);
+    if (f.ok() && HeaderNumber(*f) == n) return path;
+  }
+  return Status::NotFound("journal " + std::to_string(n) + " is no longer retained on this server");
+}
+
+JournalStreamer::JournalStreamer(Engine* engine, ReplicationHub* hub, std::string server_id,
+                                 bool release_only, Position start)
+    : engine_(engine),
+      hub_(hub),
+      id_(std::move(server_id)),
+      release_only_(release_only),
+      next_(start) {}
+
+void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
+  sink_ = std::move(sink);
+  hub_->Attach(id_, shared_from_this());
+  Pump();
+}
+
+void JournalStreamer::OnPositions() {
+  if (auto sink = sink_) sink->Post([self = shared_from_this()] { self->Pump(); });
+}
+
+Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
+  if (type != MessageType::kJournalAck) {
+    return Status::Corruption("unexpected frame type " + std::to_string(static_cast<int>(type)) +
+                              " on a journal stream");
+  }
+  TANDEM_ASSIGN_OR_RETURN(JournalAck ack, DecodeJournalAck(body));
+  if (ack.flushed > next_) return Status::Corruption("acknowledged bytes that were never sent");
+  --in_flight_;
+  hub_->OnAck(id_, ack);
+  Pump();
+  return Status::Ok();
+}
+
+void JournalStreamer::OnClose() {
+  closed_ = true;
+  hub_->Detach(id_, this);
+  sink_.reset();
+}
+
+Status JournalStreamer::OpenJournal(uint32_t journal, Position limit) {
+  (void)limit;
+  TANDEM_ASSIGN_OR_RETURN(std::string path, MasterJournalPath(*engine_, journal));
+  TANDEM_ASSIGN_OR_RETURN(file_, File::Open(path, O_RDONLY));
+  if (HeaderNumber(file_) != journal) {
+    return Status::FailedPrecondition("journal " + std::to_string(journal) +
+                                      " moved while opening");
+  }
+  file_journal_ = journal;
+  return Status::Ok();
+}
+
+void JournalStreamer::Pump() {
+  if (closed_ || !sink_) return;
+  Position durable = engine_->durable();
+  Position release = hub_->release();
+  Position limit = release_only_ ? release : durable;
+  while (in_flight_ < kMaxInFlight && next_ < limit) {
+    if (file_journal_ != next_.journal || !file_.is_open()) {
+      if (Status st = OpenJournal(next_.journal, limit); !st.ok()) {
+        sink_->CloseWith("cannot send " + next_.ToString() + " to '" + id_ + "': " + st.message());
+        return;
+      }
+    }
+    uint64_t end = limit.offset;
+    if (next_.journal < limit.journal) {
+      auto size = file_.Size();  // a rotated journal's size is final
+      end = size.ok() ? *size : 0;
+    }
+    if (next_.offset >= end) {
+      next_ = Position{next_.journal + 1, 0};
+      file_ = File();
+      continue;
+    }
+    JournalData data{next_, durable, release, engine_->epoch(), {}};
+    data.bytes.resize(std::min<uint64_t>(end - next_.offset, kMaxChunk));
+    auto n = file_.PRead(data.bytes.data(), data.bytes.size(), next_.offset);
+    if (!n.ok() || *n != data.bytes.size()) {
+      sink_->CloseWith("short read of journal " + std::to_string(next_.journal) + " for '" + id_ +
+                       "'");
+      return;
+    }
+    next_.offset += *n;
+    ++in_flight_;
+    sent_durable_ = durable;
+    sent_release_ = release;
+    sink_->SendFrame(MessageType::kJournalData, EncodeJournalData(data));
+  }
+  // No bytes to send, but the downstream must learn of new positions (a
+  // standby may apply once release moves).
+  if (in_flight_ < kMaxInFlight && (durable != sent_durable_ || release != sent_release_)) {
+    ++in_flight_;
+    sent_durable_ = durable;
+    sent_release_ = release;
+    sink_->SendFrame(MessageType::kJournalData,
+                     EncodeJournalData({next_, durable, release, engine_->epoch(), {}}));
+  }
+}
+
+}  // namespace tandem

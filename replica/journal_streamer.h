@@ -1,0 +1,56 @@
+// Upstream side of a journal stream: sends a downstream server the bytes of
+// this server's journals, unchanged, from the position it asked for.
+//
+// A standby gets everything up to the durable position (journalcopy); a
+// replica only up to the release position. Every frame carries the current
+// durable and release positions, so a standby's pull -L knows how far it may
+// apply. At most kMaxInFlight frames are unacknowledged at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "journal/engine.h"
+#include "journal/file.h"
+#include "replica/hub.h"
+#include "transport/message.h"
+
+namespace tandem {
+
+class JournalStreamer : public Stream,
+                        public ReplicationHub::Listener,
+                        public std::enable_shared_from_this<JournalStreamer> {
+ public:
+  // `engine` and `hub` must outlive the streamer.
+  JournalStreamer(Engine* engine, ReplicationHub* hub, std::string server_id, bool release_only,
+                  Position start);
+
+  void Start(std::shared_ptr<FrameSink> sink) override;
+  Status OnFrame(MessageType type, std::string_view body) override;
+  void OnClose() override;
+  void OnPositions() override;
+
+ private:
+  void Pump();
+  Status OpenJournal(uint32_t journal, Position limit);
+
+  Engine* engine_;
+  ReplicationHub* hub_;
+  const std::string id_;
+  const bool release_only_;
+  std::shared_ptr<FrameSink> sink_;
+  Position next_;  // first byte not yet sent
+  File file_;
+  uint32_t file_journal_ = 0;
+  int in_flight_ = 0;
+  Position sent_durable_, sent_release_;
+  bool closed_ = false;
+};
+
+// Checks a downstream server's resume point against our journal: XXH3-64 of
+// the up to 4 KiB before `at` in journal at.journal, as hex ("-" at offset 0).
+Result<std::string> TailHash(const std::string& path, uint64_t at);
+// The path of journal n on this master (live or rotated), by its header.
+Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n);
+
+}  // namespace tandem

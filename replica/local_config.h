@@ -1,0 +1,19 @@
+// Local configurables of a downstream server: how it reaches its upstream.
+// They cannot live in the replicated `config` table, which the server only
+// gets once it has reached the upstream, so `tandemd -r ROOT -cset` stores
+// target, service.user and service.password in ROOT/config.local (mode 0600).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "journal/root_layout.h"
+#include "journal/status.h"
+
+namespace tandem {
+
+bool IsLocalConfigurable(const std::string& name);
+std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout);
+Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value);
+
+}  // namespace tandem

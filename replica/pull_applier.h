@@ -1,0 +1,71 @@
+// pull -L: the downstream thread that reads journals.rep and applies each
+// record to the tables, never past min(journalcopy position, release
+// position), and records how far it got in ROOT/state.
+//
+// When it applies a table-checksum marker it computes its own checksums at
+// exactly that position and reports `match` or `DIFFER` per table.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "journal/root_layout.h"
+#include "journal/table_set.h"
+
+namespace tandem {
+
+struct ChecksumVerdict {
+  std::string table;
+  uint64_t expected = 0, actual = 0;
+  uint64_t expected_rows = 0, actual_rows = 0;
+  bool match = false;
+};
+
+struct ChecksumReport {
+  Position at;
+  std::vector<ChecksumVerdict> tables;
+};
+
+class PullApplier {
+ public:
+  // `tables` must outlive the applier and hold the state at `applied`.
+  PullApplier(RootLayout layout, Tables* tables, Position applied);
+  ~PullApplier();
+  PullApplier(const PullApplier&) = delete;
+  PullApplier& operator=(const PullApplier&) = delete;
+
+  void Start();
+  void Stop();
+  // New limits from journalcopy: bytes flushed, and the upstream's release.
+  void SetLimit(Position flushed, Position release);
+  Position applied() const;
+  Position limit() const;
+  ChecksumReport last_checksums() const;
+  std::string last_error() const;
+
+ private:
+  void Run();
+  Status ApplyAvailable();
+
+  const RootLayout layout_;
+  Tables* tables_;  // borrowed
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Position applied_;
+  Position limit_;
+  bool stopping_ = false;
+  ChecksumReport checksums_;
+  std::string last_error_;
+  Position persisted_;
+  std::thread thread_;
+};
+
+// Compares a checksum marker's tables with ours.
+std::vector<ChecksumVerdict> CompareChecksums(const std::vector<TableChecksum>& expected,
+                                              const std::vector<TableChecksum>& actual);
+
+}  // namespace tandem

@@ -1,0 +1,42 @@
+// The journal stream between an upstream server and a downstream one.
+//
+// JournalData (upstream -> downstream), body:
+//   u32 journal, u64 offset          where `bytes` start in that journal
+//   u32 durable_journal, u64 durable_offset   the upstream's durable position
+//   u32 release_journal, u64 release_offset   the upstream's release position
+//   u32 epoch
+//   bytes (the rest): journal bytes, unchanged
+// An empty JournalData is a heartbeat carrying fresh positions.
+//
+// JournalAck (downstream -> upstream), body:
+//   u32 journal, u64 offset   flushed (journalcopy) position
+//   u32 journal, u64 offset   applied (pull -L) position
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "journal/position.h"
+#include "journal/status.h"
+
+namespace tandem {
+
+struct JournalData {
+  Position at;
+  Position durable;
+  Position release;
+  Epoch epoch;
+  std::string bytes;
+};
+
+struct JournalAck {
+  Position flushed;
+  Position applied;
+};
+
+std::string EncodeJournalData(const JournalData& d);
+Result<JournalData> DecodeJournalData(std::string_view body);
+std::string EncodeJournalAck(const JournalAck& a);
+Result<JournalAck> DecodeJournalAck(std::string_view body);
+
+}  // namespace tandem
