@@ -9,6 +9,7 @@
 #include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/reader.h"
+#include "replica/local_config.h"
 #include "transport/auth.h"
 
 namespace tandem {
@@ -35,9 +36,15 @@ Status OfflineSetConfig(const std::string& root, const std::string& assignment) 
   if (eq == std::string::npos || eq == 0) {
     return Status::InvalidArgument("-cset expects [SERVERID#]NAME=VALUE, got '" + assignment + "'");
   }
+  std::string name = assignment.substr(0, eq);
+  if (IsLocalConfigurable(name)) {
+    TANDEM_RETURN_IF_ERROR(SetLocalConfig(RootLayout(root), name, assignment.substr(eq + 1)));
+    std::cout << "set " << name << " in " << RootLayout(root).local_config() << "\n";
+    return Status::Ok();
+  }
   TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
-  auto pos = engine->Commit(
-      {{Op::Put(std::string(kConfigTable), assignment.substr(0, eq), assignment.substr(eq + 1))}});
+  auto pos =
+      engine->Commit({{Op::Put(std::string(kConfigTable), name, assignment.substr(eq + 1))}});
   if (!pos.ok()) return pos.status();
   std::cout << "set " << assignment << " at " << pos->ToString() << "\n";
   return Status::Ok();

@@ -1,5 +1,6 @@
 #include "tools/output.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -18,6 +19,45 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
         << FieldOf(rows[0], "sequence") << ".\n";
   } else if (command == "configure" && (rows.empty() || !FieldOf(rows[0], "name").empty())) {
     for (const Row& r : rows) out << FieldOf(r, "name") << "=" << FieldOf(r, "value") << "\n";
+  } else if (command == "pull" && rows.size() == 1 && !FieldOf(rows[0], "replicaJournal").empty()) {
+    const Row& r = rows[0];
+    out << "Current replica journal state is:\tJournal " << FieldOf(r, "replicaJournal")
+        << ",\tSequence " << FieldOf(r, "replicaSequence") << ".\n"
+        << "Current master journal state is:\tJournal " << FieldOf(r, "masterJournal")
+        << ",\tSequence " << FieldOf(r, "masterSequence") << ".\n"
+        << "Journalcopy position: " << FieldOf(r, "journalcopy")
+        << "   applied: " << FieldOf(r, "applied") << "   release: " << FieldOf(r, "release")
+        << "\n"
+        << "Lag: " << FieldOf(r, "bytesBehind") << " bytes, " << FieldOf(r, "secondsSinceData")
+        << " s since the last data" << (FieldOf(r, "connected") == "1" ? "" : "   (NOT CONNECTED)")
+        << "\n";
+    if (!FieldOf(r, "lastError").empty()) out << "Last error: " << FieldOf(r, "lastError") << "\n";
+  } else if (command == "server" && rows.size() == 1 && !FieldOf(rows[0], "spec").empty()) {
+    out << FieldOf(rows[0], "spec");
+  } else if (command == "servers") {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-14s %-18s %-12s %-5s %-16s %-16s %-12s %s\n", "ServerID",
+                  "Type", "Mandatory", "Alive", "Journalcopy", "Applied", "Lag(bytes)",
+                  "LastSeen(s)");
+    out << line;
+    for (const Row& r : rows) {
+      std::snprintf(
+          line, sizeof line, "%-14s %-18s %-12s %-5s %-16s %-16s %-12s %s\n",
+          std::string(FieldOf(r, "serverID")).c_str(), std::string(FieldOf(r, "type")).c_str(),
+          std::string(FieldOf(r, "mandatory")).c_str(), std::string(FieldOf(r, "alive")).c_str(),
+          std::string(FieldOf(r, "journalcopy")).c_str(),
+          std::string(FieldOf(r, "applied")).c_str(), std::string(FieldOf(r, "lagBytes")).c_str(),
+          std::string(FieldOf(r, "lastSeenSecondsAgo")).c_str());
+      out << line;
+    }
+  } else if (command == "journaldbchecksums" && !rows.empty() &&
+             !FieldOf(rows[0], "verdict").empty()) {
+    out << "Checksum marker applied at Journal " << FieldOf(rows[0], "journal") << ", Sequence "
+        << FieldOf(rows[0], "sequence") << ":\n";
+    for (const Row& r : rows) {
+      out << FieldOf(r, "table") << " " << FieldOf(r, "verdict") << " " << FieldOf(r, "actual")
+          << " rows=" << FieldOf(r, "rows") << "\n";
+    }
   } else if (command == "journaldbchecksums") {
     if (!rows.empty()) {
       out << "Table checksums at Journal " << FieldOf(rows[0], "journal") << ", Sequence "

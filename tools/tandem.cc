@@ -33,7 +33,10 @@ constexpr const char* kUsage =
     "  admin checkpoint|journal|stop\n"
     "  journaldbchecksums [-t TABLE]\n"
     "  configure set [SERVERID#]NAME=VALUE | unset NAME | show\n"
-    "  user-add NAME --level read|write|service|super   password on stdin\n";
+    "  user-add NAME --level read|write|service|super   password on stdin\n"
+    "  server -o SERVERID | server -i   (spec on stdin) | servers -J\n"
+    "  pull -lj                    replication state of this server\n"
+    "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n";
 
 std::string HomeFile(const char* env, const char* name) {
   if (const char* v = std::getenv(env); v != nullptr && *v) return v;
@@ -126,6 +129,10 @@ int Main(int argc, char** argv) {
     for (std::string line; std::getline(std::cin, line);) req.args.push_back(line);
   } else if (command == "user-add") {
     req.args.push_back(ReadLine(std::cin));
+  } else if (command == "server" && args.size() == 2 && args[1] == "-i") {
+    std::ostringstream spec;
+    spec << std::cin.rdbuf();
+    req.args.push_back(spec.str());
   }
 
   auto client = Client::Connect(*address, copts);

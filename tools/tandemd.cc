@@ -17,6 +17,10 @@
 
 #include "journal/engine.h"
 #include "journal/log.h"
+#include "replica/downstream_node.h"
+#include "replica/hub.h"
+#include "replica/local_config.h"
+#include "replica/master_commands.h"
 #include "tools/offline.h"
 #include "transport/engine_commands.h"
 #include "transport/server.h"
@@ -116,31 +120,60 @@ int Serve(const Args& args) {
     std::cerr << "tandemd: " << address.status().message() << "\n";
     return 2;
   }
-  auto engine = Engine::Open({args.root, std::nullopt});
-  if (!engine.ok()) {
-    LogError() << "cannot start: " << engine.status().message();
-    std::cerr << "tandemd: cannot start: " << engine.status().message() << "\n";
-    return 1;
+  // A root with a local `target` is a standby or replica; otherwise a master.
+  bool downstream = ReadLocalConfig(RootLayout(args.root)).count("target") > 0;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ReplicationHub> hub;
+  std::unique_ptr<DownstreamNode> node;
+  const Tables* tables = nullptr;
+  std::string at;
+  if (downstream) {
+    auto opened = DownstreamNode::Open(args.root);
+    if (!opened.ok()) {
+      LogError() << "cannot start: " << opened.status().message();
+      std::cerr << "tandemd: cannot start: " << opened.status().message() << "\n";
+      return 1;
+    }
+    node = std::move(opened).value();
+    tables = &node->tables();
+    at = node->applied().ToString();
+  } else {
+    auto opened = Engine::Open({args.root, std::nullopt});
+    if (!opened.ok()) {
+      LogError() << "cannot start: " << opened.status().message();
+      std::cerr << "tandemd: cannot start: " << opened.status().message() << "\n";
+      return 1;
+    }
+    engine = std::move(opened).value();
+    const RecoveryReport& rec = engine->recovery_report();
+    LogInfo() << "recovered " << args.root << ": checkpoint "
+              << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
+              << rec.records_replayed << " records from " << rec.journals_replayed
+              << " journal(s), " << rec.torn_bytes_cut << " torn bytes cut";
+    hub = std::make_unique<ReplicationHub>(engine.get());
+    tables = &engine->tables();
+    at = engine->durable().ToString();
   }
-  const RecoveryReport& rec = (*engine)->recovery_report();
-  LogInfo() << "recovered " << args.root << ": checkpoint "
-            << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
-            << rec.records_replayed << " records from " << rec.journals_replayed << " journal(s), "
-            << rec.torn_bytes_cut << " torn bytes cut";
 
-  Dispatcher dispatcher(&(*engine)->tables());
+  Dispatcher dispatcher(tables);
   ServerOptions options;
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";
   Server server(options, &dispatcher);
-  RegisterEngineCommands(
-      engine->get(), &dispatcher,
-      {[&server] { return server.bound().ToString(); }, [&server] { server.Stop(); }});
+  auto bound = [&server] { return server.bound().ToString(); };
+  auto stop = [&server] { server.Stop(); };
+  if (node) {
+    node->RegisterCommands(&dispatcher, bound, stop);
+  } else {
+    RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
+    RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
+  }
   if (Status st = server.Start(); !st.ok()) {
     LogError() << st.message();
     std::cerr << "tandemd: " << st.message() << "\n";
     return 1;
   }
+  if (node) node->Start();
   if (dispatcher.Unsecured()) {
     LogWarning() << "no users exist: serving loopback clients only, without authentication";
   }
@@ -152,10 +185,11 @@ int Serve(const Args& args) {
   });
   signals.detach();
   std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
-            << (*engine)->durable().ToString() << std::endl;
+            << at << (node ? " (downstream)" : "") << std::endl;
   LogInfo() << "listening on " << server.bound().ToString();
   server.Wait();
-  (*engine)->Close();
+  if (node) node->Stop();
+  if (engine) engine->Close();
   LogInfo() << "stopped";
   return 0;
 }

@@ -1,0 +1,47 @@
+// A standby or replica: its tables, recovered from its own files, kept up to
+// date by a journalcopy thread (bytes from the upstream) and a pull -L thread
+// (applying them up to the release position), and the commands it answers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "journal/root_layout.h"
+#include "journal/table_set.h"
+#include "replica/journal_copier.h"
+#include "replica/pull_applier.h"
+#include "transport/dispatcher.h"
+
+namespace tandem {
+
+class DownstreamNode {
+ public:
+  // Needs ROOT/server.id and the local configurable `target`.
+  static Result<std::unique_ptr<DownstreamNode>> Open(const std::string& root);
+  ~DownstreamNode();
+
+  void Start();
+  void Stop();
+  // Registers what a downstream server answers. `address` gives the address
+  // it listens on; `stop` shuts the server down.
+  void RegisterCommands(Dispatcher* dispatcher, std::function<std::string()> address,
+                        std::function<void()> stop);
+
+  const Tables& tables() const { return tables_; }
+  const std::string& server_id() const { return server_id_; }
+  Position applied() const { return applier_->applied(); }
+  CopierStatus upstream() const { return copier_->status(); }
+
+ private:
+  DownstreamNode(RootLayout layout, int lock_fd) : layout_(std::move(layout)), lock_fd_(lock_fd) {}
+
+  RootLayout layout_;
+  int lock_fd_;
+  std::string server_id_;
+  Address target_;
+  Tables tables_;
+  std::unique_ptr<PullApplier> applier_;
+  std::unique_ptr<JournalCopier> copier_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,21 @@
+// Start-up of a standby or replica from its own files: the newest seeded
+// checkpoint, then journals.rep replayed up to ROOT/state. The journalcopy
+// position is where valid data in journals.rep ends (a torn tail is cut);
+// statejcopy is only a hint.
+#pragma once
+
+#include "journal/root_layout.h"
+#include "journal/table_set.h"
+
+namespace tandem {
+
+struct DownstreamState {
+  TableSet tables;
+  Position flushed;  // end of valid data in journals.rep
+  Position applied;  // what `tables` reflects
+  std::optional<uint32_t> checkpoint;
+};
+
+Result<DownstreamState> RecoverDownstream(const RootLayout& layout);
+
+}  // namespace tandem

@@ -1,0 +1,71 @@
+#include "replica/status_rows.h"
+
+#include <cstdio>
+
+#include "transport/dispatcher.h"
+
+namespace tandem {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Bytes between two positions when they are in the same journal; otherwise
+// "-" with the journal count.
+std::string BytesBehind(Position ahead, Position behind) {
+  if (ahead <= behind) return "0";
+  if (ahead.journal == behind.journal) return std::to_string(ahead.offset - behind.offset);
+  return "journals:" + std::to_string(ahead.journal - behind.journal);
+}
+
+}  // namespace
+
+Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied) {
+  int64_t age = up.last_data_unix > 0 ? NowSeconds() - up.last_data_unix : -1;
+  return {
+      {"serverID", server_id},
+      {"role", up.role},
+      {"connected", up.connected ? "1" : "0"},
+      {"replicaJournal", std::to_string(applied.journal)},
+      {"replicaSequence", std::to_string(applied.offset)},
+      {"masterJournal", up.last_data_unix > 0 ? std::to_string(up.upstream_durable.journal) : "-1"},
+      {"masterSequence", up.last_data_unix > 0 ? std::to_string(up.upstream_durable.offset) : "-1"},
+      {"journalcopy", up.flushed.Token()},
+      {"applied", applied.Token()},
+      {"release", up.release.Token()},
+      {"bytesBehind", BytesBehind(up.upstream_durable, applied)},
+      {"secondsSinceData", std::to_string(age)},
+      {"lastError", up.last_error}};
+}
+
+std::vector<Row> ChecksumRows(const ChecksumReport& report) {
+  std::vector<Row> rows;
+  for (const auto& v : report.tables) {
+    rows.push_back({{"table", v.table},
+                    {"verdict", v.match ? "match" : "DIFFER"},
+                    {"expected", Hex(v.expected)},
+                    {"actual", Hex(v.actual)},
+                    {"rows", std::to_string(v.actual_rows)},
+                    {"journal", std::to_string(report.at.journal)},
+                    {"sequence", std::to_string(report.at.offset)}});
+  }
+  return rows;
+}
+
+Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release) {
+  int64_t age = d.last_seen > 0 ? NowSeconds() - d.last_seen : -1;
+  return {{"serverID", d.id},
+          {"type", std::string(ServerTypeName(d.type))},
+          {"mandatory", d.mandatory ? "mandatory" : "nomandatory"},
+          {"alive", d.connected ? "1" : "0"},
+          {"journalcopy", d.flushed.Token()},
+          {"applied", d.applied.Token()},
+          {"lagBytes", BytesBehind(durable, d.applied)},
+          {"lastSeenSecondsAgo", std::to_string(age)},
+          {"release", release.Token()}};
+}
+
+}  // namespace tandem

@@ -1,0 +1,207 @@
+// Master, standbys and replicas as real processes on loopback: byte-for-byte
+// journalcopy, resume after SIGKILL, mandatory gating, refusals.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "journal/record.h"
+#include "journal/transaction.h"
+#include "tests/integration/harness.h"
+#include "tests/testing/journal_files.h"
+
+namespace tandem::testing {
+namespace {
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<TandemdProcess> StartMaster() {
+    master_root_ = dir_.Sub("master");
+    EXPECT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
+    auto m = TandemdProcess::Start(master_root_);
+    EXPECT_TRUE(m);
+    return m;
+  }
+
+  void AddSpec(const TandemdProcess& master, const std::string& id, const std::string& type,
+               bool mandatory) {
+    std::string spec = "ServerID: " + id + "\nServices: " + type +
+                       "\nOptions: " + (mandatory ? "mandatory" : "nomandatory") +
+                       "\nReplicatingFrom: master1\n";
+    auto r = RunTandem({"-p", master.address(), "server", "-i"}, {spec, {}, {}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::unique_ptr<TandemdProcess> StartDownstream(const std::string& id,
+                                                  const TandemdProcess& master) {
+    std::string root = dir_.Sub(id);
+    if (!std::filesystem::exists(root)) {
+      EXPECT_EQ(RunTandemd({"-r", root, "--id", id}).exit_code, 0);
+      EXPECT_EQ(RunTandemd({"-r", root, "-cset", "target=" + master.address()}).exit_code, 0);
+    }
+    auto p = TandemdProcess::Start(root);
+    EXPECT_TRUE(p);
+    return p;
+  }
+
+  static Row One(const TandemdProcess& p, std::vector<std::string> args) {
+    auto c = p.Connect();
+    if (!c) return {};
+    auto r = c->Call({"", "", std::move(args)});
+    if (!r.ok() || !r->status.ok() || r->rows.empty()) return {};
+    return r->rows[0];
+  }
+  static Position Durable(const TandemdProcess& master) {
+    Row info = One(master, {"info"});
+    return {static_cast<uint32_t>(std::stoul(std::string(FieldOf(info, "journal")))),
+            std::stoull(std::string(FieldOf(info, "sequence")))};
+  }
+  static Position PullPosition(const TandemdProcess& p, const char* field) {
+    Position pos;
+    Position::ParseToken(std::string(FieldOf(One(p, {"pull", "-lj"}), field)), &pos);
+    return pos;
+  }
+  static bool CaughtUp(const TandemdProcess& p, const TandemdProcess& master) {
+    return PullPosition(p, "applied") == Durable(master);
+  }
+  static void Put(const TandemdProcess& master, int from, int to) {
+    auto c = master.Connect();
+    ASSERT_TRUE(c);
+    for (int i = from; i < to; ++i) {
+      auto r = c->Call({"", "", {"put", "kv", "k" + std::to_string(i), std::string(100, 'v')}});
+      ASSERT_TRUE(r.ok() && r->status.ok());
+    }
+  }
+
+  TempDir dir_;
+  std::string master_root_;
+};
+
+TEST_F(ReplicationTest, StandbyJournalIsByteForByteAndSurvivesSigkill) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 300);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+
+  // Kill it mid-stream and keep writing; rotate on the master meanwhile.
+  std::thread load([&] { Put(*master, 300, 1500); });
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy").offset > 0; }));
+  standby->Kill9();
+  load.join();
+  ASSERT_EQ(RunTandem({"-p", master->address(), "admin", "journal"}).exit_code, 0);
+  Put(*master, 1500, 1600);
+
+  standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  Position end = Durable(*master);
+  EXPECT_EQ(end.journal, 2u);
+  EXPECT_EQ(ReadAll(dir_.Sub("sb1/journals.rep/journal.1")),
+            ReadAll(master_root_ + "/journals/journal.1"));
+  EXPECT_EQ(ReadAll(dir_.Sub("sb1/journals.rep/journal.2")),
+            ReadAll(master_root_ + "/journal").substr(0, end.offset));
+
+  // Same rows, proven by a checksum marker applied at the same position.
+  ASSERT_EQ(RunTandem({"-p", master->address(), "journaldbchecksums"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto verdicts = RunTandem({"-p", standby->address(), "journaldbchecksums", "-s"});
+  EXPECT_NE(verdicts.out.find("kv match"), std::string::npos) << verdicts.out;
+  EXPECT_EQ(verdicts.out.find("DIFFER"), std::string::npos) << verdicts.out;
+}
+
+TEST_F(ReplicationTest, ReplicaNeverPassesAStoppedMandatoryStandby) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "r1", "replica", false);
+  auto standby = StartDownstream("sb1", *master);
+  auto replica = StartDownstream("r1", *master);
+  Put(*master, 0, 100);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master) && CaughtUp(*standby, *master); }));
+
+  standby->Kill9();
+  Put(*master, 100, 200);  // durable on the master, never flushed by the standby
+  Position durable = Durable(*master);
+  Row master_view = One(*master, {"servers", "-J"});
+  Position release;
+  Position::ParseToken(std::string(FieldOf(master_view, "release")), &release);
+  EXPECT_LT(release, durable) << "release moved past a dead mandatory standby";
+  EXPECT_LE(PullPosition(*replica, "applied"), release);
+  EXPECT_LE(PullPosition(*replica, "journalcopy"), release);
+  EXPECT_FALSE(One(*replica, {"get", "kv", "k150"}).size()) << "replica holds an unreleased record";
+
+  standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
+  EXPECT_EQ(FieldOf(One(*replica, {"get", "kv", "k150"}), "value"), std::string(100, 'v'));
+}
+
+TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {
+  auto master = StartMaster();
+  auto ghost = StartDownstream("ghost", *master);
+  ASSERT_TRUE(WaitFor([&] {
+    return FieldOf(One(*ghost, {"pull", "-lj"}), "lastError").find("no server spec for 'ghost'") !=
+           std::string_view::npos;
+  }));
+}
+
+TEST_F(ReplicationTest, DivergedStandbyJournalIsRefusedNotAppendedTo) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 50);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  standby->Terminate();
+  // Someone edits the copy by hand: a different, valid last record.
+  std::string path = dir_.Sub("sb1/journals.rep/journal.1");
+  std::string bytes = ReadAll(path);
+  std::string forged;
+  EncodeRecord(RecordType::kTransaction, 0, Epoch{1}, 999,
+               EncodeTransaction({{Op::Put("kv", "forged", "x")}}), &forged);
+  WriteAll(path, bytes + forged);
+  Put(*master, 50, 60);
+
+  standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] {
+    return FieldOf(One(*standby, {"pull", "-lj"}), "lastError").find("differs") !=
+           std::string_view::npos;
+  })) << ReadAll(dir_.Sub("sb1.log"));
+  EXPECT_EQ(ReadAll(path).size(), bytes.size() + forged.size()) << "appended to a diverged journal";
+}
+
+TEST_F(ReplicationTest, StandbyWithAWrongServicePasswordIsRefused) {
+  master_root_ = dir_.Sub("master");
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
+  ASSERT_EQ(
+      RunTandemd({"-r", master_root_, "--add-user", "admin", "--level", "super"}, {"pw\n", {}, {}})
+          .exit_code,
+      0);
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "--add-user", "svc", "--level", "service"},
+                       {"svcpw\n", {}, {}})
+                .exit_code,
+            0);
+  auto master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  SpawnOptions env;
+  env.env = {{"TANDEM_TICKETS", dir_.Sub("tickets")}, {"TANDEM_PASSWORD", "pw"}};
+  ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "login"}, env).exit_code, 0);
+  env.stdin_data = "ServerID: sb1\nServices: standby\n";
+  ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "server", "-i"}, env).exit_code, 0);
+
+  std::string root = dir_.Sub("sb1");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "target=" + master->address()}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "service.user=svc"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "service.password=wrong"}).exit_code, 0);
+  auto standby = TandemdProcess::Start(root);
+  ASSERT_TRUE(standby);
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadAll(root + ".log").find("login failed") != std::string::npos; }));
+  standby->Terminate();
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "service.password=svcpw"}).exit_code, 0);
+  standby = TandemdProcess::Start(root);
+  ASSERT_TRUE(standby);
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadAll(root + ".log").find("journalcopy: streaming") != std::string::npos; }));
+}
+
+}  // namespace
+}  // namespace tandem::testing
