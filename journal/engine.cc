@@ -58,6 +58,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       });
   if (!writer.ok()) return writer.status();
   engine->writer_ = std::move(writer).value();
+  engine->ApplyConfig();
   return engine;
 }
 
@@ -115,6 +116,12 @@ void Engine::OnDurable(const Record& rec, Position) {
 
 void Engine::ApplyConfig() {
   if (writer_ && !options_.fsync_override) writer_->set_fsync(Config(kCfgFsync, "always") != "off");
+  commit_wait_mandatory_ = Config(kCfgCommitWait, "local") == "mandatory";
+}
+
+void Engine::SetCommitGate(CommitGate gate) {
+  std::lock_guard lock(observer_mu_);
+  commit_gate_ = std::move(gate);
 }
 
 void Engine::CommitAsync(Transaction txn, CommitCallback done) {
@@ -122,7 +129,20 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
     done(Status::InvalidArgument("empty transaction"), Position{});
     return;
   }
-  writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+  if (!commit_wait_mandatory_) {
+    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+    return;
+  }
+  writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
+                  [this, done = std::move(done)](const Status& st, Position pos) {
+                    CommitGate gate;
+                    {
+                      std::lock_guard lock(observer_mu_);
+                      gate = commit_gate_;
+                    }
+                    if (!st.ok() || !gate) return done(st, pos);
+                    gate(pos, [done, st, pos] { done(st, pos); });
+                  });
 }
 
 namespace {

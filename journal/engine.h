@@ -25,6 +25,7 @@ inline constexpr std::string_view kConfigTable = "config";
 inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always | off
 inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
 inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
+inline constexpr std::string_view kCfgCommitWait = "commit.wait";     // local | mandatory
 
 // Configurable lookup in a `config` table: SERVERID#name, then name, then fallback.
 std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
@@ -82,6 +83,12 @@ class Engine {
   // durable position (replication wakes its senders from here). Must not block.
   void SetDurableObserver(std::function<void(Position)> observer);
 
+  // With commit.wait=mandatory, a durable commit is acknowledged only once
+  // the gate calls back (replication: once every mandatory standby has
+  // flushed it). gate(pos, fn) must call fn exactly once, from any thread.
+  using CommitGate = std::function<void(Position, std::function<void()>)>;
+  void SetCommitGate(CommitGate gate);
+
   // Flushes and stops the writer; later commits fail.
   void Close();
 
@@ -101,6 +108,8 @@ class Engine {
 
   std::mutex observer_mu_;
   std::function<void(Position)> durable_observer_;
+  CommitGate commit_gate_;  // guarded by observer_mu_
+  std::atomic<bool> commit_wait_mandatory_{false};
 
   std::mutex rotate_mu_;  // one rotation/checkpoint at a time
   // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it

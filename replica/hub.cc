@@ -17,9 +17,33 @@ ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
   persisted_release_ = release_;
   RecomputeLocked(engine_->durable());
   engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
+  engine_->SetCommitGate(
+      [this](Position pos, std::function<void()> fn) { WhenReleased(pos, std::move(fn)); });
 }
 
-ReplicationHub::~ReplicationHub() { engine_->SetDurableObserver(nullptr); }
+ReplicationHub::~ReplicationHub() {
+  engine_->SetDurableObserver(nullptr);
+  engine_->SetCommitGate(nullptr);
+}
+
+void ReplicationHub::WhenReleased(Position pos, std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (release_ < pos) {
+      waiting_.emplace(pos, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+std::vector<std::function<void()>> ReplicationHub::TakeReleasedLocked() {
+  std::vector<std::function<void()>> out;
+  auto end = waiting_.upper_bound(release_);
+  for (auto it = waiting_.begin(); it != end; ++it) out.push_back(std::move(it->second));
+  waiting_.erase(waiting_.begin(), end);
+  return out;
+}
 
 Position ReplicationHub::release() const {
   std::lock_guard lock(mu_);
@@ -58,10 +82,12 @@ bool ReplicationHub::RecomputeLocked(Position durable) {
 }
 
 void ReplicationHub::OnDurable(Position durable) {
+  std::vector<std::function<void()>> released;
   {
     std::lock_guard lock(mu_);
-    RecomputeLocked(durable);
+    if (RecomputeLocked(durable)) released = TakeReleasedLocked();
   }
+  for (auto& fn : released) fn();
   WakeListeners();
 }
 
@@ -94,6 +120,7 @@ void ReplicationHub::Detach(const std::string& id, const Listener* listener) {
 
 void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
   bool moved;
+  std::vector<std::function<void()>> released;
   {
     std::lock_guard lock(mu_);
     auto& d = downstream_[id];
@@ -101,7 +128,9 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
     d.applied = std::max(d.applied, ack.applied);
     d.last_seen = NowSeconds();
     moved = RecomputeLocked(engine_->durable());
+    if (moved) released = TakeReleasedLocked();
   }
+  for (auto& fn : released) fn();
   if (moved) WakeListeners();
 }
 

@@ -47,6 +47,8 @@ class ReplicationHub {
   ~ReplicationHub();
 
   Position release() const;
+  // Calls fn once release reaches pos (at once if it has).
+  void WhenReleased(Position pos, std::function<void()> fn);
   void Attach(const std::string& id, std::shared_ptr<Listener> listener);
   void Detach(const std::string& id, const Listener* listener);
   void OnAck(const std::string& id, const JournalAck& ack);
@@ -61,6 +63,8 @@ class ReplicationHub {
   // Recomputes release under mu_; returns true when it moved.
   bool RecomputeLocked(Position durable);
   void WakeListeners();
+  // Takes the waiters that release has passed, to run outside mu_.
+  std::vector<std::function<void()>> TakeReleasedLocked();
 
   Engine* engine_;  // borrowed
   mutable std::mutex mu_;
@@ -69,6 +73,7 @@ class ReplicationHub {
   std::map<std::string, DownstreamStatus> downstream_;
   std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_;
   std::set<std::string> warned_;
+  std::multimap<Position, std::function<void()>> waiting_;
 };
 
 }  // namespace tandem

@@ -2,6 +2,7 @@
 // journalcopy, resume after SIGKILL, mandatory gating, refusals.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -132,6 +133,34 @@ TEST_F(ReplicationTest, ReplicaNeverPassesAStoppedMandatoryStandby) {
   standby = StartDownstream("sb1", *master);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
   EXPECT_EQ(FieldOf(One(*replica, {"get", "kv", "k150"}), "value"), std::string(100, 'v'));
+}
+
+TEST_F(ReplicationTest, MandatoryCommitWaitAcknowledgesOnlyWhatTheStandbyFlushed) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  ASSERT_EQ(
+      RunTandem({"-p", master->address(), "configure", "set", "commit.wait=mandatory"}).exit_code,
+      0);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 20);  // acknowledged: the standby is up
+
+  standby->Kill9();
+  Position before = Durable(*master);
+  std::atomic<bool> acked{false};
+  std::thread writer([&] {
+    auto c = master->Connect();
+    auto r = c->Call({"", "", {"put", "kv", "waits", "for-the-standby"}});
+    acked = r.ok() && r->status.ok();
+  });
+  // Durable on the master, but no mandatory standby has it: no ack.
+  ASSERT_TRUE(WaitFor([&] { return before < Durable(*master); }));
+  EXPECT_FALSE(acked) << "acknowledged a write no mandatory standby holds";
+
+  standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return acked.load(); }));
+  writer.join();
+  EXPECT_NE(ReadAll(dir_.Sub("sb1/journals.rep/journal.1")).find("for-the-standby"),
+            std::string::npos);
 }
 
 TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {
