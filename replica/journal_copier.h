@@ -61,7 +61,9 @@ class JournalCopier {
  private:
   void Run();
   Status Connection();
+  // Writes a frame's bytes (not yet synced).
   Status Receive(const JournalData& data);
+  Status PersistPosition();
 
   const RootLayout layout_;
   const UpstreamOptions upstream_;

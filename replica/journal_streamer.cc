@@ -78,9 +78,30 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
   }
   TANDEM_ASSIGN_OR_RETURN(JournalAck ack, DecodeJournalAck(body));
   if (ack.flushed > next_) return Status::Corruption("acknowledged bytes that were never sent");
-  --in_flight_;
+  if (ack.frames == 0 || static_cast<int>(ack.frames) > in_flight_) {
+    return Status::Corruption("acknowledged frames that were never sent");
+  }
+  in_flight_ -= static_cast<int>(ack.frames);
   hub_->OnAck(id_, ack);
   Pump();
+  if (ack.applied < ack.flushed && !refresh_scheduled_) {
+    // The downstream applies after it acknowledges; ask again shortly so
+    // that servers -J shows where it really is.
+    refresh_scheduled_ = true;
+    sink_->Post(
+        [self = shared_from_this()] {
+          self->refresh_scheduled_ = false;
+          if (self->closed_ || self->in_flight_ >= kMaxInFlight) return;
+          ++self->in_flight_;
+          self->sink_->SendFrame(MessageType::kJournalData,
+                                 EncodeJournalData({self->next_,
+                                                    self->sent_durable_,
+                                                    self->sent_release_,
+                                                    self->engine_->epoch(),
+                                                    {}}));
+        },
+        std::chrono::milliseconds(50));
+  }
   return Status::Ok();
 }
 

@@ -45,6 +45,7 @@ class JournalStreamer : public Stream,
   int in_flight_ = 0;
   Position sent_durable_, sent_release_;
   bool closed_ = false;
+  bool refresh_scheduled_ = false;  // a heartbeat to learn the applied position
 };
 
 // Checks a downstream server's resume point against our journal: XXH3-64 of

@@ -44,13 +44,15 @@ std::string EncodeJournalAck(const JournalAck& a) {
   std::string out;
   PutPosition(&out, a.flushed);
   PutPosition(&out, a.applied);
+  PutFixed32(&out, a.frames);
   return out;
 }
 
 Result<JournalAck> DecodeJournalAck(std::string_view body) {
   Decoder d(body);
   JournalAck a;
-  if (!GetPosition(&d, &a.flushed) || !GetPosition(&d, &a.applied) || !d.empty()) {
+  if (!GetPosition(&d, &a.flushed) || !GetPosition(&d, &a.applied) || !d.GetFixed32(&a.frames) ||
+      !d.empty()) {
     return Status::Corruption("malformed journal ack");
   }
   return a;

@@ -11,6 +11,7 @@
 // JournalAck (downstream -> upstream), body:
 //   u32 journal, u64 offset   flushed (journalcopy) position
 //   u32 journal, u64 offset   applied (pull -L) position
+//   u32 frames                how many JournalData frames this acknowledges
 #pragma once
 
 #include <string>
@@ -32,6 +33,7 @@ struct JournalData {
 struct JournalAck {
   Position flushed;
   Position applied;
+  uint32_t frames = 1;
 };
 
 std::string EncodeJournalData(const JournalData& d);

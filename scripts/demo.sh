@@ -91,7 +91,65 @@ else
   echo "checksums: DIFFER"
   exit 1
 fi
-tandem -p "$MASTER" admin stop >/dev/null
 tandem -p "$RESTORED" admin stop >/dev/null
+
+step "7. A cluster: mandatory standby, non-mandatory standby and a replica of the master"
+spec() { printf 'ServerID: %s\nServices: %s\nOptions: %s\nReplicatingFrom: master1\n' "$1" "$2" "$3" |
+  tandem -p "$MASTER" server -i; }
+spec standby1 standby mandatory
+spec standby2 standby nomandatory
+spec replica1 replica nomandatory
+for id in standby1 standby2 replica1; do
+  "$BIN/tandemd" -r "$RUN/$id" --id "$id" >/dev/null
+  "$BIN/tandemd" -r "$RUN/$id" -cset "target=$MASTER" >/dev/null
+done
+start_server "$RUN/standby1" STANDBY1
+start_server "$RUN/standby2" STANDBY2
+start_server "$RUN/replica1" REPLICA1
+tandem -p "$MASTER" configure set commit.wait=mandatory
+
+step "8. Workload on the master while everything replicates"
+"$BIN/tandem-bench" put -p "$MASTER" -c 16 -d 3 | grep -E "commits_per_sec|p50_ms|p99_ms"
+tandem -p "$MASTER" admin journal >/dev/null
+for i in $(seq 1 20); do tandem -p "$MASTER" put cluster "c$i" "after-rotation-$i" >/dev/null; done
+caught_up() {
+  local want have
+  want=$(tandem -p "$MASTER" --json info | sed -n 's/.*"sequence": "\([0-9]*\)".*/\1/p')
+  have=$(tandem -p "$1" --json pull -lj | sed -n 's/.*"applied": "[0-9]*\/\([0-9]*\)".*/\1/p')
+  [ "$want" = "$have" ]
+}
+for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
+  for _ in $(seq 1 200); do caught_up "$s" && break; sleep 0.05; done
+done
+sleep 0.2  # let the standbys' next acknowledgements report their applied positions
+
+step "9. servers -J on the master"
+tandem -p "$MASTER" servers -J
+
+step "10. pull -lj on the replica"
+tandem -p "$REPLICA1" pull -lj
+tandem -p "$REPLICA1" put cluster refused write || true
+
+step "11. journaldbchecksums: the master writes a marker; every server checks itself at it"
+tandem -p "$MASTER" journaldbchecksums
+for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
+  for _ in $(seq 1 200); do caught_up "$s" && break; sleep 0.05; done
+done
+ALL_MATCH=1
+for pair in "standby1 $STANDBY1" "standby2 $STANDBY2" "replica1 $REPLICA1"; do
+  set -- $pair
+  echo "-- $1"
+  tandem -p "$2" journaldbchecksums -s | tee "$RUN/verdict.$1"
+  grep -q DIFFER "$RUN/verdict.$1" && ALL_MATCH=0
+  grep -q ' match ' "$RUN/verdict.$1" || ALL_MATCH=0
+done
+[ "$ALL_MATCH" = 1 ] && echo "every server: MATCH" || { echo "checksums DIFFER"; exit 1; }
+cmp "$RUN/master/journals/journal.2" "$RUN/standby1/journals.rep/journal.2" &&
+  cmp <(head -c "$(stat -c %s "$RUN/standby1/journals.rep/journal.3")" "$RUN/master/journal") \
+      "$RUN/standby1/journals.rep/journal.3" &&
+  echo "standby1's journals.rep/journal.2 and .3 are byte-for-byte the master's journals"
+
+for a in "$MASTER" "$STANDBY1" "$STANDBY2" "$REPLICA1"; do tandem -p "$a" admin stop >/dev/null; done
+
 echo
 echo "demo finished; files are in $RUN"

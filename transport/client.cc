@@ -109,6 +109,13 @@ Result<std::pair<MessageType, std::string>> Client::ReadFrame() {
   return std::make_pair(h.type, std::move(body));
 }
 
+size_t Client::Available() {
+  if (impl_->tls) return 0;
+  boost::system::error_code ec;
+  size_t n = impl_->socket.available(ec);
+  return ec ? 0 : n;
+}
+
 void Client::Shutdown() {
   boost::system::error_code ignored;
   impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);

@@ -31,6 +31,8 @@ class Client {
   // For streams that take over the connection after a request.
   Status SendFrame(MessageType type, std::string_view body);
   Result<std::pair<MessageType, std::string>> ReadFrame();
+  // Bytes that can be read without blocking (0 for TLS, which buffers).
+  size_t Available();
   // Unblocks a ReadFrame in another thread by closing the socket.
   void Shutdown();
 

@@ -8,6 +8,7 @@
 // named fields so that the client can print them as text or JSON.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,8 +35,10 @@ class FrameSink {
   virtual ~FrameSink() = default;
   virtual void SendFrame(MessageType type, std::string body) = 0;
   virtual void CloseWith(const std::string& reason) = 0;
-  // Runs fn on the connection's strand (serialized with the Stream's calls).
-  virtual void Post(std::function<void()> fn) = 0;
+  // Runs fn on the connection's strand (serialized with the Stream's calls),
+  // after `delay`.
+  virtual void Post(std::function<void()> fn,
+                    std::chrono::milliseconds delay = std::chrono::milliseconds(0)) = 0;
 };
 
 // A long-lived exchange that takes over a connection once the response to

@@ -54,10 +54,18 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
                });
   }
 
-  void Post(std::function<void()> fn) override {
-    asio::post(socket_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] {
-      if (!self->closed_) fn();
-    });
+  void Post(std::function<void()> fn, std::chrono::milliseconds delay) override {
+    if (delay.count() == 0) {
+      asio::post(socket_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] {
+        if (!self->closed_) fn();
+      });
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), delay);
+    timer->async_wait(
+        [self = this->shared_from_this(), timer, fn = std::move(fn)](boost::system::error_code ec) {
+          if (!ec && !self->closed_) fn();
+        });
   }
 
   void CloseWith(const std::string& reason) override {
