@@ -93,6 +93,10 @@ Result<JournalReader::AfterScan> JournalReader::ScanAfter(uint64_t from) {
     }
     size_t scan_limit = got > kChunk ? kChunk : got;
     for (size_t i = 0; i < scan_limit; ++i) {
+      // Jump to the next possible first byte of the magic.
+      const void* hit = std::memchr(chunk.data() + i, kMagic[0], scan_limit - i);
+      if (hit == nullptr) break;
+      i = static_cast<size_t>(static_cast<const char*>(hit) - chunk.data());
       if (std::memcmp(chunk.data() + i, kMagic, std::min<size_t>(4, got - i)) != 0) continue;
       // Candidate: parse it straight from the file (it may be longer than the chunk).
       std::string header(kRecordHeaderSize, '\0');

@@ -39,6 +39,7 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   up.password = local["service.password"];
   up.client.trust_file = root + "/trust";
   up.client.trust_new = true;  // first contact pins the upstream's key
+  up.fsync = local["journalcopy.fsync"] != "off";
   PullApplier* applier = node->applier_.get();
   node->copier_ = std::make_unique<JournalCopier>(
       layout, up, state.flushed,

@@ -1,5 +1,8 @@
 #include "replica/hub.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "journal/log.h"
 #include "replica/state_file.h"
 #include "transport/dispatcher.h"
@@ -81,10 +84,35 @@ bool ReplicationHub::RecomputeLocked(Position durable) {
   return true;
 }
 
+namespace {
+
+// Microseconds since `pos` became durable, from the recorded history.
+std::optional<uint32_t> LagSince(
+    const std::deque<std::pair<Position, std::chrono::steady_clock::time_point>>& times,
+    Position pos, std::chrono::steady_clock::time_point now) {
+  auto it = std::lower_bound(times.begin(), times.end(), pos,
+                             [](const auto& entry, Position p) { return entry.first < p; });
+  if (it == times.end()) return std::nullopt;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - it->second).count();
+  return static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX));
+}
+
+void AddSample(std::vector<uint32_t>* v, std::optional<uint32_t> us) {
+  if (us && v->size() < LagStats::kMaxSamples) v->push_back(*us);
+}
+
+}  // namespace
+
 void ReplicationHub::OnDurable(Position durable) {
   std::vector<std::function<void()>> released;
   {
     std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    durable_times_.emplace_back(durable, now);
+    while (durable_times_.size() > 1 &&
+           now - durable_times_.front().second > std::chrono::seconds(30)) {
+      durable_times_.pop_front();
+    }
     if (RecomputeLocked(durable)) released = TakeReleasedLocked();
   }
   for (auto& fn : released) fn();
@@ -124,6 +152,11 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
   {
     std::lock_guard lock(mu_);
     auto& d = downstream_[id];
+    auto now = std::chrono::steady_clock::now();
+    if (d.flushed < ack.flushed)
+      AddSample(&d.lag.flushed_us, LagSince(durable_times_, ack.flushed, now));
+    if (d.applied < ack.applied)
+      AddSample(&d.lag.applied_us, LagSince(durable_times_, ack.applied, now));
     d.flushed = std::max(d.flushed, ack.flushed);
     d.applied = std::max(d.applied, ack.applied);
     d.last_seen = NowSeconds();

@@ -9,6 +9,8 @@
 // down mandatory standby stalls replication, loudly.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +25,15 @@
 
 namespace tandem {
 
+// Replication lag samples of one downstream server, in microseconds: from
+// the moment a position became durable on the master to the acknowledgement
+// that it was flushed (journalcopy) or applied (pull -L) downstream.
+struct LagStats {
+  std::vector<uint32_t> flushed_us;
+  std::vector<uint32_t> applied_us;
+  static constexpr size_t kMaxSamples = 1 << 20;
+};
+
 struct DownstreamStatus {
   std::string id;
   ServerType type = ServerType::kReplica;
@@ -31,6 +42,7 @@ struct DownstreamStatus {
   Position flushed;
   Position applied;
   int64_t last_seen = 0;  // unix seconds of the last acknowledgement
+  LagStats lag;
 };
 
 class ReplicationHub {
@@ -74,6 +86,8 @@ class ReplicationHub {
   std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_;
   std::set<std::string> warned_;
   std::multimap<Position, std::function<void()>> waiting_;
+  // When recent durable positions were reached, for lag samples.
+  std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_;
 };
 
 }  // namespace tandem

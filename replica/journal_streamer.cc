@@ -14,7 +14,7 @@ namespace tandem {
 namespace {
 
 constexpr int kMaxInFlight = 16;
-constexpr size_t kMaxChunk = 1 << 20;
+constexpr size_t kMaxChunk = 4 << 20;
 
 // The journal number in a journal file's header record, or 0.
 uint32_t HeaderNumber(const File& f) {
@@ -145,10 +145,12 @@ void JournalStreamer::Pump() {
       file_ = File();
       continue;
     }
-    JournalData data{next_, durable, release, engine_->epoch(), {}};
-    data.bytes.resize(std::min<uint64_t>(end - next_.offset, kMaxChunk));
-    auto n = file_.PRead(data.bytes.data(), data.bytes.size(), next_.offset);
-    if (!n.ok() || *n != data.bytes.size()) {
+    // The body is the data header followed by the bytes, read in place.
+    size_t want = std::min<uint64_t>(end - next_.offset, kMaxChunk);
+    std::string body = EncodeJournalDataHeader({next_, durable, release, engine_->epoch(), {}});
+    body.resize(kJournalDataHeaderSize + want);
+    auto n = file_.PRead(body.data() + kJournalDataHeaderSize, want, next_.offset);
+    if (!n.ok() || *n != want) {
       sink_->CloseWith("short read of journal " + std::to_string(next_.journal) + " for '" + id_ +
                        "'");
       return;
@@ -157,7 +159,7 @@ void JournalStreamer::Pump() {
     ++in_flight_;
     sent_durable_ = durable;
     sent_release_ = release;
-    sink_->SendFrame(MessageType::kJournalData, EncodeJournalData(data));
+    sink_->SendFrame(MessageType::kJournalData, std::move(body));
   }
   // No bytes to send, but the downstream must learn of new positions (a
   // standby may apply once release moves).

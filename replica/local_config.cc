@@ -10,7 +10,8 @@
 namespace tandem {
 
 bool IsLocalConfigurable(const std::string& name) {
-  return name == "target" || name == "service.user" || name == "service.password";
+  return name == "target" || name == "service.user" || name == "service.password" ||
+         name == "journalcopy.fsync";
 }
 
 std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout) {

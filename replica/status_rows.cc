@@ -1,5 +1,6 @@
 #include "replica/status_rows.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "transport/dispatcher.h"
@@ -55,6 +56,13 @@ std::vector<Row> ChecksumRows(const ChecksumReport& report) {
   return rows;
 }
 
+std::string PercentileUs(std::vector<uint32_t> v, double p) {
+  if (v.empty()) return "-";
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
+  return std::to_string(v[i]);
+}
+
 Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release) {
   int64_t age = d.last_seen > 0 ? NowSeconds() - d.last_seen : -1;
   return {{"serverID", d.id},
@@ -65,7 +73,11 @@ Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release)
           {"applied", d.applied.Token()},
           {"lagBytes", BytesBehind(durable, d.applied)},
           {"lastSeenSecondsAgo", std::to_string(age)},
-          {"release", release.Token()}};
+          {"release", release.Token()},
+          {"flushLagP50us", PercentileUs(d.lag.flushed_us, 0.50)},
+          {"flushLagP99us", PercentileUs(d.lag.flushed_us, 0.99)},
+          {"applyLagP50us", PercentileUs(d.lag.applied_us, 0.50)},
+          {"applyLagP99us", PercentileUs(d.lag.applied_us, 0.99)}};
 }
 
 }  // namespace tandem

@@ -16,13 +16,17 @@ bool GetPosition(Decoder* d, Position* p) {
 
 }  // namespace
 
-std::string EncodeJournalData(const JournalData& d) {
+std::string EncodeJournalDataHeader(const JournalData& d) {
   std::string out;
-  out.reserve(40 + d.bytes.size());
   PutPosition(&out, d.at);
   PutPosition(&out, d.durable);
   PutPosition(&out, d.release);
   PutFixed32(&out, d.epoch.value);
+  return out;
+}
+
+std::string EncodeJournalData(const JournalData& d) {
+  std::string out = EncodeJournalDataHeader(d);
   out.append(d.bytes);
   return out;
 }
@@ -34,9 +38,7 @@ Result<JournalData> DecodeJournalData(std::string_view body) {
       !GetPosition(&d, &out.release) || !d.GetFixed32(&out.epoch.value)) {
     return Status::Corruption("malformed journal data header");
   }
-  std::string_view rest;
-  d.GetBytes(d.remaining(), &rest);
-  out.bytes.assign(rest);
+  d.GetBytes(d.remaining(), &out.bytes);
   return out;
 }
 

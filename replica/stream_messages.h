@@ -27,8 +27,10 @@ struct JournalData {
   Position durable;
   Position release;
   Epoch epoch;
-  std::string bytes;
+  std::string_view bytes;  // points into the frame it was decoded from
 };
+
+inline constexpr size_t kJournalDataHeaderSize = 40;
 
 struct JournalAck {
   Position flushed;
@@ -36,6 +38,8 @@ struct JournalAck {
   uint32_t frames = 1;
 };
 
+// The frame body header; the journal bytes follow it unchanged.
+std::string EncodeJournalDataHeader(const JournalData& d);
 std::string EncodeJournalData(const JournalData& d);
 Result<JournalData> DecodeJournalData(std::string_view body);
 std::string EncodeJournalAck(const JournalAck& a);

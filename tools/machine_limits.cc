@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio.hpp>
 #include <chrono>
+#include <thread>
 
 #include "journal/file.h"
 
@@ -53,6 +55,36 @@ Result<DiskLimits> MeasureDisk(const std::string& dir, double seconds) {
   out.seq_write_mb_per_sec = static_cast<double>(kTotal) / (1 << 20) / Since(start);
   ::unlink(path.c_str());
   return out;
+}
+
+Result<double> MeasureLoopbackMBps(uint64_t bytes) {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  asio::io_context io;
+  boost::system::error_code ec;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket server(io), client(io);
+  std::thread accept([&] { acceptor.accept(server, ec); });
+  client.connect(acceptor.local_endpoint(), ec);
+  accept.join();
+  if (ec) return Status::Unavailable("loopback probe: " + ec.message());
+  std::string chunk(1 << 20, 'z');
+  auto start = Clock::now();
+  std::thread sender([&] {
+    boost::system::error_code wec;
+    for (uint64_t sent = 0; sent < bytes && !wec; sent += chunk.size()) {
+      asio::write(client, asio::buffer(chunk), wec);
+    }
+  });
+  std::string sink(1 << 20, '\0');
+  uint64_t got = 0;
+  while (got < bytes) {
+    size_t n = server.read_some(asio::buffer(sink), ec);
+    if (ec) break;
+    got += n;
+  }
+  sender.join();
+  return static_cast<double>(got) / (1 << 20) / Since(start);
 }
 
 }  // namespace tandem

@@ -18,4 +18,7 @@ struct DiskLimits {
 // `seconds` per figure.
 Result<DiskLimits> MeasureDisk(const std::string& dir, double seconds);
 
+// TCP bandwidth over 127.0.0.1 between two threads, MB/s (1 MiB writes).
+Result<double> MeasureLoopbackMBps(uint64_t bytes = 1ull << 30);
+
 }  // namespace tandem

@@ -3,6 +3,9 @@
 //
 //   tandem-bench put [-p ADDR | --root DIR] [-c CLIENTS] [-d SECONDS] [-n COUNT]
 //                    [-s VALUE_BYTES] [-k KEYS] [--fsync always|off] [--json | --csv]
+//                    [--standbys N] [--replicas N] [--mandatory] [--commit-wait local|mandatory]
+//                    [--standby-fsync always|off]
+//   tandem-bench copy [--mb MEGABYTES] [--standby-fsync always|off]
 //   tandem-bench limits [--dir DIR]
 //   tandem-bench recover [--root DIR] [--mb MEGABYTES] [--cold]
 #include <signal.h>
@@ -40,6 +43,11 @@ struct Options {
   size_t value_bytes = 100;
   uint64_t keys = 100000;
   std::string fsync = "always";
+  std::string standby_fsync = "always";
+  std::string commit_wait = "local";
+  int standbys = 0;
+  int replicas = 0;
+  bool mandatory = false;
   std::string format = "table";
   uint64_t mb = 1024;
   bool cold = false;  // recover: drop the page cache first (root only)
@@ -58,11 +66,13 @@ class OwnServer {
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  Result<std::string> Start(const std::string& root, const std::string& fsync) {
+  // Runs `tandemd -r root ARGS` for each offline setting, then serves root.
+  Result<std::string> Start(const std::string& root, const std::vector<std::string>& offline) {
     std::string tandemd = SelfDir() + "/tandemd";
-    std::string cset = "journal.fsync=" + fsync;
-    if (std::system((tandemd + " -r " + root + " -cset " + cset + " >/dev/null").c_str()) != 0) {
-      return Status::IOError("cannot configure " + root);
+    for (const auto& args : offline) {
+      if (std::system((tandemd + " -r " + root + " " + args + " >/dev/null").c_str()) != 0) {
+        return Status::IOError("tandemd -r " + root + " " + args + " failed");
+      }
     }
     int fds[2];
     if (::pipe(fds) != 0) return Status::IOError("pipe failed");
@@ -70,7 +80,7 @@ class OwnServer {
     if (pid_ == 0) {
       ::dup2(fds[1], 1);
       ::close(fds[0]);
-      std::string log = root + "/logs/tandemd.log";
+      std::string log = root + ".log";
       execl(tandemd.c_str(), "tandemd", "-r", root.c_str(), "-p", "127.0.0.1:0", "-L", log.c_str(),
             nullptr);
       ::_exit(127);
@@ -92,6 +102,61 @@ class OwnServer {
   pid_t pid_ = -1;
 };
 
+Result<std::vector<Row>> Query(const std::string& address, std::vector<std::string> args) {
+  TANDEM_ASSIGN_OR_RETURN(Address addr, Address::Parse(address));
+  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(addr, {}));
+  TANDEM_ASSIGN_OR_RETURN(Response resp, client->Call({"", "", std::move(args)}));
+  if (!resp.status.ok()) return resp.status;
+  return resp.rows;
+}
+
+// A master with standbys and replicas on loopback, all started here.
+struct Cluster {
+  std::vector<std::unique_ptr<OwnServer>> servers;
+  std::string master;
+  std::vector<std::pair<std::string, std::string>> downstream;  // id, address
+};
+
+Status StartCluster(const std::string& base, const Options& o, Cluster* c) {
+  std::filesystem::create_directories(base);
+  c->servers.push_back(std::make_unique<OwnServer>());
+  TANDEM_ASSIGN_OR_RETURN(
+      c->master,
+      c->servers.back()->Start(base + "/master", {"--id master1", "-cset journal.fsync=" + o.fsync,
+                                                  "-cset commit.wait=" + o.commit_wait}));
+  auto add = [&](const std::string& id, const std::string& type, bool mandatory) -> Status {
+    std::string spec = "ServerID: " + id + "\nServices: " + type +
+                       "\nOptions: " + (mandatory ? "mandatory" : "nomandatory") +
+                       "\nReplicatingFrom: master1\n";
+    TANDEM_RETURN_IF_ERROR(Query(c->master, {"server", "-i", spec}).status());
+    c->servers.push_back(std::make_unique<OwnServer>());
+    TANDEM_ASSIGN_OR_RETURN(
+        std::string addr,
+        c->servers.back()->Start(base + "/" + id, {"--id " + id, "-cset target=" + c->master,
+                                                   "-cset journalcopy.fsync=" + o.standby_fsync}));
+    c->downstream.emplace_back(id, addr);
+    return Status::Ok();
+  };
+  for (int i = 0; i < o.standbys; ++i) {
+    TANDEM_RETURN_IF_ERROR(
+        add("standby" + std::to_string(i + 1), "standby", o.mandatory && i == 0));
+  }
+  for (int i = 0; i < o.replicas; ++i)
+    TANDEM_RETURN_IF_ERROR(add("replica" + std::to_string(i + 1), "replica", false));
+  // Wait (bounded) until every downstream server is streaming.
+  for (int tries = 0; tries < 500; ++tries) {
+    auto rows = Query(c->master, {"servers", "-J"});
+    size_t alive = 0;
+    if (rows.ok()) {
+      for (const Row& r : *rows)
+        alive += FieldOf(r, "alive") == "1" && FieldOf(r, "type") != "standard";
+    }
+    if (alive == c->downstream.size()) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::Timeout("downstream servers did not connect");
+}
+
 double Percentile(std::vector<uint64_t>& sorted_ns, double p) {
   if (sorted_ns.empty()) return 0;
   size_t i = std::min(sorted_ns.size() - 1, static_cast<size_t>(p * sorted_ns.size()));
@@ -99,18 +164,17 @@ double Percentile(std::vector<uint64_t>& sorted_ns, double p) {
 }
 
 int RunPut(const Options& o) {
-  OwnServer own;
+  Cluster cluster;
   std::string address = o.address;
   std::string root = o.root;
   if (address.empty()) {
     if (root.empty()) root = "/tmp/tandem-bench-" + std::to_string(::getpid());
     std::filesystem::remove_all(root);
-    auto started = own.Start(root, o.fsync);
-    if (!started.ok()) {
-      std::cerr << "tandem-bench: " << started.status().message() << "\n";
+    if (Status st = StartCluster(root, o, &cluster); !st.ok()) {
+      std::cerr << "tandem-bench: " << st.message() << "\n";
       return 1;
     }
-    address = *started;
+    address = cluster.master;
   }
   auto addr = Address::Parse(address);
   if (!addr.ok()) {
@@ -138,10 +202,20 @@ int RunPut(const Options& o) {
   double commits_per_sec = static_cast<double>(all.size()) / elapsed;
   uint64_t failed = result->failed;
 
+  std::vector<Row> downstream;
+  if (auto rows = Query(address, {"servers", "-J"}); rows.ok()) {
+    for (const Row& r : *rows) {
+      if (FieldOf(r, "type") != "standard") downstream.push_back(r);
+    }
+  }
   std::string limits_dir = root.empty() ? "/tmp" : root;
   auto limits = MeasureDisk(limits_dir, 1.0);
   nlohmann::ordered_json j;
   j["clients"] = o.clients;
+  j["standbys"] = o.standbys;
+  j["replicas"] = o.replicas;
+  j["mandatory"] = o.mandatory;
+  j["commit_wait"] = o.commit_wait;
   j["value_bytes"] = o.value_bytes;
   j["fsync"] = o.fsync;
   j["seconds"] = elapsed;
@@ -155,6 +229,12 @@ int RunPut(const Options& o) {
     j["disk_fdatasync_per_sec"] = limits->fdatasync_per_sec_preallocated;
     j["disk_seq_write_mb_per_sec"] = limits->seq_write_mb_per_sec;
     j["commits_per_fdatasync_capacity"] = commits_per_sec / limits->fdatasync_per_sec_preallocated;
+  }
+  for (const Row& r : downstream) {
+    std::string id(FieldOf(r, "serverID"));
+    for (const char* f : {"flushLagP50us", "flushLagP99us", "applyLagP50us", "applyLagP99us"}) {
+      j[id + "_" + f] = std::string(FieldOf(r, f));
+    }
   }
   if (o.format == "json") {
     std::cout << j.dump(2) << "\n";
@@ -183,6 +263,9 @@ int RunLimits(const Options& o) {
               limits->fdatasync_per_sec_appending);
   std::printf("sequential write MB/s (1 MiB writes, fdatasync):   %.0f\n",
               limits->seq_write_mb_per_sec);
+  if (auto loop = MeasureLoopbackMBps(); loop.ok()) {
+    std::printf("loopback TCP MB/s (1 MiB writes):                  %.0f\n", *loop);
+  }
   return 0;
 }
 
@@ -232,6 +315,77 @@ int RunRecover(const Options& o) {
   return 0;
 }
 
+// Journalcopy throughput: a standby started on an empty root copies a
+// master's journal of about `mb` MB; timed until its journalcopy position
+// reaches the master's durable position.
+int RunCopy(const Options& o) {
+  std::string base = o.root.empty() ? "/tmp/tandem-copy-" + std::to_string(::getpid()) : o.root;
+  std::filesystem::remove_all(base);
+  {
+    auto engine = Engine::Open({base + "/master", false});
+    if (!engine.ok()) {
+      std::cerr << engine.status().message() << "\n";
+      return 1;
+    }
+    std::string value(4000, 'c');
+    std::atomic<int> inflight{0};
+    for (uint64_t i = 0; (*engine)->durable().offset < (o.mb << 20); ++i) {
+      while (inflight > 1024) std::this_thread::yield();
+      ++inflight;
+      (*engine)->CommitAsync({{Op::Put("copy", "k" + std::to_string(i % 100000), value)}},
+                             [&](const Status&, Position) { --inflight; });
+    }
+  }
+  Options cluster_opts = o;
+  cluster_opts.standbys = 0;
+  Cluster c;
+  if (Status st = StartCluster(base, cluster_opts, &c); !st.ok()) {
+    std::cerr << "tandem-bench: " << st.message() << "\n";
+    return 1;
+  }
+  auto info = Query(c.master, {"info"});
+  Position target{static_cast<uint32_t>(std::stoul(std::string(FieldOf(info->at(0), "journal")))),
+                  std::stoull(std::string(FieldOf(info->at(0), "sequence")))};
+  auto start = Clock::now();
+  cluster_opts.standbys = 1;
+  // Adds the standby to the running master.
+  std::string spec = "ServerID: standby1\nServices: standby\nReplicatingFrom: master1\n";
+  (void)Query(c.master, {"server", "-i", spec});
+  c.servers.push_back(std::make_unique<OwnServer>());
+  auto addr = c.servers.back()->Start(
+      base + "/standby1",
+      {"--id standby1", "-cset target=" + c.master, "-cset journalcopy.fsync=" + o.standby_fsync});
+  if (!addr.ok()) {
+    std::cerr << "tandem-bench: " << addr.status().message() << "\n";
+    return 1;
+  }
+  for (;;) {
+    auto pull = Query(*addr, {"pull", "-lj"});
+    Position copied;
+    if (pull.ok() &&
+        Position::ParseToken(std::string(FieldOf(pull->at(0), "journalcopy")), &copied) &&
+        copied >= target) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  double mb =
+      static_cast<double>(std::filesystem::file_size(base + "/standby1/journals.rep/journal.1")) /
+      (1 << 20);
+  auto disk = MeasureDisk(base, 1.0);
+  auto loop = MeasureLoopbackMBps();
+  std::printf("journalcopy of %.0f MB (standby fsync %s): %.2f s, %.0f MB/s\n", mb,
+              o.standby_fsync.c_str(), secs, mb / secs);
+  if (disk.ok()) {
+    std::printf("disk sequential write %.0f MB/s: journalcopy = %.0f%%\n",
+                disk->seq_write_mb_per_sec, 100 * mb / secs / disk->seq_write_mb_per_sec);
+  }
+  if (loop.ok())
+    std::printf("loopback %.0f MB/s: journalcopy = %.0f%%\n", *loop, 100 * mb / secs / *loop);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   Options o;
   std::vector<std::string> v(argv + 1, argv + argc);
@@ -261,6 +415,16 @@ int Main(int argc, char** argv) {
       o.mb = std::stoull(next());
     else if (f == "--fsync")
       o.fsync = next();
+    else if (f == "--standbys")
+      o.standbys = std::stoi(next());
+    else if (f == "--replicas")
+      o.replicas = std::stoi(next());
+    else if (f == "--mandatory")
+      o.mandatory = true;
+    else if (f == "--commit-wait")
+      o.commit_wait = next();
+    else if (f == "--standby-fsync")
+      o.standby_fsync = next();
     else if (f == "--cold")
       o.cold = true;
     else if (f == "--json")
@@ -275,6 +439,7 @@ int Main(int argc, char** argv) {
   if (o.mode == "put") return RunPut(o);
   if (o.mode == "limits") return RunLimits(o);
   if (o.mode == "recover") return RunRecover(o);
+  if (o.mode == "copy") return RunCopy(o);
   std::cerr << "tandem-bench: unknown mode '" << o.mode << "'\n";
   return 2;
 }

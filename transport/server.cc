@@ -6,6 +6,7 @@
 #include <deque>
 #include <vector>
 
+#include "journal/coding.h"
 #include "journal/log.h"
 #include "transport/frame.h"
 #include "transport/tls.h"
@@ -49,8 +50,8 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
 
   void SendFrame(MessageType type, std::string body) override {
     asio::post(socket_.get_executor(),
-               [self = this->shared_from_this(), frame = EncodeFrame(type, body)]() mutable {
-                 self->Queue(std::move(frame), nullptr);
+               [self = this->shared_from_this(), type, body = std::move(body)]() mutable {
+                 self->Queue(EncodeFrame(type, {}), nullptr, std::move(body));
                });
   }
 
@@ -144,14 +145,19 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   }
 
   // One write in flight, fed by a queue; `then` runs once `frame` is written.
-  void Queue(std::string frame, std::function<void()> then) {
+  // A large body may travel separately from its frame header (no copy); the
+  // header's length field must then count it.
+  void Queue(std::string frame, std::function<void()> then, std::string body = {}) {
     if (closed_) return;
-    out_.push_back({std::move(frame), std::move(then)});
+    if (!body.empty()) EncodeFixed32(frame.data() + 4, static_cast<uint32_t>(body.size()));
+    out_.push_back({std::move(frame), std::move(then), std::move(body)});
     if (out_.size() == 1) WriteNext();
   }
 
   void WriteNext() {
-    asio::async_write(socket_, asio::buffer(out_.front().frame),
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.front().frame),
+                                              asio::buffer(out_.front().body)};
+    asio::async_write(socket_, buffers,
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                         if (ec) return self->Close("writing: " + ec.message());
                         auto then = std::move(self->out_.front().then);
@@ -178,6 +184,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   struct Outgoing {
     std::string frame;
     std::function<void()> then;
+    std::string body;
   };
 
   Socket socket_;
