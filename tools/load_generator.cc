@@ -19,6 +19,11 @@ struct Shared {
   Clock::time_point deadline;
   uint64_t issued = 0;
   LoadResult result;
+  int active = 0;                           // connections still issuing
+  asio::steady_timer* hard_stop = nullptr;  // cancelled when active reaches 0
+  void Finished() {
+    if (--active == 0 && hard_stop != nullptr) hard_stop->cancel();
+  }
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -29,7 +34,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const LoadOptions& o = *shared_->options;
     if (Clock::now() >= shared_->deadline ||
         (o.max_requests && shared_->issued >= o.max_requests)) {
-      return;
+      return shared_->Finished();
     }
     out_ = EncodeFrame(MessageType::kRequest, EncodeRequest(o.make_request(shared_->issued++)));
     start_ = Clock::now();
@@ -68,7 +73,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Next();
   }
 
-  void Fail() { ++shared_->result.failed; }
+  void Fail() {
+    ++shared_->result.failed;
+    shared_->Finished();
+  }
 
   tcp::socket socket_;
   Shared* shared_;  // outlives every connection (RunLoad's frame)
@@ -82,7 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 Result<LoadResult> RunLoad(const LoadOptions& options) {
   asio::io_context io;
-  Shared shared{&options, {}, 0, {}};
+  Shared shared{&options, {}, 0, {}, 0, nullptr};
   std::vector<std::shared_ptr<Connection>> conns;
   tcp::endpoint ep(asio::ip::make_address(options.address.host), options.address.port);
   for (int i = 0; i < options.connections; ++i) {
@@ -99,8 +107,19 @@ Result<LoadResult> RunLoad(const LoadOptions& options) {
   auto start = Clock::now();
   shared.deadline = start + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(options.seconds));
+  // Requests stop being issued at the deadline; a server that never answers
+  // must not hang the benchmark either.
+  asio::steady_timer hard_stop(io, shared.deadline + std::chrono::seconds(30));
+  shared.hard_stop = &hard_stop;
+  shared.active = static_cast<int>(conns.size());
   for (auto& c : conns) c->Next();
   conns.clear();  // the pending handlers own them now
+  hard_stop.async_wait([&](boost::system::error_code ec) {
+    if (!ec) {
+      shared.result.failed += 1;
+      io.stop();
+    }
+  });
   io.run();
   shared.result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return std::move(shared.result);

@@ -121,9 +121,8 @@ Status StartCluster(const std::string& base, const Options& o, Cluster* c) {
   std::filesystem::create_directories(base);
   c->servers.push_back(std::make_unique<OwnServer>());
   TANDEM_ASSIGN_OR_RETURN(
-      c->master,
-      c->servers.back()->Start(base + "/master", {"--id master1", "-cset journal.fsync=" + o.fsync,
-                                                  "-cset commit.wait=" + o.commit_wait}));
+      c->master, c->servers.back()->Start(base + "/master",
+                                          {"--id master1", "-cset journal.fsync=" + o.fsync}));
   auto add = [&](const std::string& id, const std::string& type, bool mandatory) -> Status {
     std::string spec = "ServerID: " + id + "\nServices: " + type +
                        "\nOptions: " + (mandatory ? "mandatory" : "nomandatory") +
@@ -151,7 +150,11 @@ Status StartCluster(const std::string& base, const Options& o, Cluster* c) {
       for (const Row& r : *rows)
         alive += FieldOf(r, "alive") == "1" && FieldOf(r, "type") != "standard";
     }
-    if (alive == c->downstream.size()) return Status::Ok();
+    if (alive == c->downstream.size()) {
+      // Only now: with commit.wait=mandatory, even the spec of a mandatory
+      // standby that is not yet streaming could not be acknowledged.
+      return Query(c->master, {"configure", "set", "commit.wait=" + o.commit_wait}).status();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return Status::Timeout("downstream servers did not connect");
