@@ -9,6 +9,7 @@
 #include "journal/record.h"
 #include "journal/transaction.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tcp_proxy.h"
 #include "tests/testing/journal_files.h"
 
 namespace tandem::testing {
@@ -161,6 +162,55 @@ TEST_F(ReplicationTest, MandatoryCommitWaitAcknowledgesOnlyWhatTheStandbyFlushed
   writer.join();
   EXPECT_NE(ReadAll(dir_.Sub("sb1/journals.rep/journal.1")).find("for-the-standby"),
             std::string::npos);
+}
+
+TEST_F(ReplicationTest, MasterKilledMidLoadNeverSentAByteItLost) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  std::thread load([&] {
+    auto c = master->Connect();
+    for (int i = 0; i < 100000 && c; ++i) {
+      auto r = c->Call({"", "", {"put", "kv", "k" + std::to_string(i), std::string(200, 'v')}});
+      if (!r.ok()) return;
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy").offset > 200000; }));
+  std::string address = master->address();
+  master->Kill9();
+  load.join();
+
+  master = TandemdProcess::Start(master_root_, address);  // recovery cuts whatever was torn
+  ASSERT_TRUE(master);
+  std::string copy = ReadAll(dir_.Sub("sb1/journals.rep/journal.1"));
+  std::string ours = ReadAll(master_root_ + "/journal");
+  ASSERT_LE(copy.size(), Durable(*master).offset) << "the standby holds bytes the master lost";
+  EXPECT_EQ(copy, ours.substr(0, copy.size()));
+
+  Put(*master, 0, 10);  // the standby reconnects by itself and catches up
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+}
+
+TEST_F(ReplicationTest, PartitionedStandbyCatchesUpWhenThePathReturns) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  TcpProxy proxy(master->parsed_address().port);
+  std::string root = dir_.Sub("sb1");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "target=" + proxy.address()}).exit_code, 0);
+  auto standby = TandemdProcess::Start(root);
+  ASSERT_TRUE(standby);
+  Put(*master, 0, 50);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+
+  proxy.Cut();
+  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*standby, {"pull", "-lj"}), "connected") == "0"; }));
+  Put(*master, 50, 100);
+  EXPECT_LT(PullPosition(*standby, "journalcopy"), Durable(*master));
+
+  proxy.Restore();
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  EXPECT_EQ(FieldOf(One(*standby, {"get", "kv", "k99"}), "value"), std::string(100, 'v'));
 }
 
 TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {

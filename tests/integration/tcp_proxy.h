@@ -1,0 +1,41 @@
+// A loopback TCP proxy that a test can cut (every connection through it is
+// closed and new ones are refused) and restore: a network partition between
+// two real processes without touching the network.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tandem::testing {
+
+class TcpProxy {
+ public:
+  // Forwards 127.0.0.1:<port()> to `target_port` on 127.0.0.1.
+  explicit TcpProxy(uint16_t target_port);
+  ~TcpProxy();
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void Cut();
+  void Restore();
+
+ private:
+  void AcceptLoop();
+  void Pipe(int from, int to);
+
+  uint16_t target_port_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<bool> cut_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::vector<int> fds_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace tandem::testing
