@@ -6,6 +6,7 @@
 #include "journal/log.h"
 #include "replica/downstream_recovery.h"
 #include "replica/local_config.h"
+#include "replica/seed.h"
 #include "replica/status_rows.h"
 #include "transport/engine_commands.h"
 
@@ -26,13 +27,7 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
 
-  TANDEM_ASSIGN_OR_RETURN(DownstreamState state, RecoverDownstream(layout));
-  LogInfo() << "downstream " << node->server_id_ << ": journalcopy at " << state.flushed.ToString()
-            << ", applied at " << state.applied.ToString();
-  node->tables_.Reset(std::move(state.tables));
-  node->applier_ = std::make_unique<PullApplier>(layout, &node->tables_, state.applied);
-
-  UpstreamOptions up;
+  UpstreamOptions& up = node->upstream_;
   up.target = node->target_;
   up.server_id = node->server_id_;
   up.user = local["service.user"];
@@ -40,12 +35,47 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   up.client.trust_file = root + "/trust";
   up.client.trust_new = true;  // first contact pins the upstream's key
   up.fsync = local["journalcopy.fsync"] != "off";
-  PullApplier* applier = node->applier_.get();
-  node->copier_ = std::make_unique<JournalCopier>(
-      layout, up, state.flushed,
-      [applier](const CopierStatus& st) { applier->SetLimit(st.flushed, st.release); },
-      [applier] { return applier->applied(); });
+
+  // A new, empty root seeds itself from the upstream's newest checkpoint.
+  TANDEM_ASSIGN_OR_RETURN(auto ckps, layout.ListCheckpoints());
+  if (ckps.empty() && !PathExists(layout.rep_journal(1))) {
+    auto seeded = FetchCheckpoint(layout, up);
+    if (!seeded.ok()) {
+      LogWarning() << "not seeded from a checkpoint (" << seeded.status().message()
+                   << "); replicating from journal 1";
+    }
+  }
+  TANDEM_RETURN_IF_ERROR(node->Load());
   return node;
+}
+
+Status DownstreamNode::Load() {
+  TANDEM_ASSIGN_OR_RETURN(DownstreamState state, RecoverDownstream(layout_));
+  LogInfo() << "downstream " << server_id_ << ": journalcopy at " << state.flushed.ToString()
+            << ", applied at " << state.applied.ToString();
+  tables_.Reset(std::move(state.tables));
+  auto applier = std::make_shared<PullApplier>(layout_, &tables_, state.applied);
+  PullApplier* a = applier.get();
+  auto copier = std::make_shared<JournalCopier>(
+      layout_, upstream_, state.flushed,
+      [a](const CopierStatus& st) { a->SetLimit(st.flushed, st.release); },
+      [a] { return a->applied(); });
+  std::lock_guard lock(ptr_mu_);
+  applier_ = std::move(applier);
+  copier_ = std::move(copier);
+  return Status::Ok();
+}
+
+Status DownstreamNode::Reseed() {
+  std::lock_guard lock(reseed_mu_);
+  LogWarning() << "reseed requested: discarding local replication state";
+  Stop();
+  TANDEM_RETURN_IF_ERROR(ClearDownstreamState(layout_));
+  Status fetched = FetchCheckpoint(layout_, upstream_).status();
+  Status loaded = Load();
+  Start();
+  TANDEM_RETURN_IF_ERROR(fetched);
+  return loaded;
 }
 
 DownstreamNode::~DownstreamNode() {
@@ -54,20 +84,20 @@ DownstreamNode::~DownstreamNode() {
 }
 
 void DownstreamNode::Start() {
-  applier_->Start();
-  copier_->Start();
+  applier()->Start();
+  copier()->Start();
 }
 
 void DownstreamNode::Stop() {
-  if (copier_) copier_->Stop();
-  if (applier_) applier_->Stop();
+  if (auto c = copier()) c->Stop();
+  if (auto a = applier()) a->Stop();
 }
 
 void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()> address,
                                       std::function<void()> stop) {
   RegisterReadCommands(&tables_, server_id_, d);
   auto refuse = [this](const RequestContext&, const std::vector<std::string>&, Reply reply) {
-    CopierStatus up = copier_->status();
+    CopierStatus up = copier()->status();
     reply(Response::Error(Status::FailedPrecondition(
         "this server (" + server_id_ + ") is a " +
         (up.role.empty() ? "downstream server" : up.role) + " replicating from " +
@@ -79,8 +109,8 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
   }
   d->Register("info", {AccessLevel::kRead, false, true,
                        [this, address](const RequestContext& ctx, const auto&, Reply reply) {
-                         CopierStatus up = copier_->status();
-                         Position applied = applier_->applied();
+                         CopierStatus up = copier()->status();
+                         Position applied = applier()->applied();
                          reply(Response::Rows(
                              {{{"serverID", server_id_},
                                {"role", up.role.empty() ? "downstream" : up.role},
@@ -93,15 +123,15 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                {"user", ctx.identity.user},
                                {"access", std::string(AccessLevelName(ctx.identity.level))}}}));
                        }});
-  d->Register(
-      "pull",
-      {AccessLevel::kRead, false, true,
-       [this](const RequestContext&, const auto& args, Reply reply) {
-         if (args.empty() || args[0] != "-lj") {
-           return reply(Response::Error(Status::InvalidArgument("usage: pull -lj")));
-         }
-         reply(Response::Rows({PullStatusRow(server_id_, copier_->status(), applier_->applied())}));
-       }});
+  d->Register("pull",
+              {AccessLevel::kRead, false, true,
+               [this](const RequestContext&, const auto& args, Reply reply) {
+                 if (args.empty() || args[0] != "-lj") {
+                   return reply(Response::Error(Status::InvalidArgument("usage: pull -lj")));
+                 }
+                 reply(Response::Rows(
+                     {PullStatusRow(server_id_, copier()->status(), applier()->applied())}));
+               }});
   d->Register(
       "journaldbchecksums",
       {AccessLevel::kRead, false, true,
@@ -111,16 +141,21 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                "journaldbchecksums runs on the master; here use 'journaldbchecksums -s' for the "
                "verdicts of the last checksum marker applied")));
          }
-         reply(Response::Rows(ChecksumRows(applier_->last_checksums())));
+         reply(Response::Rows(ChecksumRows(applier()->last_checksums())));
        }});
   d->Register(
       "admin",
-      {AccessLevel::kSuper, false, true,
-       [stop](const RequestContext&, const auto& args, Reply reply) {
+      {AccessLevel::kSuper, /*blocking=*/true, true,
+       [this, stop](const RequestContext&, const auto& args, Reply reply) {
+         if (!args.empty() && args[0] == "reseed") {
+           Status st = Reseed();
+           if (!st.ok()) return reply(Response::Error(st));
+           return reply(Response::Rows({{{"reseeded", "from " + target_.ToString()}}}));
+         }
          if (args.empty() || args[0] != "stop") {
            return reply(Response::Error(Status::FailedPrecondition(
-               "only 'admin stop' runs on a standby or replica; checkpoints and rotation are the "
-               "master's")));
+               "only 'admin stop' and 'admin reseed' run on a standby or replica; checkpoints "
+               "and rotation are the master's")));
          }
          Response resp = Response::Rows({{{"stopping", "yes"}}});
          resp.after_send = stop;

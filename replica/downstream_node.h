@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "journal/root_layout.h"
@@ -22,6 +23,9 @@ class DownstreamNode {
 
   void Start();
   void Stop();
+  // Throws away everything derived from the upstream, fetches its newest
+  // checkpoint, and replicates again from there.
+  Status Reseed();
   // Registers what a downstream server answers. `address` gives the address
   // it listens on; `stop` shuts the server down.
   void RegisterCommands(Dispatcher* dispatcher, std::function<std::string()> address,
@@ -29,19 +33,33 @@ class DownstreamNode {
 
   const Tables& tables() const { return tables_; }
   const std::string& server_id() const { return server_id_; }
-  Position applied() const { return applier_->applied(); }
-  CopierStatus upstream() const { return copier_->status(); }
+  Position applied() const { return applier()->applied(); }
+  CopierStatus upstream() const { return copier()->status(); }
 
  private:
   DownstreamNode(RootLayout layout, int lock_fd) : layout_(std::move(layout)), lock_fd_(lock_fd) {}
+  // Recovers from the root's files and builds the two threads (not started).
+  Status Load();
 
   RootLayout layout_;
   int lock_fd_;
   std::string server_id_;
   Address target_;
+  UpstreamOptions upstream_;
+  std::mutex reseed_mu_;
   Tables tables_;
-  std::unique_ptr<PullApplier> applier_;
-  std::unique_ptr<JournalCopier> copier_;
+  // Replaced by Reseed while commands read them: copy under ptr_mu_.
+  std::shared_ptr<PullApplier> applier() const {
+    std::lock_guard lock(ptr_mu_);
+    return applier_;
+  }
+  std::shared_ptr<JournalCopier> copier() const {
+    std::lock_guard lock(ptr_mu_);
+    return copier_;
+  }
+  mutable std::mutex ptr_mu_;
+  std::shared_ptr<PullApplier> applier_;
+  std::shared_ptr<JournalCopier> copier_;
 };
 
 }  // namespace tandem

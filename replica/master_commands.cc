@@ -1,5 +1,8 @@
 #include "replica/master_commands.h"
 
+#include <fcntl.h>
+
+#include "journal/file.h"
 #include "journal/log.h"
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
@@ -68,6 +71,49 @@ void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Disp
          resp.stream = std::make_shared<JournalStreamer>(engine, hub, spec->id,
                                                          spec->type == ServerType::kReplica, start);
          reply(std::move(resp));
+       }});
+
+  // Seeding: a downstream server fetches the newest checkpoint in chunks,
+  // naming it after the first call so a newer one cannot swap in mid-way.
+  d->Register(
+      "checkpoint-fetch",
+      {AccessLevel::kService, true, true,
+       [engine](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() != 2) {
+           return reply(Error(Status::InvalidArgument("usage: checkpoint-fetch NAME|- OFFSET")));
+         }
+         const RootLayout& layout = engine->layout();
+         std::string name = args[0];
+         if (name == "-") {
+           auto ckps = layout.ListCheckpoints();
+           if (!ckps.ok() || ckps->empty()) {
+             return reply(Error(Status::NotFound(
+                 "this master has no checkpoint yet; take one with 'tandem admin checkpoint'")));
+           }
+           name = "ckp." + std::to_string(ckps->back()) + ".gz";
+         }
+         if (name.find('/') != std::string::npos || name.rfind("ckp.", 0) != 0) {
+           return reply(Error(Status::InvalidArgument("bad checkpoint name '" + name + "'")));
+         }
+         std::string path = layout.checkpoint_dir() + "/" + name;
+         auto md5 = ReadFileToString(path + ".md5");
+         auto file = File::Open(path, O_RDONLY);
+         if (!md5.ok() || !file.ok()) {
+           return reply(
+               Error(Status::NotFound("checkpoint " + name + " is gone; start the reseed again")));
+         }
+         uint64_t offset = std::stoull(args[1]);
+         auto size_or = file->Size();
+         uint64_t size = size_or.ok() ? *size_or : 0;
+         std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, 4u << 20), '\0');
+         auto n = file->PRead(data.data(), data.size(), offset);
+         if (!n.ok()) return reply(Error(n.status()));
+         data.resize(*n);
+         reply(Response::Rows({{{"name", name},
+                                {"md5", md5->substr(0, md5->find_first_of(" \n"))},
+                                {"size", std::to_string(size)},
+                                {"offset", std::to_string(offset)},
+                                {"data", std::move(data)}}}));
        }});
 
   d->Register("server",

@@ -213,6 +213,60 @@ TEST_F(ReplicationTest, PartitionedStandbyCatchesUpWhenThePathReturns) {
   EXPECT_EQ(FieldOf(One(*standby, {"get", "kv", "k99"}), "value"), std::string(100, 'v'));
 }
 
+TEST_F(ReplicationTest, EmptyRootSeedsItselfFromTheNewestCheckpoint) {
+  auto master = StartMaster();
+  auto T = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-p", master->address()});
+    return RunTandem(args).exit_code;
+  };
+  ASSERT_EQ(T({"configure", "set", "journal.retain=1"}), 0);
+  ASSERT_EQ(T({"put", "kv", "a", "1"}), 0);
+  ASSERT_EQ(T({"admin", "checkpoint"}), 0);
+  ASSERT_EQ(T({"put", "kv", "b", "2"}), 0);
+  ASSERT_EQ(T({"admin", "checkpoint"}), 0);  // journal.1 and ckp.2 are gone now
+  ASSERT_FALSE(std::filesystem::exists(master_root_ + "/journals/journal.1"));
+  AddSpec(*master, "r1", "replica", false);
+
+  auto replica = StartDownstream("r1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
+  EXPECT_EQ(FieldOf(One(*replica, {"get", "kv", "a"}), "value"), "1");
+  EXPECT_EQ(FieldOf(One(*replica, {"get", "kv", "b"}), "value"), "2");
+  EXPECT_TRUE(std::filesystem::exists(dir_.Sub("r1/checkpoints/ckp.3.gz")));
+}
+
+TEST_F(ReplicationTest, StandbyBehindRetentionIsToldToReseedAndReseedFixesIt) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  std::string address = standby->address();
+  standby->Terminate();
+
+  auto T = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-p", master->address()});
+    return RunTandem(args).exit_code;
+  };
+  ASSERT_EQ(T({"configure", "set", "journal.retain=1"}), 0);
+  for (int i = 0; i < 3; ++i) {
+    Put(*master, 10 + i, 11 + i);
+    ASSERT_EQ(T({"admin", "checkpoint"}), 0);
+  }
+  standby = TandemdProcess::Start(dir_.Sub("sb1"), address);
+  ASSERT_TRUE(standby);
+  ASSERT_TRUE(WaitFor([&] {
+    return FieldOf(One(*standby, {"pull", "-lj"}), "lastError").find("admin reseed") !=
+           std::string_view::npos;
+  }));
+
+  auto reseed = RunTandem({"-p", standby->address(), "admin", "reseed"});
+  ASSERT_EQ(reseed.exit_code, 0) << reseed.err;
+  Put(*master, 100, 101);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  EXPECT_EQ(FieldOf(One(*standby, {"get", "kv", "k12"}), "value"), std::string(100, 'v'));
+  EXPECT_EQ(FieldOf(One(*standby, {"get", "kv", "k100"}), "value"), std::string(100, 'v'));
+}
+
 TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {
   auto master = StartMaster();
   auto ghost = StartDownstream("ghost", *master);

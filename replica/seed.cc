@@ -1,0 +1,75 @@
+#include "replica/seed.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "journal/checkpoint.h"
+#include "journal/file.h"
+#include "journal/log.h"
+
+namespace tandem {
+
+Result<uint32_t> FetchCheckpoint(const RootLayout& layout, const UpstreamOptions& upstream) {
+  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(upstream.target, upstream.client));
+  std::string ticket;
+  if (!upstream.password.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(Response login,
+                            client->Call({upstream.user, "", {"login", upstream.password}}));
+    if (!login.status.ok())
+      return login.status.Annotate("service login as '" + upstream.user + "'");
+    ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
+  }
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  std::string name = "-", md5, tmp;
+  uint64_t offset = 0, size = 0;
+  File out;
+  do {
+    TANDEM_ASSIGN_OR_RETURN(
+        Response r,
+        client->Call({upstream.user, ticket, {"checkpoint-fetch", name, std::to_string(offset)}}));
+    if (!r.status.ok()) return r.status;
+    const Row& row = r.rows.at(0);
+    if (name == "-") {
+      name = std::string(FieldOf(row, "name"));
+      md5 = std::string(FieldOf(row, "md5"));
+      size = std::stoull(std::string(FieldOf(row, "size")));
+      tmp = layout.checkpoint_dir() + "/" + name + ".fetch";
+      TANDEM_ASSIGN_OR_RETURN(out, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+      LogInfo() << "seeding from " << upstream.target.ToString() << ": fetching " << name << " ("
+                << size << " bytes)";
+    }
+    std::string_view data = FieldOf(row, "data");
+    if (data.empty() && offset < size)
+      return Status::Unavailable("checkpoint fetch made no progress");
+    TANDEM_RETURN_IF_ERROR(out.PWriteAll(data, offset));
+    offset += data.size();
+  } while (offset < size);
+  TANDEM_RETURN_IF_ERROR(out.Sync());
+  TANDEM_RETURN_IF_ERROR(out.Close());
+  std::string path = layout.checkpoint_dir() + "/" + name;
+  TANDEM_RETURN_IF_ERROR(WriteFileDurably(path + ".md5", md5 + "  " + name + "\n"));
+  TANDEM_RETURN_IF_ERROR(RenameDurably(tmp, path));
+  // Verify digest and content before anything relies on it.
+  auto loaded = ReadCheckpoint(path);
+  if (!loaded.ok()) {
+    ::unlink(path.c_str());
+    ::unlink((path + ".md5").c_str());
+    return loaded.status().Annotate("seeding");
+  }
+  LogInfo() << "seeded from " << name << ": state at the start of journal " << loaded->meta.journal;
+  return loaded->meta.journal;
+}
+
+Status ClearDownstreamState(const RootLayout& layout) {
+  std::error_code ec;
+  std::filesystem::remove_all(layout.rep_dir(), ec);
+  std::filesystem::remove_all(layout.checkpoint_dir(), ec);
+  for (const auto& f : {layout.state(), layout.statejcopy()}) std::filesystem::remove(f, ec);
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
+  return SyncDir(layout.root());
+}
+
+}  // namespace tandem
