@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/log.h"
 #include "replica/downstream_recovery.h"
@@ -35,6 +36,16 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   up.client.trust_file = root + "/trust";
   up.client.trust_new = true;  // first contact pins the upstream's key
   up.fsync = local["journalcopy.fsync"] != "off";
+  DownstreamNode* self = node.get();
+  up.resolve_target = [self] {
+    // SERVERID#target set on the master (replicated) wins over the local one.
+    auto replicated = self->tables_.Get(kConfigTable, self->server_id_ + "#target");
+    if (replicated) {
+      if (auto a = Address::Parse(*replicated); a.ok()) return *a;
+      LogWarning() << self->server_id_ << "#target='" << *replicated << "' is not an address";
+    }
+    return self->target_;
+  };
 
   // A new, empty root seeds itself from the upstream's newest checkpoint.
   TANDEM_ASSIGN_OR_RETURN(auto ckps, layout.ListCheckpoints());

@@ -54,7 +54,7 @@ void JournalCopier::Run() {
       status_.connected = false;
       if (stopping_) return;
       if (!st.ok() && st.message() != status_.last_error) {
-        LogWarning() << "journalcopy from " << upstream_.target.ToString() << ": " << st.message();
+        LogWarning() << "journalcopy: " << st.message();
       }
       status_.last_error = st.message();
       cv_.wait_for(lock, backoff, [&] { return stopping_; });
@@ -65,8 +65,9 @@ void JournalCopier::Run() {
 }
 
 Status JournalCopier::Connection() {
+  Address target = upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target;
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Client> client,
-                          Client::Connect(upstream_.target, upstream_.client));
+                          Client::Connect(target, upstream_.client));
   Client* c = client.get();
   {
     std::lock_guard lock(mu_);
@@ -97,8 +98,7 @@ Status JournalCopier::Connection() {
       status_.mandatory = FieldOf(opened.rows[0], "mandatory") == "1";
     }
   }
-  LogInfo() << "journalcopy: streaming from " << upstream_.target.ToString() << " at "
-            << flushed_.ToString();
+  LogInfo() << "journalcopy: streaming from " << target.ToString() << " at " << flushed_.ToString();
   for (;;) {
     // Take every frame already here, write them all, then sync once: one
     // fdatasync covers as many upstream batches as arrived meanwhile.

@@ -24,6 +24,9 @@ namespace tandem {
 
 struct UpstreamOptions {
   Address target;
+  // When set, asked before every connection attempt (re-pointing from the
+  // master's replicated SERVERID#target); `target` is the fallback.
+  std::function<Address()> resolve_target;
   std::string server_id;  // ours, as the upstream knows it
   std::string user;       // service user; empty on an unsecured upstream
   std::string password;

@@ -1,8 +1,11 @@
-// Arbitrary bytes as a frame header and as request/response bodies.
+// Arbitrary bytes as a frame header, as request/response/journal-stream
+// bodies, and as a server spec.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "replica/server_spec.h"
+#include "replica/stream_messages.h"
 #include "transport/address.h"
 #include "transport/frame.h"
 #include "transport/message.h"
@@ -15,5 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)tandem::DecodeRequest(in);
   (void)tandem::DecodeResponse(in);
   (void)tandem::Address::Parse(std::string(in));
+  (void)tandem::DecodeJournalData(in);
+  (void)tandem::DecodeJournalAck(in);
+  (void)tandem::ServerSpec::Parse(in);
   return 0;
 }

@@ -267,6 +267,24 @@ TEST_F(ReplicationTest, StandbyBehindRetentionIsToldToReseedAndReseedFixesIt) {
   EXPECT_EQ(FieldOf(One(*standby, {"get", "kv", "k100"}), "value"), std::string(100, 'v'));
 }
 
+TEST_F(ReplicationTest, TargetSetOnTheMasterRepointsTheStandby) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  TcpProxy proxy(master->parsed_address().port);
+  ASSERT_EQ(
+      RunTandem({"-p", master->address(), "configure", "set", "sb1#target=" + proxy.address()})
+          .exit_code,
+      0);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));  // it has the setting now
+  standby->Terminate();
+  standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 5);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  proxy.Cut();  // only a standby that went through the proxy loses its upstream
+  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*standby, {"pull", "-lj"}), "connected") == "0"; }));
+}
+
 TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {
   auto master = StartMaster();
   auto ghost = StartDownstream("ghost", *master);
