@@ -9,6 +9,7 @@
 #include "replica/local_config.h"
 #include "replica/seed.h"
 #include "replica/status_rows.h"
+#include "replica/stream_command.h"
 #include "transport/engine_commands.h"
 
 namespace tandem {
@@ -69,7 +70,10 @@ Status DownstreamNode::Load() {
   PullApplier* a = applier.get();
   auto copier = std::make_shared<JournalCopier>(
       layout_, upstream_, state.flushed,
-      [a](const CopierStatus& st) { a->SetLimit(st.flushed, st.release); },
+      [this, a](const CopierStatus& st) {
+        a->SetLimit(st.flushed, st.release);
+        WakeListeners();  // cascaded replicas may get more now
+      },
       [a] { return a->applied(); });
   std::lock_guard lock(ptr_mu_);
   applier_ = std::move(applier);
@@ -104,9 +108,53 @@ void DownstreamNode::Stop() {
   if (auto a = applier()) a->Stop();
 }
 
+Position DownstreamNode::durable() const { return copier()->status().flushed; }
+
+Position DownstreamNode::release() const {
+  CopierStatus st = copier()->status();
+  return std::min(st.flushed, st.release);
+}
+
+Epoch DownstreamNode::epoch() const { return copier()->status().epoch; }
+
+Result<std::string> DownstreamNode::JournalPath(uint32_t n) const {
+  std::string path = layout_.rep_journal(n);
+  if (!PathExists(path)) return Status::NotFound(path + " does not exist here");
+  return path;
+}
+
+void DownstreamNode::Attach(const std::string& id, std::shared_ptr<StreamListener> listener) {
+  LogInfo() << "cascading to '" << id << "'";
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(listener);
+}
+
+void DownstreamNode::Detach(const std::string& id, const StreamListener* listener) {
+  LogInfo() << "'" << id << "' stopped replicating from here";
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [&](const std::weak_ptr<StreamListener>& w) {
+    auto p = w.lock();
+    return !p || p.get() == listener;
+  });
+}
+
+void DownstreamNode::OnAck(const std::string&, const JournalAck&) {}
+
+void DownstreamNode::WakeListeners() {
+  std::vector<std::shared_ptr<StreamListener>> live;
+  {
+    std::lock_guard lock(listeners_mu_);
+    for (auto& w : listeners_) {
+      if (auto p = w.lock()) live.push_back(std::move(p));
+    }
+  }
+  for (auto& l : live) l->OnPositions();
+}
+
 void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()> address,
                                       std::function<void()> stop) {
   RegisterReadCommands(&tables_, server_id_, d);
+  RegisterJournalStreamCommand(this, d);
   auto refuse = [this](const RequestContext&, const std::vector<std::string>&, Reply reply) {
     CopierStatus up = copier()->status();
     reply(Response::Error(Status::FailedPrecondition(

@@ -11,11 +11,15 @@
 #include "journal/table_set.h"
 #include "replica/journal_copier.h"
 #include "replica/pull_applier.h"
+#include "replica/stream_origin.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
 
-class DownstreamNode {
+// It is also a StreamOrigin: a standby or replica may feed further replicas
+// (cascading) from its journals.rep, never past min(its journalcopy position,
+// the master's release position as it last heard it).
+class DownstreamNode : public StreamOrigin {
  public:
   // Needs ROOT/server.id and the local configurable `target`.
   static Result<std::unique_ptr<DownstreamNode>> Open(const std::string& root);
@@ -31,7 +35,14 @@ class DownstreamNode {
   void RegisterCommands(Dispatcher* dispatcher, std::function<std::string()> address,
                         std::function<void()> stop);
 
-  const Tables& tables() const { return tables_; }
+  const Tables& tables() const override { return tables_; }
+  Position durable() const override;
+  Position release() const override;
+  Epoch epoch() const override;
+  Result<std::string> JournalPath(uint32_t n) const override;
+  void Attach(const std::string& id, std::shared_ptr<StreamListener> listener) override;
+  void Detach(const std::string& id, const StreamListener* listener) override;
+  void OnAck(const std::string& id, const JournalAck& ack) override;
   const std::string& server_id() const { return server_id_; }
   Position applied() const { return applier()->applied(); }
   CopierStatus upstream() const { return copier()->status(); }
@@ -57,7 +68,11 @@ class DownstreamNode {
     std::lock_guard lock(ptr_mu_);
     return copier_;
   }
+  void WakeListeners();
+
   mutable std::mutex ptr_mu_;
+  std::mutex listeners_mu_;
+  std::vector<std::weak_ptr<StreamListener>> listeners_;
   std::shared_ptr<PullApplier> applier_;
   std::shared_ptr<JournalCopier> copier_;
 };

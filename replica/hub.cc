@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "journal/log.h"
+#include "replica/journal_streamer.h"
 #include "replica/state_file.h"
 #include "transport/dispatcher.h"
 
@@ -46,6 +47,10 @@ std::vector<std::function<void()>> ReplicationHub::TakeReleasedLocked() {
   for (auto it = waiting_.begin(); it != end; ++it) out.push_back(std::move(it->second));
   waiting_.erase(waiting_.begin(), end);
   return out;
+}
+
+Result<std::string> ReplicationHub::JournalPath(uint32_t n) const {
+  return MasterJournalPath(*engine_, n);
 }
 
 Position ReplicationHub::release() const {

@@ -22,6 +22,7 @@
 #include "journal/engine.h"
 #include "replica/server_spec.h"
 #include "replica/stream_messages.h"
+#include "replica/stream_origin.h"
 
 namespace tandem {
 
@@ -45,25 +46,24 @@ struct DownstreamStatus {
   LagStats lag;
 };
 
-class ReplicationHub {
+class ReplicationHub : public StreamOrigin {
  public:
-  // Something the hub wakes when durable or release positions move.
-  class Listener {
-   public:
-    virtual ~Listener() = default;
-    virtual void OnPositions() = 0;
-  };
+  using Listener = StreamListener;
 
   // Installs itself as the engine's durable observer. `engine` must outlive it.
   explicit ReplicationHub(Engine* engine);
   ~ReplicationHub();
 
-  Position release() const;
+  Position release() const override;
+  Position durable() const override { return engine_->durable(); }
+  Epoch epoch() const override { return engine_->epoch(); }
+  const Tables& tables() const override { return engine_->tables(); }
+  Result<std::string> JournalPath(uint32_t n) const override;
   // Calls fn once release reaches pos (at once if it has).
   void WhenReleased(Position pos, std::function<void()> fn);
-  void Attach(const std::string& id, std::shared_ptr<Listener> listener);
-  void Detach(const std::string& id, const Listener* listener);
-  void OnAck(const std::string& id, const JournalAck& ack);
+  void Attach(const std::string& id, std::shared_ptr<Listener> listener) override;
+  void Detach(const std::string& id, const Listener* listener) override;
+  void OnAck(const std::string& id, const JournalAck& ack) override;
   // Server specs changed (a mandatory flag, a new standby): recompute now.
   void Recompute();
   std::vector<DownstreamStatus> Downstream() const;

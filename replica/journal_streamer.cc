@@ -53,17 +53,46 @@ Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n) {
   return Status::NotFound("journal " + std::to_string(n) + " is no longer retained on this server");
 }
 
-JournalStreamer::JournalStreamer(Engine* engine, ReplicationHub* hub, std::string server_id,
-                                 bool release_only, Position start)
-    : engine_(engine),
-      hub_(hub),
-      id_(std::move(server_id)),
-      release_only_(release_only),
-      next_(start) {}
+Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const std::string& id,
+                                      Position start, const std::string& tail) {
+  auto spec = LoadServerSpec(origin.tables(), id);
+  if (!spec) {
+    return Status::PermissionDenied("no server spec for '" + id +
+                                    "' on the master; create one with 'tandem server -i'");
+  }
+  if (spec->type == ServerType::kStandard) {
+    return Status::PermissionDenied("server '" + id +
+                                    "' is a standard server, not a standby or replica");
+  }
+  Position durable = origin.durable();
+  if (start > durable) {
+    return Status::FailedPrecondition("'" + id + "' asks for " + start.ToString() +
+                                      ", past this server's durable position " +
+                                      durable.ToString() + ": its journal is ahead (diverged)");
+  }
+  auto path = origin.JournalPath(start.journal);
+  if (!path.ok()) {
+    return Status::FailedPrecondition(
+        "'" + id + "' is at " + start.ToString() +
+        ", older than the journals this master retains; run 'tandem admin reseed' on it");
+  }
+  auto ours = TailHash(*path, start.offset);
+  if (!ours.ok() || *ours != tail) {
+    return Status::FailedPrecondition(
+        "the journal of '" + id + "' differs from journal " + std::to_string(start.journal) +
+        " here in the 4096 bytes before sequence " + std::to_string(start.offset) +
+        "; refusing to append to a diverged journal");
+  }
+  return *spec;
+}
+
+JournalStreamer::JournalStreamer(StreamOrigin* origin, std::string server_id, bool release_only,
+                                 Position start)
+    : origin_(origin), id_(std::move(server_id)), release_only_(release_only), next_(start) {}
 
 void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
   sink_ = std::move(sink);
-  hub_->Attach(id_, shared_from_this());
+  origin_->Attach(id_, shared_from_this());
   Pump();
 }
 
@@ -82,7 +111,7 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
     return Status::Corruption("acknowledged frames that were never sent");
   }
   in_flight_ -= static_cast<int>(ack.frames);
-  hub_->OnAck(id_, ack);
+  origin_->OnAck(id_, ack);
   Pump();
   if (ack.applied < ack.flushed && !refresh_scheduled_) {
     // The downstream applies after it acknowledges; ask again shortly so
@@ -97,7 +126,7 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
                                  EncodeJournalData({self->next_,
                                                     self->sent_durable_,
                                                     self->sent_release_,
-                                                    self->engine_->epoch(),
+                                                    self->origin_->epoch(),
                                                     {}}));
         },
         std::chrono::milliseconds(50));
@@ -107,13 +136,13 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
 
 void JournalStreamer::OnClose() {
   closed_ = true;
-  hub_->Detach(id_, this);
+  origin_->Detach(id_, this);
   sink_.reset();
 }
 
 Status JournalStreamer::OpenJournal(uint32_t journal, Position limit) {
   (void)limit;
-  TANDEM_ASSIGN_OR_RETURN(std::string path, MasterJournalPath(*engine_, journal));
+  TANDEM_ASSIGN_OR_RETURN(std::string path, origin_->JournalPath(journal));
   TANDEM_ASSIGN_OR_RETURN(file_, File::Open(path, O_RDONLY));
   if (HeaderNumber(file_) != journal) {
     return Status::FailedPrecondition("journal " + std::to_string(journal) +
@@ -125,8 +154,8 @@ Status JournalStreamer::OpenJournal(uint32_t journal, Position limit) {
 
 void JournalStreamer::Pump() {
   if (closed_ || !sink_) return;
-  Position durable = engine_->durable();
-  Position release = hub_->release();
+  Position durable = origin_->durable();
+  Position release = origin_->release();
   Position limit = release_only_ ? release : durable;
   while (in_flight_ < kMaxInFlight && next_ < limit) {
     if (file_journal_ != next_.journal || !file_.is_open()) {
@@ -147,7 +176,7 @@ void JournalStreamer::Pump() {
     }
     // The body is the data header followed by the bytes, read in place.
     size_t want = std::min<uint64_t>(end - next_.offset, kMaxChunk);
-    std::string body = EncodeJournalDataHeader({next_, durable, release, engine_->epoch(), {}});
+    std::string body = EncodeJournalDataHeader({next_, durable, release, origin_->epoch(), {}});
     body.resize(kJournalDataHeaderSize + want);
     auto n = file_.PRead(body.data() + kJournalDataHeaderSize, want, next_.offset);
     if (!n.ok() || *n != want) {
@@ -168,7 +197,7 @@ void JournalStreamer::Pump() {
     sent_durable_ = durable;
     sent_release_ = release;
     sink_->SendFrame(MessageType::kJournalData,
-                     EncodeJournalData({next_, durable, release, engine_->epoch(), {}}));
+                     EncodeJournalData({next_, durable, release, origin_->epoch(), {}}));
   }
 }
 

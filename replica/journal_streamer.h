@@ -12,18 +12,18 @@
 
 #include "journal/engine.h"
 #include "journal/file.h"
-#include "replica/hub.h"
+#include "replica/server_spec.h"
+#include "replica/stream_origin.h"
 #include "transport/message.h"
 
 namespace tandem {
 
 class JournalStreamer : public Stream,
-                        public ReplicationHub::Listener,
+                        public StreamListener,
                         public std::enable_shared_from_this<JournalStreamer> {
  public:
-  // `engine` and `hub` must outlive the streamer.
-  JournalStreamer(Engine* engine, ReplicationHub* hub, std::string server_id, bool release_only,
-                  Position start);
+  // `origin` must outlive the streamer.
+  JournalStreamer(StreamOrigin* origin, std::string server_id, bool release_only, Position start);
 
   void Start(std::shared_ptr<FrameSink> sink) override;
   Status OnFrame(MessageType type, std::string_view body) override;
@@ -34,8 +34,7 @@ class JournalStreamer : public Stream,
   void Pump();
   Status OpenJournal(uint32_t journal, Position limit);
 
-  Engine* engine_;
-  ReplicationHub* hub_;
+  StreamOrigin* origin_;
   const std::string id_;
   const bool release_only_;
   std::shared_ptr<FrameSink> sink_;
@@ -53,5 +52,11 @@ class JournalStreamer : public Stream,
 Result<std::string> TailHash(const std::string& path, uint64_t at);
 // The path of journal n on this master (live or rotated), by its header.
 Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n);
+
+// Checks a downstream server's request to stream from `start`: a spec that
+// names it standby or replica, a resume point we hold, and a journal tail
+// equal to ours. Returns its spec.
+Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const std::string& id,
+                                      Position start, const std::string& tail);
 
 }  // namespace tandem

@@ -7,74 +7,18 @@
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
 #include "replica/status_rows.h"
+#include "replica/stream_command.h"
 
 namespace tandem {
 namespace {
 
 Response Error(Status st) { return Response::Error(std::move(st)); }
 
-// Validates a downstream server's request to stream from `start`.
-Result<ServerSpec> CheckStreamRequest(const Engine& engine, const std::string& id, Position start,
-                                      const std::string& tail) {
-  auto spec = LoadServerSpec(engine.tables(), id);
-  if (!spec) {
-    return Status::PermissionDenied("no server spec for '" + id +
-                                    "' on this master; create one with 'tandem server -i'");
-  }
-  if (spec->type == ServerType::kStandard) {
-    return Status::PermissionDenied("server '" + id +
-                                    "' is a standard server, not a standby or replica");
-  }
-  Position durable = engine.durable();
-  if (start > durable) {
-    return Status::FailedPrecondition(
-        "'" + id + "' asks for " + start.ToString() + ", past this master's durable position " +
-        durable.ToString() + ": its journal is ahead of the master's (diverged)");
-  }
-  auto path = MasterJournalPath(engine, start.journal);
-  if (!path.ok()) {
-    return Status::FailedPrecondition(
-        "'" + id + "' is at " + start.ToString() +
-        ", older than the journals this master retains; run 'tandem admin reseed' on it");
-  }
-  auto ours = TailHash(*path, start.offset);
-  if (!ours.ok() || *ours != tail) {
-    return Status::FailedPrecondition(
-        "the journal of '" + id + "' differs from this master's journal " +
-        std::to_string(start.journal) + " in the 4096 bytes before sequence " +
-        std::to_string(start.offset) + "; refusing to append to a diverged journal");
-  }
-  return *spec;
-}
-
 }  // namespace
 
 void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Dispatcher* d) {
-  d->Register(
-      "journal-stream",
-      {AccessLevel::kService, false, true,
-       [engine, hub](const RequestContext& ctx, const auto& args, Reply reply) {
-         Position start;
-         if (args.size() != 3 || !Position::ParseToken(args[1], &start)) {
-           return reply(
-               Error(Status::InvalidArgument("usage: journal-stream SERVERID N/S TAILHASH")));
-         }
-         auto spec = CheckStreamRequest(*engine, args[0], start, args[2]);
-         if (!spec.ok()) {
-           LogWarning() << "refused journal stream to '" << args[0] << "' (" << ctx.peer
-                        << "): " << spec.status().message();
-           return reply(Error(spec.status()));
-         }
-         Response resp = Response::Rows({{{"type", std::string(ServerTypeName(spec->type))},
-                                          {"mandatory", spec->mandatory ? "1" : "0"},
-                                          {"epoch", std::to_string(engine->epoch().value)}}});
-         resp.stream = std::make_shared<JournalStreamer>(engine, hub, spec->id,
-                                                         spec->type == ServerType::kReplica, start);
-         reply(std::move(resp));
-       }});
+  RegisterJournalStreamCommand(hub, d);
 
-  // Seeding: a downstream server fetches the newest checkpoint in chunks,
-  // naming it after the first call so a newer one cannot swap in mid-way.
   d->Register(
       "checkpoint-fetch",
       {AccessLevel::kService, true, true,

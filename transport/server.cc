@@ -159,6 +159,9 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
                                               asio::buffer(out_.front().body)};
     asio::async_write(socket_, buffers,
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                        // A close while this write was in flight left the
+                        // queue to us: its front buffer was in use until now.
+                        if (self->closed_) return self->out_.clear();
                         if (ec) return self->Close("writing: " + ec.message());
                         auto then = std::move(self->out_.front().then);
                         self->out_.pop_front();
@@ -175,7 +178,8 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     }
     if (stream_) stream_->OnClose();
     stream_.reset();
-    out_.clear();
+    // The front of out_ may be in an async_write; its handler clears the rest.
+    if (out_.size() > 1) out_.erase(out_.begin() + 1, out_.end());
     boost::system::error_code ignored;
     Lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
     Lowest(socket_).close(ignored);

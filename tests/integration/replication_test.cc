@@ -71,7 +71,8 @@ class ReplicationTest : public ::testing::Test {
     ASSERT_TRUE(c);
     for (int i = from; i < to; ++i) {
       auto r = c->Call({"", "", {"put", "kv", "k" + std::to_string(i), std::string(100, 'v')}});
-      ASSERT_TRUE(r.ok() && r->status.ok());
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_TRUE(r->status.ok()) << r->status.ToString();
     }
   }
 
@@ -91,7 +92,8 @@ TEST_F(ReplicationTest, StandbyJournalIsByteForByteAndSurvivesSigkill) {
   ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy").offset > 0; }));
   standby->Kill9();
   load.join();
-  ASSERT_EQ(RunTandem({"-p", master->address(), "admin", "journal"}).exit_code, 0);
+  auto rotate = RunTandem({"-p", master->address(), "admin", "journal"});
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
   Put(*master, 1500, 1600);
 
   standby = StartDownstream("sb1", *master);
@@ -283,6 +285,22 @@ TEST_F(ReplicationTest, TargetSetOnTheMasterRepointsTheStandby) {
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   proxy.Cut();  // only a standby that went through the proxy loses its upstream
   ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*standby, {"pull", "-lj"}), "connected") == "0"; }));
+}
+
+TEST_F(ReplicationTest, ReplicaOfAStandbyCascades) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  AddSpec(*master, "r2", "replica", false);
+  auto standby = StartDownstream("sb1", *master);
+  auto replica = StartDownstream("r2", *standby);  // its target is the standby
+  Put(*master, 0, 200);
+  ASSERT_EQ(RunTandem({"-p", master->address(), "journaldbchecksums"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
+  EXPECT_EQ(FieldOf(One(*replica, {"get", "kv", "k199"}), "value"), std::string(100, 'v'));
+  auto verdicts = RunTandem({"-p", replica->address(), "journaldbchecksums", "-s"});
+  EXPECT_NE(verdicts.out.find("kv match"), std::string::npos) << verdicts.out;
+  EXPECT_EQ(ReadAll(dir_.Sub("r2/journals.rep/journal.1")),
+            ReadAll(dir_.Sub("sb1/journals.rep/journal.1")));
 }
 
 TEST_F(ReplicationTest, ServerWithoutASpecIsRefused) {
