@@ -162,8 +162,7 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
         (up.role.empty() ? "downstream server" : up.role) + " replicating from " +
         target_.ToString() + "; send writes to the master there")));
   };
-  for (const char* cmd :
-       {"put", "del", "txn", "configure", "user-add", "journaldbchecksums-write"}) {
+  for (const char* cmd : {"put", "del", "txn", "configure", "user-add", "submit"}) {
     d->Register(cmd, {AccessLevel::kRead, false, true, refuse});
   }
   d->Register("info", {AccessLevel::kRead, false, true,

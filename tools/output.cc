@@ -50,6 +50,20 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
           std::string(FieldOf(r, "lastSeenSecondsAgo")).c_str());
       out << line;
     }
+  } else if (command == "files" || command == "filelog" || command == "submit") {
+    for (const Row& r : rows) {
+      out << FieldOf(r, "depotFile") << "#" << FieldOf(r, "rev") << " change "
+          << FieldOf(r, "change") << " " << FieldOf(r, "fileSize") << " bytes "
+          << FieldOf(r, "digest") << "\n";
+    }
+  } else if (command == "verify") {
+    for (const Row& r : rows) {
+      std::string_view st = FieldOf(r, "status");
+      out << FieldOf(r, "depotFile") << "#" << FieldOf(r, "rev") << " - " << FieldOf(r, "digest")
+          << " " << FieldOf(r, "fileSize");
+      if (st != "ok") out << " " << st;
+      out << "\n";
+    }
   } else if (command == "journaldbchecksums" && !rows.empty() &&
              !FieldOf(rows[0], "verdict").empty()) {
     out << "Checksum marker applied at Journal " << FieldOf(rows[0], "journal") << ", Sequence "

@@ -36,6 +36,8 @@ constexpr const char* kUsage =
     "  user-add NAME --level read|write|service|super   password on stdin\n"
     "  server -o SERVERID | server -i   (spec on stdin) | servers -J\n"
     "  pull -lj                    replication state of this server\n"
+    "  submit FILE [-d DEPOTPATH] | print DEPOTPATH[#REV] | files [PREFIX] | filelog DEPOTPATH\n"
+    "  verify [-q] [PREFIX]        recompute archive digests: BAD! / MISSING! rows, exit 1\n"
     "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n";
 
 std::string HomeFile(const char* env, const char* name) {
@@ -129,6 +131,16 @@ int Main(int argc, char** argv) {
     for (std::string line; std::getline(std::cin, line);) req.args.push_back(line);
   } else if (command == "user-add") {
     req.args.push_back(ReadLine(std::cin));
+  } else if (command == "submit") {
+    // submit FILE [-d DEPOTPATH]: the file's bytes travel in the request.
+    if (args.size() != 2 && !(args.size() == 4 && args[2] == "-d")) {
+      std::cerr << "usage: tandem submit FILE [-d DEPOTPATH]\n";
+      return 2;
+    }
+    auto content = ReadFileToString(args[1]);
+    if (!content.ok()) return Fail(content.status());
+    std::string depot = args.size() == 4 ? args[3] : "//depot/" + BaseName(args[1]);
+    req.args = {"submit", depot, std::move(content).value()};
   } else if (command == "server" && args.size() == 2 && args[1] == "-i") {
     std::ostringstream spec;
     spec << std::cin.rdbuf();
@@ -150,7 +162,16 @@ int Main(int argc, char** argv) {
       return 0;
     }
   }
+  if (command == "print" && !json && !resp->rows.empty()) {
+    std::cout << FieldOf(resp->rows[0], "content");
+    return 0;
+  }
   std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
+  if (command == "verify") {
+    for (const Row& r : resp->rows) {
+      if (FieldOf(r, "status") != "ok") return 1;
+    }
+  }
   return 0;
 }
 

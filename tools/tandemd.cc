@@ -22,6 +22,7 @@
 #include "replica/local_config.h"
 #include "replica/master_commands.h"
 #include "tools/offline.h"
+#include "transport/archive_commands.h"
 #include "transport/engine_commands.h"
 #include "transport/server.h"
 
@@ -164,9 +165,12 @@ int Serve(const Args& args) {
   auto stop = [&server] { server.Stop(); };
   if (node) {
     node->RegisterCommands(&dispatcher, bound, stop);
+    RegisterArchiveReadCommands(&node->tables(), args.root, &dispatcher);
   } else {
     RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
+    RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
+    RegisterArchiveWriteCommands(engine.get(), &dispatcher);
   }
   if (Status st = server.Start(); !st.ok()) {
     LogError() << st.message();

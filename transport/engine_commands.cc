@@ -60,7 +60,8 @@ std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
 }  // namespace
 
 bool IsReservedTable(std::string_view table) {
-  return table == kUserTable || table == kAuthTable || table == kConfigTable || table == "server";
+  return table == kUserTable || table == kAuthTable || table == kConfigTable || table == "server" ||
+         table == "rev" || table == "head" || table == "counter";
 }
 
 Result<Op> ParseOpLine(std::string_view line) {

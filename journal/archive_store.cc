@@ -1,0 +1,80 @@
+#include "journal/archive_store.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "journal/checkpoint.h"
+#include "journal/coding.h"
+#include "journal/file.h"
+
+namespace tandem {
+namespace {
+
+Result<std::string> Gzip(std::string_view in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return Status::IOError("deflateInit2 failed");
+  }
+  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(out.size() - zs.avail_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return Status::IOError("deflate failed");
+  return out;
+}
+
+}  // namespace
+
+std::string ArchiveStore::Md5Hex(std::string_view content) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(content.data(), content.size(), md, &len, EVP_md5(), nullptr);
+  return HexEncode(md, len);
+}
+
+std::string ArchiveStore::PathFor(const std::string& md5) const {
+  return dir_ + "/" + md5.substr(0, 2) + "/" + md5;
+}
+
+Result<ArchiveEntry> ArchiveStore::Put(std::string_view content) {
+  ArchiveEntry entry{Md5Hex(content), content.size()};
+  std::string base = PathFor(entry.md5);
+  if (PathExists(base) || PathExists(base + ".gz")) {
+    if (Verify(entry).ok()) return entry;  // already stored, and intact
+  }
+  TANDEM_RETURN_IF_ERROR(CreateDirs(DirName(base)));
+  TANDEM_ASSIGN_OR_RETURN(std::string gz, Gzip(content));
+  bool compress = gz.size() < content.size();
+  std::string path = compress ? base + ".gz" : base;
+  TANDEM_RETURN_IF_ERROR(WriteFileDurably(path, compress ? std::string_view(gz) : content));
+  return entry;
+}
+
+Result<std::string> ArchiveStore::Get(const ArchiveEntry& entry) const {
+  std::string base = PathFor(entry.md5);
+  std::string content;
+  if (auto plain = ReadFileToString(base); plain.ok()) {
+    content = std::move(plain).value();
+  } else if (auto gz = ReadFileToString(base + ".gz"); gz.ok()) {
+    auto raw = Gunzip(*gz, entry.size + 1);
+    if (!raw.ok()) return raw.status().Annotate(base + ".gz");
+    content = std::move(raw).value();
+  } else {
+    return Status::NotFound("archive file " + base + " is missing");
+  }
+  if (content.size() != entry.size || Md5Hex(content) != entry.md5) {
+    return Status::Corruption("archive file for " + entry.md5 + " has size " +
+                              std::to_string(content.size()) + " and MD5 " + Md5Hex(content));
+  }
+  return content;
+}
+
+Status ArchiveStore::Verify(const ArchiveEntry& entry) const { return Get(entry).status(); }
+
+}  // namespace tandem

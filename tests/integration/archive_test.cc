@@ -1,0 +1,95 @@
+// Versioned file content on the master: submit, print, files, filelog,
+// verify, and depot paths that must be refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "journal/archive_store.h"
+#include "tests/integration/harness.h"
+#include "tests/testing/journal_files.h"
+
+namespace tandem::testing {
+namespace {
+
+class ArchiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.Sub("root");
+    server_ = TandemdProcess::Start(root_);
+    ASSERT_TRUE(server_);
+  }
+  CommandResult T(std::vector<std::string> args) {
+    args.insert(args.begin(), {"-p", server_->address()});
+    return RunTandem(args);
+  }
+  std::string Local(const std::string& name, const std::string& content) {
+    std::string path = dir_.Sub(name);
+    WriteAll(path, content);
+    return path;
+  }
+  // The archive file holding `content`, compressed or not.
+  std::string ArchiveFile(const std::string& content) {
+    std::string md5 = ArchiveStore::Md5Hex(content);
+    std::string base = root_ + "/archive/" + md5.substr(0, 2) + "/" + md5;
+    return std::filesystem::exists(base) ? base : base + ".gz";
+  }
+
+  TempDir dir_;
+  std::string root_;
+  std::unique_ptr<TandemdProcess> server_;
+};
+
+TEST_F(ArchiveTest, SubmitPrintFilesAndFilelog) {
+  std::string v1(100000, 'a'), v2 = "second revision\n";
+  ASSERT_EQ(T({"submit", Local("a.txt", v1), "-d", "//depot/docs/a.txt"}).exit_code, 0);
+  auto second = T({"submit", Local("a2.txt", v2), "-d", "//depot/docs/a.txt"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("//depot/docs/a.txt#2 change 2"), std::string::npos) << second.out;
+
+  EXPECT_EQ(T({"print", "//depot/docs/a.txt"}).out, v2);
+  EXPECT_EQ(T({"print", "//depot/docs/a.txt#1"}).out, v1);
+  EXPECT_NE(T({"files", "//depot/"}).out.find("//depot/docs/a.txt#2"), std::string::npos);
+  auto log = T({"filelog", "//depot/docs/a.txt"}).out;
+  EXPECT_LT(log.find("#2"), log.find("#1")) << log;
+  EXPECT_TRUE(ArchiveFile(v1).ends_with(".gz")) << "compressible content is stored compressed";
+  EXPECT_EQ(T({"verify"}).exit_code, 0);
+}
+
+TEST_F(ArchiveTest, BadDepotPathsAreRefusedAndNothingIsWritten) {
+  std::string file = Local("x", "x");
+  std::vector<std::string> bad_paths{"//depot/../etc/passwd",
+                                     "/etc/passwd",
+                                     "//depot//x",
+                                     "//depot/./x",
+                                     "relative/x",
+                                     "//depot/a#1",
+                                     "//depot/" + std::string(1100, 'a')};
+  for (const std::string& bad : bad_paths) {
+    auto r = T({"submit", file, "-d", bad});
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("bad depot path"), std::string::npos) << bad << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/archive")) << "refused submits wrote content";
+}
+
+TEST_F(ArchiveTest, VerifyReportsBadAndMissingContent) {
+  std::string good = "kept intact", altered = "will be altered", lost = "will go missing";
+  ASSERT_EQ(T({"submit", Local("g", good), "-d", "//depot/g"}).exit_code, 0);
+  ASSERT_EQ(T({"submit", Local("a", altered), "-d", "//depot/a"}).exit_code, 0);
+  ASSERT_EQ(T({"submit", Local("l", lost), "-d", "//depot/l"}).exit_code, 0);
+  FlipByte(ArchiveFile(altered), 3);
+  std::filesystem::remove(ArchiveFile(lost));
+
+  auto v = T({"verify", "-q"});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.out.find("//depot/a#1"), std::string::npos);
+  EXPECT_NE(v.out.find("BAD!"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("//depot/l#1"), std::string::npos);
+  EXPECT_NE(v.out.find("MISSING!"), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.find("//depot/g"), std::string::npos) << "-q lists only problems";
+  auto print = T({"print", "//depot/a"});
+  EXPECT_NE(print.exit_code, 0) << "served content that fails its digest";
+}
+
+}  // namespace
+}  // namespace tandem::testing

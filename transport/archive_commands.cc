@@ -1,0 +1,205 @@
+#include "transport/archive_commands.h"
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "journal/archive_store.h"
+
+namespace tandem {
+namespace {
+
+constexpr std::string_view kRevTable = "rev";
+constexpr std::string_view kHeadTable = "head";
+constexpr std::string_view kCounterTable = "counter";
+
+std::string RevKey(std::string_view path, uint64_t rev) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(rev));
+  return std::string(path) + "#" + buf;
+}
+
+struct RevRow {
+  std::string path;
+  uint64_t rev = 0;
+  ArchiveEntry entry;
+  std::string time;
+  std::string change;
+};
+
+std::optional<RevRow> ParseRev(std::string_view key, std::string_view value) {
+  auto hash = key.rfind('#');
+  if (hash == std::string_view::npos) return std::nullopt;
+  RevRow r;
+  r.path = key.substr(0, hash);
+  r.rev = std::stoull(std::string(key.substr(hash + 1)));
+  std::istringstream in{std::string(value)};
+  in >> r.entry.md5 >> r.entry.size >> r.time >> r.change;
+  if (!in) return std::nullopt;
+  return r;
+}
+
+Row RevToRow(const RevRow& r) {
+  return {{"depotFile", r.path},
+          {"rev", std::to_string(r.rev)},
+          {"change", r.change},
+          {"digest", r.entry.md5},
+          {"fileSize", std::to_string(r.entry.size)},
+          {"time", r.time}};
+}
+
+Result<RevRow> LookupRev(const Tables& tables, std::string_view spec) {
+  std::string path(spec);
+  uint64_t rev = 0;
+  if (auto hash = spec.rfind('#'); hash != std::string_view::npos) {
+    path = spec.substr(0, hash);
+    try {
+      rev = std::stoull(std::string(spec.substr(hash + 1)));
+    } catch (...) {
+      return Status::InvalidArgument("bad revision in '" + std::string(spec) + "'");
+    }
+  }
+  TANDEM_RETURN_IF_ERROR(ValidateDepotPath(path));
+  if (rev == 0) {
+    auto head = tables.Get(kHeadTable, path);
+    if (!head) return Status::NotFound(path + " - no such file");
+    rev = std::stoull(*head);
+  }
+  auto value = tables.Get(kRevTable, RevKey(path, rev));
+  if (!value) return Status::NotFound(path + "#" + std::to_string(rev) + " - no such revision");
+  auto row = ParseRev(RevKey(path, rev), *value);
+  if (!row) return Status::Corruption("unreadable revision row for " + path);
+  return *row;
+}
+
+}  // namespace
+
+Status ValidateDepotPath(std::string_view path) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("bad depot path: " + why + " (expected //depot/dir/file)");
+  };
+  if (path.size() > 1024) return bad("longer than 1024 bytes");
+  if (path.size() < 3 || path.substr(0, 2) != "//") return bad("must start with //");
+  if (path.find_first_of(std::string_view("\0\\#@", 4)) != std::string_view::npos) {
+    return bad("NUL, '\\', '#' and '@' are not allowed");
+  }
+  size_t start = 2;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg.empty()) return bad("empty path segment");
+    if (seg == "." || seg == "..") return bad("'.' and '..' are not allowed");
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatcher* d) {
+  auto archive = std::make_shared<ArchiveStore>(root + "/archive");
+  d->Register(
+      "print",
+      {AccessLevel::kRead, true, true,
+       [tables, archive](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() != 1)
+           return reply(Response::Error(Status::InvalidArgument("usage: print DEPOTPATH[#REV]")));
+         auto rev = LookupRev(*tables, args[0]);
+         if (!rev.ok()) return reply(Response::Error(rev.status()));
+         auto content = archive->Get(rev->entry);
+         if (!content.ok()) {
+           return reply(Response::Error(
+               content.status().code() == Code::kNotFound
+                   ? Status::NotFound(rev->path + "#" + std::to_string(rev->rev) +
+                                      ": content not (yet) in this server's archive")
+                   : content.status()));
+         }
+         Row row = RevToRow(*rev);
+         row.emplace_back("content", std::move(content).value());
+         reply(Response::Rows({std::move(row)}));
+       }});
+  d->Register("files",
+              {AccessLevel::kRead, false, true,
+               [tables](const RequestContext&, const auto& args, Reply reply) {
+                 std::string prefix = args.empty() ? "//" : args[0];
+                 std::vector<Row> rows;
+                 for (const auto& [path, head] : tables->Scan(kHeadTable, prefix, 100000)) {
+                   if (auto rev = LookupRev(*tables, path + "#" + head); rev.ok())
+                     rows.push_back(RevToRow(*rev));
+                 }
+                 reply(Response::Rows(std::move(rows)));
+               }});
+  d->Register(
+      "filelog",
+      {AccessLevel::kRead, false, true,
+       [tables](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() != 1)
+           return reply(Response::Error(Status::InvalidArgument("usage: filelog DEPOTPATH")));
+         if (Status st = ValidateDepotPath(args[0]); !st.ok()) return reply(Response::Error(st));
+         std::vector<Row> rows;
+         for (const auto& [key, value] : tables->Scan(kRevTable, args[0] + "#", 100000)) {
+           if (auto rev = ParseRev(key, value)) rows.insert(rows.begin(), RevToRow(*rev));
+         }
+         if (rows.empty())
+           return reply(Response::Error(Status::NotFound(args[0] + " - no such file")));
+         reply(Response::Rows(std::move(rows)));
+       }});
+  d->Register(
+      "verify",
+      {AccessLevel::kRead, true, true,
+       [tables, archive](const RequestContext&, const auto& args, Reply reply) {
+         bool quiet = !args.empty() && args[0] == "-q";
+         std::string prefix = args.size() > (quiet ? 1u : 0u) ? args[quiet ? 1 : 0] : "//";
+         std::vector<Row> rows;
+         for (const auto& [key, value] : tables->Scan(kRevTable, prefix, 1000000)) {
+           auto rev = ParseRev(key, value);
+           if (!rev) continue;
+           Status st = archive->Verify(rev->entry);
+           std::string result = st.ok() ? "ok" : st.code() == Code::kNotFound ? "MISSING!" : "BAD!";
+           if (quiet && st.ok()) continue;
+           Row row = RevToRow(*rev);
+           row.emplace_back("status", result);
+           rows.push_back(std::move(row));
+         }
+         reply(Response::Rows(std::move(rows)));
+       }});
+}
+
+void RegisterArchiveWriteCommands(Engine* engine, Dispatcher* d) {
+  auto archive = std::make_shared<ArchiveStore>(engine->layout().root() + "/archive");
+  auto submit_mu = std::make_shared<std::mutex>();  // revision and change numbers
+  d->Register(
+      "submit",
+      {AccessLevel::kWrite, true, true,
+       [engine, archive, submit_mu](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() != 2) {
+           return reply(
+               Response::Error(Status::InvalidArgument("usage: submit FILE [-d DEPOTPATH]")));
+         }
+         const std::string& path = args[0];
+         if (Status st = ValidateDepotPath(path); !st.ok()) return reply(Response::Error(st));
+         // Content first, durably; only then the metadata that points at it. A
+         // crash in between leaves an unreferenced archive file, never a
+         // revision without content.
+         auto entry = archive->Put(args[1]);
+         if (!entry.ok()) return reply(Response::Error(entry.status().Annotate("archive write")));
+         std::lock_guard lock(*submit_mu);
+         const Tables& tables = engine->tables();
+         uint64_t rev = std::stoull(tables.Get(kHeadTable, path).value_or("0")) + 1;
+         uint64_t change = std::stoull(tables.Get(kCounterTable, "change").value_or("0")) + 1;
+         std::string value = entry->md5 + " " + std::to_string(entry->size) + " " +
+                             std::to_string(NowSeconds()) + " " + std::to_string(change);
+         auto pos = engine->Commit(
+             {{Op::Put(std::string(kRevTable), RevKey(path, rev), value),
+               Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
+               Op::Put(std::string(kCounterTable), "change", std::to_string(change))}});
+         if (!pos.ok()) return reply(Response::Error(pos.status()));
+         reply(Response::Rows({{{"change", std::to_string(change)},
+                                {"depotFile", path},
+                                {"rev", std::to_string(rev)},
+                                {"digest", entry->md5},
+                                {"fileSize", std::to_string(entry->size)}}}));
+       }});
+}
+
+}  // namespace tandem
