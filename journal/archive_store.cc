@@ -75,6 +75,24 @@ Result<std::string> ArchiveStore::Get(const ArchiveEntry& entry) const {
   return content;
 }
 
+Result<std::string> ArchiveStore::StoredName(const std::string& md5) const {
+  if (md5.size() != 32 || md5.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Status::InvalidArgument("bad digest '" + md5 + "'");
+  }
+  if (PathExists(PathFor(md5))) return md5;
+  if (PathExists(PathFor(md5) + ".gz")) return md5 + ".gz";
+  return Status::NotFound("no archive file for " + md5);
+}
+
+std::string ArchiveStore::PathForName(const std::string& name) const {
+  return dir_ + "/" + name.substr(0, 2) + "/" + name;
+}
+
+void ArchiveStore::Remove(const std::string& md5) const {
+  ::unlink(PathFor(md5).c_str());
+  ::unlink((PathFor(md5) + ".gz").c_str());
+}
+
 Status ArchiveStore::Verify(const ArchiveEntry& entry) const { return Get(entry).status(); }
 
 }  // namespace tandem

@@ -30,6 +30,13 @@ class ArchiveStore {
 
   static std::string Md5Hex(std::string_view content);
 
+  // The stored file of a digest as it is on disk ("<md5>" or "<md5>.gz"),
+  // for copying between servers without recompressing.
+  Result<std::string> StoredName(const std::string& md5) const;
+  // Where a stored file of that name lives.
+  std::string PathForName(const std::string& name) const;
+  void Remove(const std::string& md5) const;
+
  private:
   std::string PathFor(const std::string& md5) const;
   std::string dir_;

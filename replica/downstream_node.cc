@@ -10,6 +10,7 @@
 #include "replica/seed.h"
 #include "replica/status_rows.h"
 #include "replica/stream_command.h"
+#include "transport/archive_commands.h"
 #include "transport/engine_commands.h"
 
 namespace tandem {
@@ -57,6 +58,9 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
                    << "); replicating from journal 1";
     }
   }
+  int workers = std::max(1, std::atoi(local["pull.u.threads"].c_str()));
+  node->puller_ = std::make_unique<ArchivePuller>(layout, &node->tables_, up,
+                                                  local.count("pull.u.threads") ? workers : 2);
   TANDEM_RETURN_IF_ERROR(node->Load());
   return node;
 }
@@ -66,7 +70,14 @@ Status DownstreamNode::Load() {
   LogInfo() << "downstream " << server_id_ << ": journalcopy at " << state.flushed.ToString()
             << ", applied at " << state.applied.ToString();
   tables_.Reset(std::move(state.tables));
-  auto applier = std::make_shared<PullApplier>(layout_, &tables_, state.applied);
+  ArchivePuller* puller = puller_.get();
+  auto applier = std::make_shared<PullApplier>(
+      layout_, &tables_, state.applied, [puller](const Transaction& txn) {
+        for (const Op& op : txn.ops) {
+          if (op.kind != Op::Kind::kPut || op.table != kRevTable) continue;
+          if (auto entry = ArchiveEntryOfRevision(op.value)) puller->Enqueue(*entry);
+        }
+      });
   PullApplier* a = applier.get();
   auto copier = std::make_shared<JournalCopier>(
       layout_, upstream_, state.flushed,
@@ -95,6 +106,7 @@ Status DownstreamNode::Reseed() {
 
 DownstreamNode::~DownstreamNode() {
   Stop();
+  if (puller_) puller_->Stop();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
@@ -107,6 +119,8 @@ void DownstreamNode::Stop() {
   if (auto c = copier()) c->Stop();
   if (auto a = applier()) a->Stop();
 }
+
+void DownstreamNode::StartArchive() { puller_->Start(); }
 
 Position DownstreamNode::durable() const { return copier()->status().flushed; }
 
@@ -154,6 +168,27 @@ void DownstreamNode::WakeListeners() {
 void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()> address,
                                       std::function<void()> stop) {
   RegisterReadCommands(&tables_, server_id_, d);
+  RegisterArchiveReadCommands(&tables_, layout_.root(), d);
+  // verify -t: what is BAD! or MISSING! here is fetched again by pull -u.
+  d->Register("verify", {AccessLevel::kRead, true, true,
+                         [this](const RequestContext&, const auto& args, Reply reply) {
+                           bool quiet = false, transfer = false;
+                           std::string prefix = "//";
+                           for (const auto& a : args) {
+                             if (a == "-q") {
+                               quiet = true;
+                             } else if (a == "-t") {
+                               transfer = true;
+                             } else {
+                               prefix = a;
+                             }
+                           }
+                           ArchiveStore archive(layout_.root() + "/archive");
+                           reply(Response::Rows(VerifyArchive(tables_, archive, prefix, quiet,
+                                                              [&](const ArchiveEntry& e) {
+                                                                if (transfer) puller_->Refetch(e);
+                                                              })));
+                         }});
   RegisterJournalStreamCommand(this, d);
   auto refuse = [this](const RequestContext&, const std::vector<std::string>&, Reply reply) {
     CopierStatus up = copier()->status();

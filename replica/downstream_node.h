@@ -9,6 +9,7 @@
 
 #include "journal/root_layout.h"
 #include "journal/table_set.h"
+#include "replica/archive_puller.h"
 #include "replica/journal_copier.h"
 #include "replica/pull_applier.h"
 #include "replica/stream_origin.h"
@@ -27,6 +28,8 @@ class DownstreamNode : public StreamOrigin {
 
   void Start();
   void Stop();
+  // pull -u: queues what is missing and starts its workers (once).
+  void StartArchive();
   // Throws away everything derived from the upstream, fetches its newest
   // checkpoint, and replicates again from there.
   Status Reseed();
@@ -70,6 +73,7 @@ class DownstreamNode : public StreamOrigin {
   }
   void WakeListeners();
 
+  std::unique_ptr<ArchivePuller> puller_;
   mutable std::mutex ptr_mu_;
   std::mutex listeners_mu_;
   std::vector<std::weak_ptr<StreamListener>> listeners_;

@@ -11,7 +11,7 @@ namespace tandem {
 
 bool IsLocalConfigurable(const std::string& name) {
   return name == "target" || name == "service.user" || name == "service.password" ||
-         name == "journalcopy.fsync";
+         name == "journalcopy.fsync" || name == "pull.u.threads";
 }
 
 std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout) {

@@ -33,8 +33,12 @@ std::vector<ChecksumVerdict> CompareChecksums(const std::vector<TableChecksum>& 
   return out;
 }
 
-PullApplier::PullApplier(RootLayout layout, Tables* tables, Position applied)
-    : layout_(std::move(layout)), tables_(tables), applied_(applied), persisted_(applied) {}
+PullApplier::PullApplier(RootLayout layout, Tables* tables, Position applied, Observer observer)
+    : layout_(std::move(layout)),
+      tables_(tables),
+      observer_(std::move(observer)),
+      applied_(applied),
+      persisted_(applied) {}
 
 PullApplier::~PullApplier() { Stop(); }
 
@@ -126,6 +130,7 @@ Status PullApplier::ApplyAvailable() {
     if (rec.type == RecordType::kTransaction) {
       TANDEM_ASSIGN_OR_RETURN(Transaction txn, DecodeTransaction(rec.payload));
       tables_->Apply(txn);
+      if (observer_) observer_(txn);
     } else if (rec.type == RecordType::kChecksumMarker) {
       TANDEM_ASSIGN_OR_RETURN(auto expected, DecodeChecksumMarker(rec.payload));
       ChecksumReport report{end, CompareChecksums(expected, tables_->Checksums())};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,8 +32,10 @@ struct ChecksumReport {
 
 class PullApplier {
  public:
+  // Runs on the applier thread after each applied transaction.
+  using Observer = std::function<void(const Transaction&)>;
   // `tables` must outlive the applier and hold the state at `applied`.
-  PullApplier(RootLayout layout, Tables* tables, Position applied);
+  PullApplier(RootLayout layout, Tables* tables, Position applied, Observer observer = nullptr);
   ~PullApplier();
   PullApplier(const PullApplier&) = delete;
   PullApplier& operator=(const PullApplier&) = delete;
@@ -52,6 +55,7 @@ class PullApplier {
 
   const RootLayout layout_;
   Tables* tables_;  // borrowed
+  Observer observer_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

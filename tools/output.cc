@@ -31,6 +31,10 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
         << "Lag: " << FieldOf(r, "bytesBehind") << " bytes, " << FieldOf(r, "secondsSinceData")
         << " s since the last data" << (FieldOf(r, "connected") == "1" ? "" : "   (NOT CONNECTED)")
         << "\n";
+    if (!FieldOf(r, "pullUFiles").empty()) {
+      out << "pull -u backlog: " << FieldOf(r, "pullUFiles") << " files, "
+          << FieldOf(r, "pullUBytes") << " bytes\n";
+    }
     if (!FieldOf(r, "lastError").empty()) out << "Last error: " << FieldOf(r, "lastError") << "\n";
   } else if (command == "server" && rows.size() == 1 && !FieldOf(rows[0], "spec").empty()) {
     out << FieldOf(rows[0], "spec");

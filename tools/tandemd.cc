@@ -165,7 +165,6 @@ int Serve(const Args& args) {
   auto stop = [&server] { server.Stop(); };
   if (node) {
     node->RegisterCommands(&dispatcher, bound, stop);
-    RegisterArchiveReadCommands(&node->tables(), args.root, &dispatcher);
   } else {
     RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
@@ -177,7 +176,10 @@ int Serve(const Args& args) {
     std::cerr << "tandemd: " << st.message() << "\n";
     return 1;
   }
-  if (node) node->Start();
+  if (node) {
+    node->Start();
+    node->StartArchive();
+  }
   if (dispatcher.Unsecured()) {
     LogWarning() << "no users exist: serving loopback clients only, without authentication";
   }

@@ -5,12 +5,14 @@
 #include <mutex>
 #include <sstream>
 
+#include <fcntl.h>
+
 #include "journal/archive_store.h"
+#include "journal/file.h"
 
 namespace tandem {
 namespace {
 
-constexpr std::string_view kRevTable = "rev";
 constexpr std::string_view kHeadTable = "head";
 constexpr std::string_view kCounterTable = "counter";
 
@@ -75,6 +77,14 @@ Result<RevRow> LookupRev(const Tables& tables, std::string_view spec) {
 
 }  // namespace
 
+std::optional<ArchiveEntry> ArchiveEntryOfRevision(std::string_view value) {
+  std::istringstream in{std::string(value)};
+  ArchiveEntry e;
+  in >> e.md5 >> e.size;
+  if (!in || e.md5.size() != 32) return std::nullopt;
+  return e;
+}
+
 Status ValidateDepotPath(std::string_view path) {
   auto bad = [&](const std::string& why) {
     return Status::InvalidArgument("bad depot path: " + why + " (expected //depot/dir/file)");
@@ -94,6 +104,23 @@ Status ValidateDepotPath(std::string_view path) {
     start = end + 1;
   }
   return Status::Ok();
+}
+
+std::vector<Row> VerifyArchive(const Tables& tables, const ArchiveStore& archive,
+                               const std::string& prefix, bool quiet,
+                               const std::function<void(const ArchiveEntry&)>& on_bad) {
+  std::vector<Row> rows;
+  for (const auto& [key, value] : tables.Scan(kRevTable, prefix, SIZE_MAX)) {
+    auto rev = ParseRev(key, value);
+    if (!rev) continue;
+    Status st = archive.Verify(rev->entry);
+    if (!st.ok() && on_bad) on_bad(rev->entry);
+    if (quiet && st.ok()) continue;
+    Row row = RevToRow(*rev);
+    row.emplace_back("status", st.ok() ? "ok" : st.code() == Code::kNotFound ? "MISSING!" : "BAD!");
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatcher* d) {
@@ -117,6 +144,29 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
          Row row = RevToRow(*rev);
          row.emplace_back("content", std::move(content).value());
          reply(Response::Rows({std::move(row)}));
+       }});
+  // pull -u: a downstream server copies a stored file, in chunks.
+  d->Register(
+      "archive-fetch",
+      {AccessLevel::kService, true, true,
+       [archive](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() != 2) {
+           return reply(
+               Response::Error(Status::InvalidArgument("usage: archive-fetch MD5 OFFSET")));
+         }
+         auto name = archive->StoredName(args[0]);
+         if (!name.ok()) return reply(Response::Error(name.status()));
+         auto file = File::Open(archive->PathForName(*name), O_RDONLY);
+         if (!file.ok()) return reply(Response::Error(file.status()));
+         uint64_t offset = std::stoull(args[1]);
+         auto size_or = file->Size();
+         uint64_t size = size_or.ok() ? *size_or : 0;
+         std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, 4u << 20), '\0');
+         auto n = file->PRead(data.data(), data.size(), offset);
+         if (!n.ok()) return reply(Response::Error(n.status()));
+         data.resize(*n);
+         reply(Response::Rows(
+             {{{"name", *name}, {"size", std::to_string(size)}, {"data", std::move(data)}}}));
        }});
   d->Register("files",
               {AccessLevel::kRead, false, true,
@@ -144,25 +194,13 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
            return reply(Response::Error(Status::NotFound(args[0] + " - no such file")));
          reply(Response::Rows(std::move(rows)));
        }});
-  d->Register(
-      "verify",
-      {AccessLevel::kRead, true, true,
-       [tables, archive](const RequestContext&, const auto& args, Reply reply) {
-         bool quiet = !args.empty() && args[0] == "-q";
-         std::string prefix = args.size() > (quiet ? 1u : 0u) ? args[quiet ? 1 : 0] : "//";
-         std::vector<Row> rows;
-         for (const auto& [key, value] : tables->Scan(kRevTable, prefix, 1000000)) {
-           auto rev = ParseRev(key, value);
-           if (!rev) continue;
-           Status st = archive->Verify(rev->entry);
-           std::string result = st.ok() ? "ok" : st.code() == Code::kNotFound ? "MISSING!" : "BAD!";
-           if (quiet && st.ok()) continue;
-           Row row = RevToRow(*rev);
-           row.emplace_back("status", result);
-           rows.push_back(std::move(row));
-         }
-         reply(Response::Rows(std::move(rows)));
-       }});
+  d->Register("verify",
+              {AccessLevel::kRead, true, true,
+               [tables, archive](const RequestContext&, const auto& args, Reply reply) {
+                 bool quiet = !args.empty() && args[0] == "-q";
+                 std::string prefix = args.size() > (quiet ? 1u : 0u) ? args[quiet ? 1 : 0] : "//";
+                 reply(Response::Rows(VerifyArchive(*tables, *archive, prefix, quiet, nullptr)));
+               }});
 }
 
 void RegisterArchiveWriteCommands(Engine* engine, Dispatcher* d) {

@@ -6,16 +6,30 @@
 // `head` (key DEPOTPATH, value the latest revision), `counter` ("change").
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string_view>
+#include <vector>
 
+#include "journal/archive_store.h"
 #include "journal/engine.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
 
+inline constexpr std::string_view kRevTable = "rev";
+// The content a `rev` row names (its value is "MD5 SIZE TIME CHANGE").
+std::optional<ArchiveEntry> ArchiveEntryOfRevision(std::string_view value);
+
 // A depot path is "//depot/dir/file": no "." or ".." segments, no empty
 // segment, no NUL, '\', '#', '@', at most 1024 bytes.
 Status ValidateDepotPath(std::string_view path);
+
+// Recomputes digests of every revision under `prefix`: rows with status
+// ok / BAD! / MISSING! (only problems when `quiet`); `on_bad` sees each problem.
+std::vector<Row> VerifyArchive(const Tables& tables, const ArchiveStore& archive,
+                               const std::string& prefix, bool quiet,
+                               const std::function<void(const ArchiveEntry&)>& on_bad);
 
 // Read-only commands (print, files, filelog, verify) for any server;
 // `tables` and `root` must outlive them.
