@@ -169,7 +169,7 @@ int Main(int argc, char** argv) {
   std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
   if (command == "verify") {
     for (const Row& r : resp->rows) {
-      if (FieldOf(r, "status") != "ok") return 1;
+      if (FieldOf(r, "status") == "BAD!" || FieldOf(r, "status") == "MISSING!") return 1;
     }
   }
   return 0;

@@ -1,8 +1,10 @@
 #include "transport/archive_commands.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <fcntl.h>
@@ -123,6 +125,37 @@ std::vector<Row> VerifyArchive(const Tables& tables, const ArchiveStore& archive
   return rows;
 }
 
+std::vector<Row> VerifyRecentRevisions(const Tables& tables, const ArchiveStore& archive,
+                                       int64_t since_unix) {
+  std::vector<Row> rows;
+  for (const auto& [key, value] : tables.Scan(kRevTable, "", SIZE_MAX)) {
+    auto rev = ParseRev(key, value);
+    if (!rev || std::stoll(rev->time) < since_unix) continue;
+    Status st = archive.Verify(rev->entry);
+    if (st.ok()) continue;
+    Row row = RevToRow(*rev);
+    row.emplace_back("status", st.code() == Code::kNotFound ? "MISSING!" : "BAD!");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<std::string> OrphanArchiveFiles(const Tables& tables, const std::string& archive_dir) {
+  std::set<std::string> named;
+  for (const auto& [key, value] : tables.Scan(kRevTable, "", SIZE_MAX)) {
+    if (auto e = ArchiveEntryOfRevision(value)) named.insert(e->md5);
+  }
+  std::vector<std::string> orphans;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(archive_dir, ec)) {
+    if (!f.is_regular_file()) continue;
+    std::string name = f.path().filename().string();
+    std::string md5 = name.substr(0, name.find('.'));
+    if (!named.count(md5)) orphans.push_back(f.path().string());
+  }
+  return orphans;
+}
+
 void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatcher* d) {
   auto archive = std::make_shared<ArchiveStore>(root + "/archive");
   d->Register(
@@ -196,10 +229,20 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
        }});
   d->Register("verify",
               {AccessLevel::kRead, true, true,
-               [tables, archive](const RequestContext&, const auto& args, Reply reply) {
+               [tables, archive, root](const RequestContext&, const auto& args, Reply reply) {
                  bool quiet = !args.empty() && args[0] == "-q";
                  std::string prefix = args.size() > (quiet ? 1u : 0u) ? args[quiet ? 1 : 0] : "//";
-                 reply(Response::Rows(VerifyArchive(*tables, *archive, prefix, quiet, nullptr)));
+                 std::vector<Row> rows = VerifyArchive(*tables, *archive, prefix, quiet, nullptr);
+                 if (prefix == "//") {
+                   for (const auto& path : OrphanArchiveFiles(*tables, root + "/archive")) {
+                     rows.push_back(Row{{"depotFile", "(no revision)"},
+                                        {"rev", "-"},
+                                        {"digest", path},
+                                        {"fileSize", "-"},
+                                        {"status", "orphan"}});
+                   }
+                 }
+                 reply(Response::Rows(std::move(rows)));
                }});
 }
 

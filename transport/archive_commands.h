@@ -31,6 +31,16 @@ std::vector<Row> VerifyArchive(const Tables& tables, const ArchiveStore& archive
                                const std::string& prefix, bool quiet,
                                const std::function<void(const ArchiveEntry&)>& on_bad);
 
+// For `failover -v SECONDS`: every revision submitted at or after
+// `since_unix` whose content is not present and intact here (rows as
+// VerifyArchive gives them; empty means all verified).
+std::vector<Row> VerifyRecentRevisions(const Tables& tables, const ArchiveStore& archive,
+                                       int64_t since_unix);
+
+// Archive files that no revision names (left by a crash between the archive
+// write and the metadata commit): harmless, reported by verify.
+std::vector<std::string> OrphanArchiveFiles(const Tables& tables, const std::string& archive_dir);
+
 // Read-only commands (print, files, filelog, verify) for any server;
 // `tables` and `root` must outlive them.
 void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatcher* dispatcher);

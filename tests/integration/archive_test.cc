@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 
 #include "journal/archive_store.h"
 #include "tests/integration/harness.h"
 #include "tests/testing/journal_files.h"
+#include "transport/archive_commands.h"
 
 namespace tandem::testing {
 namespace {
@@ -89,6 +91,58 @@ TEST_F(ArchiveTest, VerifyReportsBadAndMissingContent) {
   EXPECT_EQ(v.out.find("//depot/g"), std::string::npos) << "-q lists only problems";
   auto print = T({"print", "//depot/a"});
   EXPECT_NE(print.exit_code, 0) << "served content that fails its digest";
+}
+
+TEST_F(ArchiveTest, OrphanArchiveFileIsHarmlessAndReported) {
+  ASSERT_EQ(T({"submit", Local("k", "kept"), "-d", "//depot/k"}).exit_code, 0);
+  // As if the master died after the archive write, before the metadata commit.
+  ArchiveStore archive(root_ + "/archive");
+  ASSERT_TRUE(archive.Put("content that never got a revision").ok());
+  auto v = T({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << "an orphan is not an error";
+  EXPECT_NE(v.out.find("orphan"), std::string::npos) << v.out;
+  EXPECT_EQ(T({"files"}).out.find("never"), std::string::npos);
+}
+
+TEST(ArchiveDiskFullTest, SubmitFailsCleanlyWhenTheDiskIsFull) {
+  TempDir dir;
+  std::string root = dir.Sub("root");
+  SpawnOptions limited;
+  limited.file_size_limit = 1 << 20;  // no file over 1 MiB
+  auto server = TandemdProcess::Start(root, "127.0.0.1:0", limited);
+  ASSERT_TRUE(server);
+  std::mt19937 rng(7);
+  std::string big(3 << 20, '\0');
+  for (char& c : big) c = static_cast<char>(rng());  // incompressible
+  WriteAll(dir.Sub("big"), big);
+  auto r = RunTandem({"-p", server->address(), "submit", dir.Sub("big"), "-d", "//depot/big"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("archive write"), std::string::npos) << r.err;
+  EXPECT_EQ(RunTandem({"-p", server->address(), "files"}).out, "") << "a revision without content";
+  // The server still takes what fits.
+  WriteAll(dir.Sub("small"), "fits");
+  EXPECT_EQ(
+      RunTandem({"-p", server->address(), "submit", dir.Sub("small"), "-d", "//depot/s"}).exit_code,
+      0);
+}
+
+TEST(VerifyRecentTest, FindsRecentRevisionsWithoutContent) {
+  TempDir dir;
+  ArchiveStore archive(dir.Sub("archive"));
+  auto present = archive.Put("present");
+  ASSERT_TRUE(present.ok());
+  Tables tables;
+  auto rev = [](const ArchiveEntry& e, int64_t time) {
+    return e.md5 + " " + std::to_string(e.size) + " " + std::to_string(time) + " 1";
+  };
+  ArchiveEntry missing{ArchiveStore::Md5Hex("absent"), 6};
+  tables.Apply({{Op::Put("rev", "//d/present#0000000001", rev(*present, 1000)),
+                 Op::Put("rev", "//d/old#0000000001", rev(missing, 10)),
+                 Op::Put("rev", "//d/new#0000000001", rev(missing, 2000))}});
+  auto problems = VerifyRecentRevisions(tables, archive, 500);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(FieldOf(problems[0], "depotFile"), "//d/new");
+  EXPECT_EQ(FieldOf(problems[0], "status"), "MISSING!");
 }
 
 TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
