@@ -123,6 +123,19 @@ for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
 done
 sleep 0.2  # let the standbys' next acknowledgements report their applied positions
 
+step "8b. Versioned files: submit on the master, pull -u brings them to every server"
+head -c 1048576 /dev/urandom >"$RUN/random-1MiB.bin"
+tandem -p "$MASTER" submit README.md -d //depot/docs/README.md
+tandem -p "$MASTER" submit journal/FORMAT.md -d //depot/docs/FORMAT.md
+tandem -p "$MASTER" submit "$RUN/random-1MiB.bin" -d //depot/bin/random.bin
+tandem -p "$MASTER" files //depot/
+for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
+  for _ in $(seq 1 200); do
+    caught_up "$s" && tandem -p "$s" pull -lj | grep -q "pull -u backlog: 0 files" && break
+    sleep 0.05
+  done
+done
+
 step "9. servers -J on the master"
 tandem -p "$MASTER" servers -J
 
@@ -148,6 +161,15 @@ cmp "$RUN/master/journals/journal.2" "$RUN/standby1/journals.rep/journal.2" &&
   cmp <(head -c "$(stat -c %s "$RUN/standby1/journals.rep/journal.3")" "$RUN/master/journal") \
       "$RUN/standby1/journals.rep/journal.3" &&
   echo "standby1's journals.rep/journal.2 and .3 are byte-for-byte the master's journals"
+
+step "12. verify: archive digests on every server"
+for pair in "master $MASTER" "standby1 $STANDBY1" "standby2 $STANDBY2" "replica1 $REPLICA1"; do
+  set -- $pair
+  echo "-- $1"
+  tandem -p "$2" verify //depot/ || { echo "verify failed on $1"; exit 1; }
+done
+cmp <(tandem -p "$REPLICA1" print //depot/bin/random.bin) "$RUN/random-1MiB.bin" &&
+  echo "replica1 serves //depot/bin/random.bin byte for byte"
 
 for a in "$MASTER" "$STANDBY1" "$STANDBY2" "$REPLICA1"; do tandem -p "$a" admin stop >/dev/null; done
 
