@@ -49,8 +49,16 @@ Result<ArchiveEntry> ArchiveStore::Put(std::string_view content) {
     if (Verify(entry).ok()) return entry;  // already stored, and intact
   }
   TANDEM_RETURN_IF_ERROR(CreateDirs(DirName(base)));
-  TANDEM_ASSIGN_OR_RETURN(std::string gz, Gzip(content));
-  bool compress = gz.size() < content.size();
+  // Compress only when a sample shrinks by a tenth or more: deflating data
+  // that does not compress (media, archives) costs far more than it saves.
+  constexpr size_t kSample = 64 * 1024;
+  std::string gz;
+  bool compress = false;
+  TANDEM_ASSIGN_OR_RETURN(std::string sample, Gzip(content.substr(0, kSample)));
+  if (sample.size() * 10 < std::min(content.size(), kSample) * 9) {
+    TANDEM_ASSIGN_OR_RETURN(gz, Gzip(content));
+    compress = gz.size() < content.size();
+  }
   std::string path = compress ? base + ".gz" : base;
   TANDEM_RETURN_IF_ERROR(WriteFileDurably(path, compress ? std::string_view(gz) : content));
   return entry;

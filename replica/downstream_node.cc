@@ -60,7 +60,7 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   }
   int workers = std::max(1, std::atoi(local["pull.u.threads"].c_str()));
   node->puller_ = std::make_unique<ArchivePuller>(layout, &node->tables_, up,
-                                                  local.count("pull.u.threads") ? workers : 2);
+                                                  local.count("pull.u.threads") ? workers : 4);
   TANDEM_RETURN_IF_ERROR(node->Load());
   return node;
 }
@@ -216,15 +216,26 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                {"user", ctx.identity.user},
                                {"access", std::string(AccessLevelName(ctx.identity.level))}}}));
                        }});
-  d->Register("pull",
-              {AccessLevel::kRead, false, true,
-               [this](const RequestContext&, const auto& args, Reply reply) {
-                 if (args.empty() || args[0] != "-lj") {
-                   return reply(Response::Error(Status::InvalidArgument("usage: pull -lj")));
-                 }
-                 reply(Response::Rows(
-                     {PullStatusRow(server_id_, copier()->status(), applier()->applied())}));
-               }});
+  d->Register(
+      "pull",
+      {AccessLevel::kRead, false, true,
+       [this](const RequestContext&, const auto& args, Reply reply) {
+         if (!args.empty() && args[0] == "-l") {  // pending pull -u transfers
+           std::vector<Row> rows;
+           for (const auto& e : puller_->Pending()) {
+             rows.push_back(
+                 {{"digest", e.md5}, {"fileSize", std::to_string(e.size)}, {"state", "pending"}});
+           }
+           return reply(Response::Rows(std::move(rows)));
+         }
+         if (args.empty() || args[0] != "-lj") {
+           return reply(Response::Error(Status::InvalidArgument("usage: pull -lj | pull -l")));
+         }
+         Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied());
+         row.emplace_back("pullUFiles", std::to_string(puller_->Pending().size()));
+         row.emplace_back("pullUBytes", std::to_string(puller_->pending_bytes()));
+         reply(Response::Rows({std::move(row)}));
+       }});
   d->Register(
       "journaldbchecksums",
       {AccessLevel::kRead, false, true,

@@ -6,6 +6,7 @@
 //                    [--standbys N] [--replicas N] [--mandatory] [--commit-wait local|mandatory]
 //                    [--standby-fsync always|off]
 //   tandem-bench copy [--mb MEGABYTES] [--standby-fsync always|off]
+//   tandem-bench content [-c CLIENTS] [-n FILES] [-s FILE_BYTES]
 //   tandem-bench limits [--dir DIR]
 //   tandem-bench recover [--root DIR] [--mb MEGABYTES] [--cold]
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -389,6 +391,75 @@ int RunCopy(const Options& o) {
   return 0;
 }
 
+// Versioned content: C clients submit `count` files of `value_bytes` random
+// bytes to a master with one replica; reports submit MB/s, then how fast the
+// replica's pull -u brought them all over.
+int RunContent(const Options& o) {
+  std::string base = o.root.empty() ? "/tmp/tandem-content-" + std::to_string(::getpid()) : o.root;
+  std::filesystem::remove_all(base);
+  Options co = o;
+  co.standbys = 0;
+  co.replicas = 1;
+  Cluster c;
+  if (Status st = StartCluster(base, co, &c); !st.ok()) {
+    std::cerr << "tandem-bench: " << st.message() << "\n";
+    return 1;
+  }
+  uint64_t files = o.count ? o.count : 64;
+  std::vector<std::string> bodies(static_cast<size_t>(o.clients));
+  for (int t = 0; t < o.clients; ++t) {
+    bodies[t].resize(o.value_bytes);
+    uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(t + 1);
+    for (char& ch : bodies[t]) {  // incompressible
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      ch = static_cast<char>(x);
+    }
+  }
+  auto addr = Address::Parse(c.master);
+  std::atomic<uint64_t> next{0}, failed{0};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto client = Client::Connect(*addr, {});
+      if (!client.ok()) return void(++failed);
+      std::string body = bodies[t];
+      for (uint64_t n; (n = next++) < files;) {
+        std::memcpy(body.data(), &n, sizeof n);  // every file distinct
+        auto r = (*client)->Call({"", "", {"submit", "//bench/f" + std::to_string(n), body}});
+        if (!r.ok() || !r->status.ok()) ++failed;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  double submit_secs = std::chrono::duration<double>(Clock::now() - start).count();
+  for (;;) {
+    auto pull = Query(c.downstream.at(0).second, {"pull", "-lj"});
+    auto files_on_replica = Query(c.downstream.at(0).second, {"files", "//bench/"});
+    if (pull.ok() && files_on_replica.ok() && files_on_replica->size() == files &&
+        FieldOf(pull->at(0), "pullUFiles") == "0") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  double all_secs = std::chrono::duration<double>(Clock::now() - start).count();
+  double mb = static_cast<double>(files * o.value_bytes) / (1 << 20);
+  auto disk = MeasureDisk(base, 1.0);
+  auto loop = MeasureLoopbackMBps();
+  std::printf("%llu files of %zu bytes, %d clients, %llu failed\n",
+              static_cast<unsigned long long>(files), o.value_bytes, o.clients,
+              static_cast<unsigned long long>(failed.load()));
+  std::printf("submit: %.0f MB/s; replica holding everything after %.2f s: %.0f MB/s end to end\n",
+              mb / submit_secs, all_secs, mb / all_secs);
+  if (disk.ok()) {
+    std::printf("disk sequential write %.0f MB/s: submit = %.0f%%, end to end = %.0f%%\n",
+                disk->seq_write_mb_per_sec, 100 * mb / submit_secs / disk->seq_write_mb_per_sec,
+                100 * mb / all_secs / disk->seq_write_mb_per_sec);
+  }
+  if (loop.ok()) std::printf("loopback %.0f MB/s\n", *loop);
+  return failed > 0 ? 1 : 0;
+}
+
 int Main(int argc, char** argv) {
   Options o;
   std::vector<std::string> v(argv + 1, argv + argc);
@@ -443,6 +514,7 @@ int Main(int argc, char** argv) {
   if (o.mode == "limits") return RunLimits(o);
   if (o.mode == "recover") return RunRecover(o);
   if (o.mode == "copy") return RunCopy(o);
+  if (o.mode == "content") return RunContent(o);
   std::cerr << "tandem-bench: unknown mode '" << o.mode << "'\n";
   return 2;
 }
