@@ -84,18 +84,11 @@ void ArchivePuller::Work() {
       st = Status::Ok();  // arrived meanwhile (the same content under another path)
     } else {
       if (!client) {
-        Address target = upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target;
-        auto c = Client::Connect(target, upstream_.client);
-        if (c.ok()) client = std::move(c).value();
-        st = c.status();
-        if (client && !upstream_.password.empty()) {
-          auto login = client->Call({upstream_.user, "", {"login", upstream_.password}});
-          if (login.ok() && login->status.ok()) {
-            ticket = std::string(FieldOf(login->rows.at(0), "ticket"));
-          } else {
-            st = login.ok() ? login->status : login.status();
-            client.reset();
-          }
+        auto conn = ConnectUpstream(upstream_);
+        st = conn.status();
+        if (conn.ok()) {
+          client = std::move(conn->client);
+          ticket = conn->ticket;
         }
       }
       if (client) st = Fetch(client.get(), ticket, entry);

@@ -64,23 +64,28 @@ void JournalCopier::Run() {
   }
 }
 
+Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
+  Address target = upstream.resolve_target ? upstream.resolve_target() : upstream.target;
+  UpstreamConnection conn;
+  TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, upstream.client));
+  if (!upstream.password.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(Response login,
+                            conn.client->Call({upstream.user, "", {"login", upstream.password}}));
+    if (!login.status.ok())
+      return login.status.Annotate("service login as '" + upstream.user + "'");
+    conn.ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
+  }
+  return conn;
+}
+
 Status JournalCopier::Connection() {
-  Address target = upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target;
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Client> client,
-                          Client::Connect(target, upstream_.client));
-  Client* c = client.get();
+  TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream_));
+  Client* c = conn.client.get();
+  std::string ticket = conn.ticket;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("stopping");
-    client_ = std::move(client);
-  }
-  std::string ticket;
-  if (!upstream_.password.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(Response login,
-                            c->Call({upstream_.user, "", {"login", upstream_.password}}));
-    if (!login.status.ok())
-      return login.status.Annotate("service login as '" + upstream_.user + "'");
-    ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
+    client_ = std::move(conn.client);
   }
   TANDEM_ASSIGN_OR_RETURN(std::string tail,
                           TailHash(layout_.rep_journal(flushed_.journal), flushed_.offset));
@@ -98,7 +103,9 @@ Status JournalCopier::Connection() {
       status_.mandatory = FieldOf(opened.rows[0], "mandatory") == "1";
     }
   }
-  LogInfo() << "journalcopy: streaming from " << target.ToString() << " at " << flushed_.ToString();
+  LogInfo() << "journalcopy: streaming from "
+            << (upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target).ToString()
+            << " at " << flushed_.ToString();
   for (;;) {
     // Take every frame already here, write them all, then sync once: one
     // fdatasync covers as many upstream batches as arrived meanwhile.

@@ -34,6 +34,14 @@ struct UpstreamOptions {
   bool fsync = true;
 };
 
+// A connection to the upstream, logged in as the service user when the
+// upstream is secured.
+struct UpstreamConnection {
+  std::unique_ptr<Client> client;
+  std::string ticket;
+};
+Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream);
+
 struct CopierStatus {
   bool connected = false;
   Position flushed;

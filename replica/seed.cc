@@ -12,15 +12,9 @@
 namespace tandem {
 
 Result<uint32_t> FetchCheckpoint(const RootLayout& layout, const UpstreamOptions& upstream) {
-  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(upstream.target, upstream.client));
-  std::string ticket;
-  if (!upstream.password.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(Response login,
-                            client->Call({upstream.user, "", {"login", upstream.password}}));
-    if (!login.status.ok())
-      return login.status.Annotate("service login as '" + upstream.user + "'");
-    ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
-  }
+  TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream));
+  Client* client = conn.client.get();
+  const std::string& ticket = conn.ticket;
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   std::string name = "-", md5, tmp;
   uint64_t offset = 0, size = 0;
