@@ -85,7 +85,10 @@ Status DownstreamNode::Load() {
         a->SetLimit(st.flushed, st.release);
         WakeListeners();  // cascaded replicas may get more now
       },
-      [a] { return a->applied(); });
+      [this, a] {
+        return JournalCopier::LocalProgress{a->applied(), puller_->Pending().size(),
+                                            puller_->pending_bytes()};
+      });
   std::lock_guard lock(ptr_mu_);
   applier_ = std::move(applier);
   copier_ = std::move(copier);

@@ -165,6 +165,8 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
     d.flushed = std::max(d.flushed, ack.flushed);
     d.applied = std::max(d.applied, ack.applied);
     d.last_seen = NowSeconds();
+    d.backlog_files = ack.backlog_files;
+    d.backlog_bytes = ack.backlog_bytes;
     moved = RecomputeLocked(engine_->durable());
     if (moved) released = TakeReleasedLocked();
   }

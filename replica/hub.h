@@ -42,7 +42,9 @@ struct DownstreamStatus {
   bool connected = false;
   Position flushed;
   Position applied;
-  int64_t last_seen = 0;  // unix seconds of the last acknowledgement
+  int64_t last_seen = 0;       // unix seconds of the last acknowledgement
+  uint64_t backlog_files = 0;  // its pull -u backlog, as last reported
+  uint64_t backlog_bytes = 0;
   LagStats lag;
 };
 

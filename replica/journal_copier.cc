@@ -12,11 +12,11 @@
 namespace tandem {
 
 JournalCopier::JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed,
-                             Progress progress, std::function<Position()> applied)
+                             Progress progress, std::function<LocalProgress()> local)
     : layout_(std::move(layout)),
       upstream_(std::move(upstream)),
       progress_(std::move(progress)),
-      applied_(std::move(applied)),
+      local_(std::move(local)),
       flushed_(flushed),
       persisted_(flushed) {
   status_.flushed = flushed;
@@ -136,8 +136,7 @@ Status JournalCopier::Connection() {
     }
     if (progress_) progress_(snapshot);
     TANDEM_RETURN_IF_ERROR(
-        c->SendFrame(MessageType::kJournalAck,
-                     EncodeJournalAck({flushed_, applied_ ? applied_() : Position{}})));
+        c->SendFrame(MessageType::kJournalAck, EncodeJournalAck(MakeAck(frames))));
   }
 }
 
@@ -165,6 +164,11 @@ Status JournalCopier::Receive(const JournalData& data) {
   TANDEM_RETURN_IF_ERROR(file_.PWriteAll(data.bytes, flushed_.offset));
   flushed_.offset += data.bytes.size();
   return Status::Ok();
+}
+
+JournalAck JournalCopier::MakeAck(uint32_t frames) const {
+  LocalProgress p = local_ ? local_() : LocalProgress{};
+  return {flushed_, p.applied, frames, p.backlog_files, p.backlog_bytes};
 }
 
 Status JournalCopier::PersistPosition() {

@@ -59,8 +59,14 @@ class JournalCopier {
   // Runs after each flushed frame, with the new status. Must not block.
   using Progress = std::function<void(const CopierStatus&)>;
 
+  // What the downstream reports upstream besides its journalcopy position.
+  struct LocalProgress {
+    Position applied;
+    uint64_t backlog_files = 0;
+    uint64_t backlog_bytes = 0;
+  };
   JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed, Progress progress,
-                std::function<Position()> applied);
+                std::function<LocalProgress()> local);
   ~JournalCopier();
   JournalCopier(const JournalCopier&) = delete;
   JournalCopier& operator=(const JournalCopier&) = delete;
@@ -75,11 +81,12 @@ class JournalCopier {
   // Writes a frame's bytes (not yet synced).
   Status Receive(const JournalData& data);
   Status PersistPosition();
+  JournalAck MakeAck(uint32_t frames) const;
 
   const RootLayout layout_;
   const UpstreamOptions upstream_;
   Progress progress_;
-  std::function<Position()> applied_;
+  std::function<LocalProgress()> local_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -74,6 +74,8 @@ Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release)
           {"lagBytes", BytesBehind(durable, d.applied)},
           {"lastSeenSecondsAgo", std::to_string(age)},
           {"release", release.Token()},
+          {"pullUFiles", std::to_string(d.backlog_files)},
+          {"pullUBytes", std::to_string(d.backlog_bytes)},
           {"flushLagP50us", PercentileUs(d.lag.flushed_us, 0.50)},
           {"flushLagP99us", PercentileUs(d.lag.flushed_us, 0.99)},
           {"applyLagP50us", PercentileUs(d.lag.applied_us, 0.50)},

@@ -47,6 +47,8 @@ std::string EncodeJournalAck(const JournalAck& a) {
   PutPosition(&out, a.flushed);
   PutPosition(&out, a.applied);
   PutFixed32(&out, a.frames);
+  PutFixed64(&out, a.backlog_files);
+  PutFixed64(&out, a.backlog_bytes);
   return out;
 }
 
@@ -54,7 +56,7 @@ Result<JournalAck> DecodeJournalAck(std::string_view body) {
   Decoder d(body);
   JournalAck a;
   if (!GetPosition(&d, &a.flushed) || !GetPosition(&d, &a.applied) || !d.GetFixed32(&a.frames) ||
-      !d.empty()) {
+      !d.GetFixed64(&a.backlog_files) || !d.GetFixed64(&a.backlog_bytes) || !d.empty()) {
     return Status::Corruption("malformed journal ack");
   }
   return a;

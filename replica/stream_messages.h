@@ -12,6 +12,7 @@
 //   u32 journal, u64 offset   flushed (journalcopy) position
 //   u32 journal, u64 offset   applied (pull -L) position
 //   u32 frames                how many JournalData frames this acknowledges
+//   u64 files, u64 bytes      its pull -u backlog (archive content still to fetch)
 #pragma once
 
 #include <string>
@@ -36,6 +37,8 @@ struct JournalAck {
   Position flushed;
   Position applied;
   uint32_t frames = 1;
+  uint64_t backlog_files = 0;
+  uint64_t backlog_bytes = 0;
 };
 
 // The frame body header; the journal bytes follow it unchanged.

@@ -39,20 +39,26 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
   } else if (command == "server" && rows.size() == 1 && !FieldOf(rows[0], "spec").empty()) {
     out << FieldOf(rows[0], "spec");
   } else if (command == "servers") {
-    char line[256];
-    std::snprintf(line, sizeof line, "%-14s %-18s %-12s %-5s %-16s %-16s %-12s %s\n", "ServerID",
-                  "Type", "Mandatory", "Alive", "Journalcopy", "Applied", "Lag(bytes)",
-                  "LastSeen(s)");
-    out << line;
+    // One row per server; the master's own row has no pull -u backlog.
+    auto line = [&](std::initializer_list<std::string_view> cols) {
+      static constexpr int kWidth[] = {14, 18, 12, 6, 16, 16, 12, 12, 0};
+      size_t i = 0;
+      for (std::string_view c : cols) {
+        std::string cell(c);
+        if (kWidth[i] > 0 && cell.size() < static_cast<size_t>(kWidth[i]))
+          cell.resize(kWidth[i], ' ');
+        out << cell << (i + 1 < cols.size() ? " " : "\n");
+        ++i;
+      }
+    };
+    line({"ServerID", "Type", "Mandatory", "Alive", "Journalcopy", "Applied", "Lag(bytes)",
+          "LastSeen(s)", "PullU(files)"});
     for (const Row& r : rows) {
-      std::snprintf(
-          line, sizeof line, "%-14s %-18s %-12s %-5s %-16s %-16s %-12s %s\n",
-          std::string(FieldOf(r, "serverID")).c_str(), std::string(FieldOf(r, "type")).c_str(),
-          std::string(FieldOf(r, "mandatory")).c_str(), std::string(FieldOf(r, "alive")).c_str(),
-          std::string(FieldOf(r, "journalcopy")).c_str(),
-          std::string(FieldOf(r, "applied")).c_str(), std::string(FieldOf(r, "lagBytes")).c_str(),
-          std::string(FieldOf(r, "lastSeenSecondsAgo")).c_str());
-      out << line;
+      std::string_view backlog = FieldOf(r, "pullUFiles");
+      line({FieldOf(r, "serverID"), FieldOf(r, "type"), FieldOf(r, "mandatory"),
+            FieldOf(r, "alive"), FieldOf(r, "journalcopy"), FieldOf(r, "applied"),
+            FieldOf(r, "lagBytes"), FieldOf(r, "lastSeenSecondsAgo"),
+            backlog.empty() ? "-" : backlog});
     }
   } else if (command == "files" || command == "filelog" || command == "submit") {
     for (const Row& r : rows) {
