@@ -1,8 +1,11 @@
 #include "journal/archive_store.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <memory>
 
 #include "journal/checkpoint.h"
 #include "journal/coding.h"
@@ -101,6 +104,56 @@ void ArchiveStore::Remove(const std::string& md5) const {
   ::unlink((PathFor(md5) + ".gz").c_str());
 }
 
-Status ArchiveStore::Verify(const ArchiveEntry& entry) const { return Get(entry).status(); }
+// Streams the stored file through inflate (when compressed) and MD5, so a
+// large file is verified without being held in memory.
+Status ArchiveStore::Verify(const ArchiveEntry& entry) const {
+  TANDEM_ASSIGN_OR_RETURN(std::string name, StoredName(entry.md5));
+  bool compressed = name.size() > 32;
+  TANDEM_ASSIGN_OR_RETURN(File f, File::Open(PathForName(name), O_RDONLY));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md5(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(md5.get(), EVP_md5(), nullptr);
+  z_stream zs{};
+  if (compressed && inflateInit2(&zs, 15 + 16) != Z_OK)
+    return Status::IOError("inflateInit2 failed");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(compressed ? &zs : nullptr, inflateEnd);
+  std::string in(1 << 20, '\0'), out(1 << 20, '\0');
+  uint64_t offset = 0, size = 0;
+  int rc = Z_OK;
+  for (;;) {
+    TANDEM_ASSIGN_OR_RETURN(size_t n, f.PRead(in.data(), in.size(), offset));
+    if (n == 0) break;
+    offset += n;
+    if (!compressed) {
+      EVP_DigestUpdate(md5.get(), in.data(), n);
+      size += n;
+      continue;
+    }
+    zs.next_in = reinterpret_cast<Bytef*>(in.data());
+    zs.avail_in = static_cast<uInt>(n);
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size());
+      rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        return Status::Corruption("archive file " + name + " does not decompress");
+      }
+      size_t produced = out.size() - zs.avail_out;
+      EVP_DigestUpdate(md5.get(), out.data(), produced);
+      size += produced;
+      if (size > entry.size) return Status::Corruption("archive file " + name + " is too long");
+    } while (zs.avail_out == 0 && rc != Z_STREAM_END);
+  }
+  if (compressed && rc != Z_STREAM_END) {
+    return Status::Corruption("archive file " + name + " is truncated");
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md5.get(), digest, &len);
+  if (size != entry.size || HexEncode(digest, len) != entry.md5) {
+    return Status::Corruption("archive file " + name + " has size " + std::to_string(size) +
+                              " and MD5 " + HexEncode(digest, len) + ", not " + entry.md5);
+  }
+  return Status::Ok();
+}
 
 }  // namespace tandem
