@@ -313,11 +313,11 @@ void Server::Wait() {
 }
 
 void Server::Stop() {
-  {
-    std::lock_guard lock(impl_->stop_mu);
-    if (impl_->stopped) return;
-    impl_->stopped = true;
-  }
+  // Everything happens under the lock: once Wait() can return, the caller
+  // may destroy the server, so Stop must not touch it after unlocking.
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
   impl_->io.stop();
   impl_->stop_cv.notify_all();
 }
