@@ -1,5 +1,7 @@
 #include "journal/markers.h"
 
+#include <cstdio>
+
 #include "journal/coding.h"
 
 namespace tandem {
@@ -15,6 +17,12 @@ Result<uint32_t> DecodeJournalNumber(std::string_view payload) {
   uint32_t n;
   if (!d.GetFixed32(&n) || !d.empty()) return Status::Corruption("bad journal-number payload");
   return n;
+}
+
+std::string FormatChecksum(uint64_t checksum) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(checksum));
+  return buf;
 }
 
 std::string EncodeChecksumMarker(const std::vector<TableChecksum>& sums) {

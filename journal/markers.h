@@ -20,6 +20,9 @@ struct TableChecksum {
   bool operator==(const TableChecksum&) const = default;
 };
 
+// "0x" and 16 hex digits, as journaldbchecksums prints a table checksum.
+std::string FormatChecksum(uint64_t checksum);
+
 std::string EncodeChecksumMarker(const std::vector<TableChecksum>& sums);
 Result<std::vector<TableChecksum>> DecodeChecksumMarker(std::string_view payload);
 

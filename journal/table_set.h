@@ -35,8 +35,6 @@ class TableSet {
   // Non-empty tables, sorted by name.
   std::vector<TableChecksum> Checksums() const;
   const std::map<std::string, Table, std::less<>>& tables() const { return tables_; }
-  // For checkpoint loading: rows are inserted as given.
-  Table& MutableTable(const std::string& name) { return tables_[name]; }
 
  private:
   std::map<std::string, Table, std::less<>> tables_;
@@ -65,6 +63,17 @@ class Tables {
   std::vector<TableChecksum> Checksums() const {
     std::shared_lock lock(mu_);
     return set_.Checksums();
+  }
+  // True when `table` has at least one row (empty tables do not exist).
+  bool HasRows(std::string_view table) const {
+    std::shared_lock lock(mu_);
+    return set_.Find(table) != nullptr;
+  }
+  // The checksum of one table (0 when empty): changes whenever its rows do.
+  uint64_t ChecksumOf(std::string_view table) const {
+    std::shared_lock lock(mu_);
+    const Table* t = set_.Find(table);
+    return t == nullptr ? 0 : t->checksum;
   }
   // A consistent copy of everything, for checkpoints.
   TableSet Snapshot() const {

@@ -48,7 +48,6 @@ class DownstreamNode : public StreamOrigin {
   void OnAck(const std::string& id, const JournalAck& ack) override;
   const std::string& server_id() const { return server_id_; }
   Position applied() const { return applier()->applied(); }
-  CopierStatus upstream() const { return copier()->status(); }
 
  private:
   DownstreamNode(RootLayout layout, int lock_fd) : layout_(std::move(layout)), lock_fd_(lock_fd) {}

@@ -58,10 +58,19 @@ Position ReplicationHub::release() const {
   return release_;
 }
 
+const std::vector<ServerSpec>& ReplicationHub::SpecsLocked() {
+  uint64_t checksum = engine_->tables().ChecksumOf(kServerTable);
+  if (specs_checksum_ != checksum) {
+    specs_ = LoadServerSpecs(engine_->tables());
+    specs_checksum_ = checksum;
+  }
+  return specs_;
+}
+
 bool ReplicationHub::RecomputeLocked(Position durable) {
   Position candidate = durable;
   bool any_mandatory = false;
-  for (const ServerSpec& spec : LoadServerSpecs(engine_->tables())) {
+  for (const ServerSpec& spec : SpecsLocked()) {
     auto& d = downstream_[spec.id];
     d.id = spec.id;
     d.type = spec.type;

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -76,6 +77,9 @@ class ReplicationHub : public StreamOrigin {
   void OnDurable(Position durable);
   // Recomputes release under mu_; returns true when it moved.
   bool RecomputeLocked(Position durable);
+  // The server specs, parsed again only when the `server` table changed
+  // (this runs after every durable batch and every acknowledgement).
+  const std::vector<ServerSpec>& SpecsLocked();
   void WakeListeners();
   // Takes the waiters that release has passed, to run outside mu_.
   std::vector<std::function<void()>> TakeReleasedLocked();
@@ -87,6 +91,8 @@ class ReplicationHub : public StreamOrigin {
   std::map<std::string, DownstreamStatus> downstream_;
   std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_;
   std::set<std::string> warned_;
+  std::optional<uint64_t> specs_checksum_;
+  std::vector<ServerSpec> specs_;
   std::multimap<Position, std::function<void()>> waiting_;
   // When recent durable positions were reached, for lag samples.
   std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_;

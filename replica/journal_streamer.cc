@@ -140,8 +140,7 @@ void JournalStreamer::OnClose() {
   sink_.reset();
 }
 
-Status JournalStreamer::OpenJournal(uint32_t journal, Position limit) {
-  (void)limit;
+Status JournalStreamer::OpenJournal(uint32_t journal) {
   TANDEM_ASSIGN_OR_RETURN(std::string path, origin_->JournalPath(journal));
   TANDEM_ASSIGN_OR_RETURN(file_, File::Open(path, O_RDONLY));
   if (HeaderNumber(file_) != journal) {
@@ -159,7 +158,7 @@ void JournalStreamer::Pump() {
   Position limit = release_only_ ? release : durable;
   while (in_flight_ < kMaxInFlight && next_ < limit) {
     if (file_journal_ != next_.journal || !file_.is_open()) {
-      if (Status st = OpenJournal(next_.journal, limit); !st.ok()) {
+      if (Status st = OpenJournal(next_.journal); !st.ok()) {
         sink_->CloseWith("cannot send " + next_.ToString() + " to '" + id_ + "': " + st.message());
         return;
       }

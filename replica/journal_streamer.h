@@ -32,7 +32,7 @@ class JournalStreamer : public Stream,
 
  private:
   void Pump();
-  Status OpenJournal(uint32_t journal, Position limit);
+  Status OpenJournal(uint32_t journal);
 
   StreamOrigin* origin_;
   const std::string id_;

@@ -82,11 +82,6 @@ ChecksumReport PullApplier::last_checksums() const {
   return checksums_;
 }
 
-std::string PullApplier::last_error() const {
-  std::lock_guard lock(mu_);
-  return last_error_;
-}
-
 void PullApplier::Run() {
   for (;;) {
     {

@@ -47,7 +47,6 @@ class PullApplier {
   Position applied() const;
   Position limit() const;
   ChecksumReport last_checksums() const;
-  std::string last_error() const;
 
  private:
   void Run();
@@ -63,7 +62,7 @@ class PullApplier {
   Position limit_;
   bool stopping_ = false;
   ChecksumReport checksums_;
-  std::string last_error_;
+  std::string last_error_;  // the last logged error, logged once
   Position persisted_;
   std::thread thread_;
 };

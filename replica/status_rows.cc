@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "journal/markers.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Bytes between two positions when they are in the same journal; otherwise
 // "-" with the journal count.
@@ -47,8 +42,8 @@ std::vector<Row> ChecksumRows(const ChecksumReport& report) {
   for (const auto& v : report.tables) {
     rows.push_back({{"table", v.table},
                     {"verdict", v.match ? "match" : "DIFFER"},
-                    {"expected", Hex(v.expected)},
-                    {"actual", Hex(v.actual)},
+                    {"expected", FormatChecksum(v.expected)},
+                    {"actual", FormatChecksum(v.actual)},
                     {"rows", std::to_string(v.actual_rows)},
                     {"journal", std::to_string(report.at.journal)},
                     {"sequence", std::to_string(report.at.offset)}});

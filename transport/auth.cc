@@ -128,7 +128,7 @@ Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view n
   return txn;
 }
 
-bool HasUsers(const Tables& tables) { return !tables.Scan(kUserTable, "", 1).empty(); }
+bool HasUsers(const Tables& tables) { return tables.HasRows(kUserTable); }
 
 Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
                                std::string_view password) {

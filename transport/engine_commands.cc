@@ -220,11 +220,8 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                    if (!only.empty() && s.table != only) continue;
                    if (IsReservedTable(s.table) && s.table != kConfigTable && only.empty())
                      continue;
-                   char hex[19];
-                   std::snprintf(hex, sizeof hex, "0x%016llx",
-                                 static_cast<unsigned long long>(s.checksum));
                    rows.push_back({{"table", s.table},
-                                   {"checksum", hex},
+                                   {"checksum", FormatChecksum(s.checksum)},
                                    {"rows", std::to_string(s.rows)},
                                    {"journal", std::to_string(marked->first.journal)},
                                    {"sequence", std::to_string(marked->first.offset)}});

@@ -322,6 +322,4 @@ void Server::Stop() {
   impl_->stop_cv.notify_all();
 }
 
-void Server::RunBlocking(std::function<void()> fn) { asio::post(impl_->blocking, std::move(fn)); }
-
 }  // namespace tandem

@@ -42,8 +42,6 @@ class Server {
   // Blocks until Stop() is called (from any thread, or a signal).
   void Wait();
   void Stop();
-  // Runs `fn` on the blocking pool.
-  void RunBlocking(std::function<void()> fn);
 
  private:
   struct Impl;
