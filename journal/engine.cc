@@ -11,14 +11,10 @@
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/markers.h"
+#include "journal/server_identity.h"
 
 namespace tandem {
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 uint64_t ParseUint(const std::string& s, uint64_t fallback) {
   try {
@@ -41,9 +37,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!recovered.ok()) return recovered.status();
   engine->recovery_ = recovered->report;
   engine->tables_.Reset(std::move(recovered->tables));
-  if (auto id = ReadFileToString(layout.server_id_file()); id.ok()) {
-    engine->server_id_ = Trim(id->substr(0, id->find('\n')));
+  TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
+  if (!identity.fence.empty()) {
+    return Status::FailedPrecondition(
+        options.root + " may not serve as master: " + identity.fence +
+        ". Rejoin it as a standby (tandemd -r ROOT --rejoin MASTER) or, if you are sure no "
+        "other master exists, clear the fence with 'tandemd -r ROOT -xD'");
   }
+  engine->server_id_ = identity.id;
 
   WriterOptions wopts;
   wopts.fsync = options.fsync_override.value_or(engine->Config(kCfgFsync, "always") != "off");
@@ -129,12 +130,28 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
     done(Status::InvalidArgument("empty transaction"), Position{});
     return;
   }
+  in_flight_.fetch_add(1);
+  if (refusing_.load()) {
+    std::string why;
+    {
+      std::lock_guard lock(pause_mu_);
+      why = refusal_;
+    }
+    CountOut();
+    done(Status::Unavailable(why), Position{});
+    return;
+  }
   if (!commit_wait_mandatory_) {
-    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
+                    [this, done = std::move(done)](const Status& st, Position pos) {
+                      CountOut();
+                      done(st, pos);
+                    });
     return;
   }
   writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
                   [this, done = std::move(done)](const Status& st, Position pos) {
+                    CountOut();  // durable: a pause need not wait for the gate
                     CommitGate gate;
                     {
                       std::lock_guard lock(observer_mu_);
@@ -233,6 +250,42 @@ Result<std::pair<Position, std::vector<TableChecksum>>> Engine::JournalChecksums
   });
   if (!pos.ok()) return pos.status();
   return std::make_pair(*pos, std::move(sums));
+}
+
+void Engine::CountOut() {
+  if (in_flight_.fetch_sub(1) == 1 && refusing_.load()) {
+    std::lock_guard lock(pause_mu_);
+    drained_.notify_all();
+  }
+}
+
+Result<Position> Engine::Pause(const std::string& message, std::chrono::milliseconds wait) {
+  std::unique_lock lock(pause_mu_);
+  refusal_ = message;
+  refusing_.store(true);
+  if (!drained_.wait_for(lock, wait, [this] { return in_flight_.load() == 0; })) {
+    return Status::Unavailable(std::to_string(in_flight_.load()) +
+                               " commit(s) still in flight after " + std::to_string(wait.count()) +
+                               " ms");
+  }
+  return durable();
+}
+
+void Engine::Resume() {
+  std::lock_guard lock(pause_mu_);
+  refusing_.store(false);
+  refusal_.clear();
+}
+
+Result<Position> Engine::RaiseEpoch(const std::string& old_id) {
+  return WaitFor([&](JournalWriter::DurableCallback cb) {
+    writer_->AppendComputed(
+        RecordType::kFailover,
+        [this, old_id] {
+          return EncodeFailoverMarker({writer_->epoch().value + 1, old_id, server_id_});
+        },
+        std::move(cb));
+  });
 }
 
 }  // namespace tandem

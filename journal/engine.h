@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -89,6 +91,18 @@ class Engine {
   using CommitGate = std::function<void(Position, std::function<void()>)>;
   void SetCommitGate(CommitGate gate);
 
+  // Failover, master side. Pause refuses every new commit with `message`
+  // (Unavailable) and waits up to `wait` for the commits already in flight to
+  // become durable; it returns the final durable position, or an error (still
+  // paused) when they did not finish in time. Resume undoes it.
+  Result<Position> Pause(const std::string& message, std::chrono::milliseconds wait);
+  void Resume();
+  bool paused() const { return refusing_.load(); }
+
+  // Failover, new master side: writes the failover record that opens the
+  // next epoch. `old_id` is the standby's ServerID before it took ours.
+  Result<Position> RaiseEpoch(const std::string& old_id);
+
   // Flushes and stops the writer; later commits fail.
   void Close();
 
@@ -96,6 +110,7 @@ class Engine {
   Engine(EngineOptions options, RootLayout layout, int lock_fd);
   void OnDurable(const Record& rec, Position end);
   void ApplyConfig();
+  void CountOut();  // a commit counted in by CommitAsync is durable or failed
   Status ApplyRetention();
 
   EngineOptions options_;
@@ -110,6 +125,15 @@ class Engine {
   std::function<void(Position)> durable_observer_;
   CommitGate commit_gate_;  // guarded by observer_mu_
   std::atomic<bool> commit_wait_mandatory_{false};
+
+  // Pause: a committer counts itself in before it looks at refusing_, so
+  // Pause (which sets refusing_, then waits for the count to drain) either
+  // sees it or is seen by it.
+  std::atomic<bool> refusing_{false};
+  std::atomic<int64_t> in_flight_{0};
+  std::mutex pause_mu_;
+  std::condition_variable drained_;
+  std::string refusal_;  // guarded by pause_mu_
 
   std::mutex rotate_mu_;  // one rotation/checkpoint at a time
   // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it

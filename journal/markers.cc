@@ -56,4 +56,25 @@ Result<std::vector<TableChecksum>> DecodeChecksumMarker(std::string_view payload
   return sums;
 }
 
+std::string EncodeFailoverMarker(const FailoverMarker& m) {
+  std::string out;
+  PutFixed32(&out, m.new_epoch);
+  PutLengthPrefixed(&out, m.old_server_id);
+  PutLengthPrefixed(&out, m.new_server_id);
+  return out;
+}
+
+Result<FailoverMarker> DecodeFailoverMarker(std::string_view payload) {
+  Decoder d(payload);
+  FailoverMarker m;
+  std::string_view old_id, new_id;
+  if (!d.GetFixed32(&m.new_epoch) || !d.GetLengthPrefixed(&old_id) ||
+      !d.GetLengthPrefixed(&new_id) || !d.empty()) {
+    return Status::Corruption("bad failover marker");
+  }
+  m.old_server_id = old_id;
+  m.new_server_id = new_id;
+  return m;
+}
+
 }  // namespace tandem

@@ -32,6 +32,9 @@ class RootLayout {
   std::string rep_journal(uint32_t n) const { return rep_dir() + "/journal." + std::to_string(n); }
   std::string statejcopy() const { return root_ + "/statejcopy"; }
   std::string state() const { return root_ + "/state"; }
+  // During failover: `state` renamed, and the consistency point taken over.
+  std::string statepullL() const { return root_ + "/statepullL"; }
+  std::string statefailover() const { return root_ + "/statefailover"; }
   std::string local_config() const { return root_ + "/config.local"; }
 
   Status EnsureDirs() const;

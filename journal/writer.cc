@@ -140,11 +140,14 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   std::vector<uint64_t> ids;
   ends.reserve(batch->size());
   Epoch epoch{epoch_.load()};
+  std::vector<Epoch> epochs;  // a failover record starts the next epoch
   uint64_t id = next_txn_id_.load();
   for (auto& p : *batch) {
     if (p.type == RecordType::kRotation) p.payload = EncodeJournalNumber(journal_ + 1);
+    if (p.type == RecordType::kFailover) epoch = Epoch{epoch.value + 1};
     if (p.make_payload) p.payload = p.make_payload();
     ids.push_back(id);
+    epochs.push_back(epoch);
     EncodeRecord(p.type, 0, epoch, id++, p.payload, &encode_buf_);
     ends.push_back(end_ + encode_buf_.size());
   }
@@ -179,13 +182,14 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   }
 
   next_txn_id_ = id;
+  epoch_ = epoch.value;
   uint32_t journal = journal_;
   end_ = ends.back();
   Record rec;
   for (size_t i = 0; i < batch->size(); ++i) {
     Pending& p = (*batch)[i];
     rec.type = p.type;
-    rec.epoch = epoch;
+    rec.epoch = epochs[i];
     rec.txn_id = ids[i];
     rec.payload = std::move(p.payload);
     if (apply_) apply_(rec, Position{journal, ends[i]});

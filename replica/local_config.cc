@@ -26,7 +26,11 @@ std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout) {
 
 Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value) {
   auto all = ReadLocalConfig(layout);
-  all[name] = value;
+  if (value.empty()) {
+    all.erase(name);
+  } else {
+    all[name] = value;
+  }
   std::ostringstream text;
   for (const auto& [k, v] : all) text << k << "=" << v << "\n";
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.root()));

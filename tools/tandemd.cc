@@ -9,6 +9,7 @@
 //   tandemd -r ROOT --id NAME                           set this server's ServerID
 #include <signal.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -183,17 +184,23 @@ int Serve(const Args& args) {
   if (dispatcher.Unsecured()) {
     LogWarning() << "no users exist: serving loopback clients only, without authentication";
   }
-  std::thread signals([&server, set] {
+  // The signal thread is joined before the server is destroyed: a detached one
+  // could still be inside Stop() when Wait() returns.
+  std::atomic<bool> exiting{false};
+  std::thread signals([&server, &exiting, set] {
     int sig = 0;
     sigwait(&set, &sig);
+    if (exiting.load()) return;
     LogInfo() << "signal " << sig << ": stopping";
     server.Stop();
   });
-  signals.detach();
   std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
             << at << (node ? " (downstream)" : "") << std::endl;
   LogInfo() << "listening on " << server.bound().ToString();
   server.Wait();
+  exiting.store(true);
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
   if (node) node->Stop();
   if (engine) engine->Close();
   LogInfo() << "stopped";

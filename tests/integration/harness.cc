@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -104,6 +105,7 @@ std::unique_ptr<TandemdProcess> TandemdProcess::Start(const std::string& root,
   std::ofstream(in) << options.stdin_data;
   ::unlink(out.c_str());  // never read the previous run's "serving" line
   p->log_ = root + ".log";
+  p->stderr_ = err;
   p->pid_ = Spawn(TANDEMD_PATH, {"-r", root, "-p", listen, "-L", p->log_}, options, in, out, err);
   std::regex serving(" on ((ssl:)?[0-9.]+:[0-9]+) at ");
   std::smatch m;
@@ -141,7 +143,10 @@ int TandemdProcess::Terminate() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  // A failed shutdown is usually a sanitizer report: show it with the failure.
+  if (code != 0) std::cerr << "tandemd exited " << code << "; stderr:\n" << Slurp(stderr_);
+  return code;
 }
 
 std::unique_ptr<Client> TandemdProcess::Connect() const {

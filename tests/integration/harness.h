@@ -58,6 +58,7 @@ class TandemdProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::string log_;
+  std::string stderr_;
 };
 
 // Waits (bounded) for `pred` to become true, polling.

@@ -1,0 +1,151 @@
+#include "failover/master_side.h"
+
+#include "failover/journal_digest.h"
+#include "journal/log.h"
+#include "journal/server_identity.h"
+#include "replica/journal_streamer.h"
+
+namespace tandem {
+namespace {
+
+Response Error(Status st) { return Response::Error(std::move(st)); }
+
+bool ParseMillis(const std::string& s, std::chrono::milliseconds* out) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(s, &used);
+    if (used != s.size() || v < 0) return false;
+    *out = std::chrono::milliseconds(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+FailoverParticipant::FailoverParticipant(Engine* engine, std::function<void()> stop_server)
+    : engine_(engine), stop_server_(std::move(stop_server)) {
+  lease_thread_ = std::thread([this] { WatchLease(); });
+}
+
+FailoverParticipant::~FailoverParticipant() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  lease_thread_.join();
+}
+
+void FailoverParticipant::WatchLease() {
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    if (paused_by_.empty() || fenced_) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (cv_.wait_until(lock, lease_end_) == std::cv_status::timeout && !paused_by_.empty() &&
+        !fenced_ && std::chrono::steady_clock::now() >= lease_end_) {
+      LogWarning() << "failover by '" << paused_by_
+                   << "' neither finished nor rolled back in time: accepting commits again";
+      paused_by_.clear();
+      engine_->Resume();
+    }
+  }
+}
+
+void FailoverParticipant::Register(Dispatcher* d) {
+  d->Register(
+      "failover-master",
+      {AccessLevel::kService, /*blocking=*/true, true,
+       [this](const RequestContext&, const auto& args, Reply reply) {
+         std::string sub = args.empty() ? "" : args[0];
+         std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+         if (sub == "pause") return reply(Pause(rest));
+         if (sub == "resume") return reply(Resume(rest));
+         if (sub == "stop") return reply(Stop(rest));
+         reply(Error(Status::InvalidArgument(
+             "usage: failover-master pause|resume|stop ... (sent by a standby's failover)")));
+       }});
+}
+
+Response FailoverParticipant::Pause(const std::vector<std::string>& args) {
+  std::chrono::milliseconds wait, lease;
+  if (args.size() != 4 || !ParseMillis(args[1], &wait) || !ParseMillis(args[2], &lease)) {
+    return Error(
+        Status::InvalidArgument("usage: failover-master pause STANDBY WAIT_MS LEASE_MS MESSAGE"));
+  }
+  const std::string& standby = args[0];
+  {
+    std::lock_guard lock(mu_);
+    if (fenced_) return Error(Status::FailedPrecondition("this master is already failed over"));
+    if (!paused_by_.empty() && paused_by_ != standby) {
+      return Error(
+          Status::FailedPrecondition("a failover to '" + paused_by_ + "' is already in progress"));
+    }
+    paused_by_ = standby;
+    lease_end_ = std::chrono::steady_clock::now() + lease;
+  }
+  cv_.notify_all();
+  LogWarning() << "failover to '" << standby << "': refusing new commits (" << args[3] << ")";
+  auto final_pos = engine_->Pause(args[3], wait);
+  if (!final_pos.ok()) {
+    // The standby rolls back on this error; resume at once rather than at
+    // the end of the lease.
+    std::lock_guard lock(mu_);
+    paused_by_.clear();
+    engine_->Resume();
+    return Error(final_pos.status().Annotate("the master could not quiesce"));
+  }
+  auto path = MasterJournalPath(*engine_, final_pos->journal);
+  if (!path.ok()) return Error(path.status());
+  auto digest = JournalPrefixDigest(*path, final_pos->offset);
+  if (!digest.ok()) return Error(digest.status());
+  {
+    std::lock_guard lock(mu_);
+    paused_at_ = *final_pos;
+  }
+  LogInfo() << "failover to '" << standby << "': quiesced at " << final_pos->ToString();
+  return Response::Rows({{{"serverID", engine_->server_id()},
+                          {"epoch", std::to_string(engine_->epoch().value)},
+                          {"position", final_pos->Token()},
+                          {"digest", *digest}}});
+}
+
+Response FailoverParticipant::Resume(const std::vector<std::string>& args) {
+  std::lock_guard lock(mu_);
+  if (args.size() != 1) return Error(Status::InvalidArgument("usage: failover-master resume ID"));
+  if (fenced_) return Error(Status::FailedPrecondition("this master is already failed over"));
+  if (paused_by_ != args[0]) return Response::Rows({{{"resumed", "not paused"}}});
+  paused_by_.clear();
+  engine_->Resume();
+  LogWarning() << "failover to '" << args[0] << "' rolled back: accepting commits again";
+  return Response::Rows({{{"resumed", "yes"}}});
+}
+
+Response FailoverParticipant::Stop(const std::vector<std::string>& args) {
+  Position at;
+  if (args.size() != 2 || !Position::ParseToken(args[1], &at)) {
+    return Error(Status::InvalidArgument("usage: failover-master stop STANDBY N/S"));
+  }
+  std::lock_guard lock(mu_);
+  if (paused_by_ != args[0] || at != paused_at_ || engine_->durable() != at) {
+    return Error(Status::FailedPrecondition(
+        "not stopping: this master is no longer paused for '" + args[0] + "' at " + at.Token() +
+        " (its lease may have run out); the standby must roll back"));
+  }
+  ServerIdentity identity{engine_->server_id(), "failed over to '" + args[0] + "' at " +
+                                                    at.Token() + " (epoch " +
+                                                    std::to_string(engine_->epoch().value) + ")"};
+  if (Status st = WriteServerIdentity(engine_->layout(), identity); !st.ok()) {
+    return Error(st.Annotate("cannot fence server.id"));
+  }
+  fenced_ = true;
+  LogWarning() << "failover to '" << args[0] << "': server.id fenced; stopping";
+  Response resp = Response::Rows({{{"stopped", engine_->server_id()}}});
+  resp.after_send = stop_server_;
+  return resp;
+}
+
+}  // namespace tandem
