@@ -89,7 +89,9 @@ Response FailoverParticipant::Pause(const std::vector<std::string>& args) {
   }
   cv_.notify_all();
   LogWarning() << "failover to '" << standby << "': refusing new commits (" << args[3] << ")";
-  auto final_pos = engine_->Pause(args[3], wait);
+  // Commits already handed to the journal writer cannot be stalled; they
+  // finish within a group commit, so they get a little longer than -w.
+  auto final_pos = engine_->Pause(args[3], wait + std::chrono::seconds(2));
   if (!final_pos.ok()) {
     // The standby rolls back on this error; resume at once rather than at
     // the end of the lease.

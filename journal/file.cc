@@ -112,6 +112,13 @@ Status RenameDurably(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+Status RemoveDurably(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Status::FromErrno(errno, "unlink " + path);
+  }
+  return SyncDir(DirName(path));
+}
+
 Status WriteFileDurably(const std::string& path, std::string_view content) {
   std::string tmp = path + ".tmp";
   {

@@ -48,6 +48,8 @@ class File {
 Status SyncDir(const std::string& dir);
 // rename(2) then fsync of the destination's directory.
 Status RenameDurably(const std::string& from, const std::string& to);
+// unlink(2) then fsync of its directory; a missing file is not an error.
+Status RemoveDurably(const std::string& path);
 // Writes `content` to path.tmp, fsyncs, renames over path and syncs the directory.
 Status WriteFileDurably(const std::string& path, std::string_view content);
 Result<std::string> ReadFileToString(const std::string& path);

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/log.h"
@@ -26,7 +29,15 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   }
   node->server_id_ = id->substr(0, id->find('\n'));
   auto local = ReadLocalConfig(layout);
-  TANDEM_ASSIGN_OR_RETURN(node->target_, Address::Parse(local["target"]));
+  // `target` may list several addresses: the servers that may be master.
+  std::string list = local["target"];
+  for (size_t from = 0; from <= list.size();) {
+    size_t comma = std::min(list.find(',', from), list.size());
+    TANDEM_ASSIGN_OR_RETURN(Address a, Address::Parse(list.substr(from, comma - from)));
+    node->targets_.push_back(a);
+    from = comma + 1;
+  }
+  node->target_ = node->targets_.front();
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
 
@@ -46,7 +57,7 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
       if (auto a = Address::Parse(*replicated); a.ok()) return *a;
       LogWarning() << self->server_id_ << "#target='" << *replicated << "' is not an address";
     }
-    return self->target_;
+    return self->targets_.size() > 1 ? self->FindMaster() : self->current_target();
   };
 
   // A new, empty root seeds itself from the upstream's newest checkpoint.
@@ -65,11 +76,47 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   return node;
 }
 
+Address DownstreamNode::FindMaster() {
+  Address best = current_target();
+  uint32_t best_epoch = 0;
+  Epoch floor = highest_epoch();
+  for (const Address& a : targets_) {
+    UpstreamOptions probe = upstream_;
+    probe.target = a;
+    probe.resolve_target = nullptr;
+    auto conn = ConnectUpstream(probe);
+    if (!conn.ok()) continue;
+    auto info = conn->client->Call({probe.user, conn->ticket, {"info"}});
+    if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
+    if (FieldOf(info->rows[0], "role") != "standard") continue;
+    uint32_t epoch =
+        static_cast<uint32_t>(std::atoi(std::string(FieldOf(info->rows[0], "epoch")).c_str()));
+    // Never follow a master older than history we already hold.
+    if (epoch < floor.value) {
+      LogWarning() << "not following " << a.ToString() << ": it is a master of epoch " << epoch
+                   << ", older than epoch " << floor.value << " seen here";
+      continue;
+    }
+    if (epoch > best_epoch) {
+      best = a;
+      best_epoch = epoch;
+    }
+  }
+  if (best_epoch > 0 && best.ToString() != current_target().ToString()) {
+    LogWarning() << "following the master at " << best.ToString() << " (epoch " << best_epoch
+                 << ")";
+    std::lock_guard lock(ptr_mu_);
+    target_ = best;
+  }
+  return best;
+}
+
 Status DownstreamNode::Load() {
   TANDEM_ASSIGN_OR_RETURN(DownstreamState state, RecoverDownstream(layout_));
   LogInfo() << "downstream " << server_id_ << ": journalcopy at " << state.flushed.ToString()
             << ", applied at " << state.applied.ToString();
   tables_.Reset(std::move(state.tables));
+  recovered_epoch_ = state.epoch;
   ArchivePuller* puller = puller_.get();
   auto applier = std::make_shared<PullApplier>(
       layout_, &tables_, state.applied, [puller](const Transaction& txn) {
@@ -124,6 +171,26 @@ void DownstreamNode::Stop() {
 }
 
 void DownstreamNode::StartArchive() { puller_->Start(); }
+
+Position DownstreamNode::StopAndApplyTo(Position to) {
+  copier()->Stop();
+  std::shared_ptr<PullApplier> a = applier();
+  a->SetLimit(to, to);
+  // The applier stops early only at damage, which it logs; bounded wait.
+  for (int i = 0; i < 30000 && a->applied() < to; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  a->Stop();  // nothing may write `state` once failover renames it
+  return a->applied();
+}
+
+Status DownstreamNode::Restart() {
+  std::lock_guard lock(reseed_mu_);
+  Stop();
+  TANDEM_RETURN_IF_ERROR(Load());
+  Start();
+  return Status::Ok();
+}
 
 Position DownstreamNode::durable() const { return copier()->status().flushed; }
 
@@ -198,7 +265,7 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
     reply(Response::Error(Status::FailedPrecondition(
         "this server (" + server_id_ + ") is a " +
         (up.role.empty() ? "downstream server" : up.role) + " replicating from " +
-        target_.ToString() + "; send writes to the master there")));
+        current_target().ToString() + "; send writes to the master there")));
   };
   for (const char* cmd : {"put", "del", "txn", "configure", "user-add", "submit"}) {
     d->Register(cmd, {AccessLevel::kRead, false, true, refuse});
@@ -215,7 +282,7 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                {"epoch", std::to_string(up.epoch.value)},
                                {"journal", std::to_string(applied.journal)},
                                {"sequence", std::to_string(applied.offset)},
-                               {"target", target_.ToString()},
+                               {"target", current_target().ToString()},
                                {"user", ctx.identity.user},
                                {"access", std::string(AccessLevelName(ctx.identity.level))}}}));
                        }});
@@ -257,7 +324,7 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
          if (!args.empty() && args[0] == "reseed") {
            Status st = Reseed();
            if (!st.ok()) return reply(Response::Error(st));
-           return reply(Response::Rows({{{"reseeded", "from " + target_.ToString()}}}));
+           return reply(Response::Rows({{{"reseeded", "from " + current_target().ToString()}}}));
          }
          if (args.empty() || args[0] != "stop") {
            return reply(Response::Error(Status::FailedPrecondition(

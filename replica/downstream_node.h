@@ -49,6 +49,23 @@ class DownstreamNode : public StreamOrigin {
   const std::string& server_id() const { return server_id_; }
   Position applied() const { return applier()->applied(); }
 
+  // What failover (failover/coordinator.h) needs of a standby.
+  const RootLayout& layout() const { return layout_; }
+  const UpstreamOptions& upstream() const { return upstream_; }
+  CopierStatus upstream_status() const { return copier()->status(); }
+  // The highest epoch seen: in journals.rep at start-up or in the stream since.
+  Epoch highest_epoch() const {
+    auto c = copier();  // null while the node is still being opened
+    return c ? std::max(recovered_epoch_, c->status().epoch) : recovered_epoch_;
+  }
+  size_t archive_backlog() const { return puller_->Pending().size(); }
+  // Stops journalcopy, applies everything journalcopied up to `to`
+  // regardless of the master's release position, then stops applying;
+  // returns where it got.
+  Position StopAndApplyTo(Position to);
+  // Replicates again from its own files (a failover rolled back).
+  Status Restart();
+
  private:
   DownstreamNode(RootLayout layout, int lock_fd) : layout_(std::move(layout)), lock_fd_(lock_fd) {}
   // Recovers from the root's files and builds the two threads (not started).
@@ -57,10 +74,20 @@ class DownstreamNode : public StreamOrigin {
   RootLayout layout_;
   int lock_fd_;
   std::string server_id_;
+  // Of targets_ (the local `target` list), the one followed now.
   Address target_;
+  std::vector<Address> targets_;
+  // The reachable master of the highest epoch among targets_, not older
+  // than what we hold; target_ when there is none.
+  Address FindMaster();
+  Address current_target() const {
+    std::lock_guard lock(ptr_mu_);
+    return target_;
+  }
   UpstreamOptions upstream_;
   std::mutex reseed_mu_;
   Tables tables_;
+  Epoch recovered_epoch_;
   // Replaced by Reseed while commands read them: copy under ptr_mu_.
   std::shared_ptr<PullApplier> applier() const {
     std::lock_guard lock(ptr_mu_);

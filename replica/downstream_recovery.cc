@@ -38,6 +38,7 @@ Result<DownstreamState> RecoverDownstream(const RootLayout& layout) {
                                           return ApplyRecord(rec, &out.tables);
                                         }));
     out.flushed = Position{n, sum.data_end};
+    out.epoch = std::max(out.epoch, sum.max_epoch);
     if (!sum.rotated_to) break;
     if (out.applied == out.flushed) out.applied = Position{*sum.rotated_to, 0};
     out.flushed = Position{*sum.rotated_to, 0};

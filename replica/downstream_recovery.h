@@ -14,6 +14,7 @@ struct DownstreamState {
   Position flushed;  // end of valid data in journals.rep
   Position applied;  // what `tables` reflects
   std::optional<uint32_t> checkpoint;
+  Epoch epoch;  // the highest epoch in journals.rep
 };
 
 Result<DownstreamState> RecoverDownstream(const RootLayout& layout);

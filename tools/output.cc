@@ -8,7 +8,19 @@ namespace tandem {
 
 std::string FormatText(const std::string& command, const std::vector<Row>& rows) {
   std::ostringstream out;
-  if (command == "get") {
+  if (command == "failover") {
+    for (const Row& r : rows) {
+      if (r.empty()) continue;
+      const auto& [kind, text] = r[0];
+      if (kind == "step") {
+        out << "==> " << text << "\n";
+      } else if (kind == "warning" || kind == "error") {
+        out << (kind == "error" ? "ERROR: " : "WARNING: ") << text << "\n";
+      } else {
+        out << text << "\n";
+      }
+    }
+  } else if (command == "get") {
     for (const Row& r : rows) out << FieldOf(r, "value") << "\n";
   } else if (command == "scan") {
     for (const Row& r : rows) out << FieldOf(r, "key") << " " << FieldOf(r, "value") << "\n";

@@ -151,7 +151,12 @@ int Main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
   auto resp = (*client)->Call(req);
   if (!resp.ok()) return Fail(resp.status());
-  if (!resp->status.ok()) return Fail(resp->status);
+  if (!resp->status.ok()) {
+    // A refused failover still says what it checked and undid.
+    if (!resp->rows.empty())
+      std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
+    return Fail(resp->status);
+  }
   if (command == "login" && !resp->rows.empty()) {
     std::string ticket(FieldOf(resp->rows[0], "ticket"));
     if (Status st = SaveTicket(tickets, address->ToString(), user, ticket); !st.ok())

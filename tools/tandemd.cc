@@ -16,6 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "failover/master_side.h"
+#include "failover/promote.h"
+#include "failover/standby_commands.h"
 #include "journal/engine.h"
 #include "journal/log.h"
 #include "replica/downstream_node.h"
@@ -100,27 +103,29 @@ std::string ReadPasswordFromStdin() {
   return pw;
 }
 
-int Serve(const Args& args) {
-  // Signals are taken by one thread with sigwait, so no handler runs inside
-  // library code. SIGXFSZ is ignored so a file-size limit shows up as EFBIG.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGXFSZ, SIG_IGN);
+// Fails start-up: logs and prints why.
+int CannotStart(const Status& st) {
+  LogError() << "cannot start: " << st.message();
+  std::cerr << "tandemd: cannot start: " << st.message() << "\n";
+  return 1;
+}
 
-  if (!args.log.empty()) {
-    if (Status st = SetLogFile(args.log); !st.ok()) {
-      std::cerr << "tandemd: " << st.message() << "\n";
-      return 1;
-    }
-  }
-  auto address = Address::Parse(args.address);
+// Serves until stopped. Returns true when the server must come straight back
+// as a master on `*address`: a failover has just promoted its root.
+bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* address_text,
+               int* exit_code) {
+  auto address = Address::Parse(*address_text);
   if (!address.ok()) {
     std::cerr << "tandemd: " << address.status().message() << "\n";
-    return 2;
+    *exit_code = 2;
+    return false;
+  }
+  *exit_code = 1;
+  // A failover that a crash interrupted is finished or undone before the
+  // role is decided.
+  if (Status st = SettleInterruptedFailover(RootLayout(args.root)); !st.ok()) {
+    CannotStart(st);
+    return false;
   }
   // A root with a local `target` is a standby or replica; otherwise a master.
   bool downstream = ReadLocalConfig(RootLayout(args.root)).count("target") > 0;
@@ -131,21 +136,13 @@ int Serve(const Args& args) {
   std::string at;
   if (downstream) {
     auto opened = DownstreamNode::Open(args.root);
-    if (!opened.ok()) {
-      LogError() << "cannot start: " << opened.status().message();
-      std::cerr << "tandemd: cannot start: " << opened.status().message() << "\n";
-      return 1;
-    }
+    if (!opened.ok()) return CannotStart(opened.status()), false;
     node = std::move(opened).value();
     tables = &node->tables();
     at = node->applied().ToString();
   } else {
     auto opened = Engine::Open({args.root, std::nullopt});
-    if (!opened.ok()) {
-      LogError() << "cannot start: " << opened.status().message();
-      std::cerr << "tandemd: cannot start: " << opened.status().message() << "\n";
-      return 1;
-    }
+    if (!opened.ok()) return CannotStart(opened.status()), false;
     engine = std::move(opened).value();
     const RecoveryReport& rec = engine->recovery_report();
     LogInfo() << "recovered " << args.root << ": checkpoint "
@@ -164,19 +161,29 @@ int Serve(const Args& args) {
   Server server(options, &dispatcher);
   auto bound = [&server] { return server.bound().ToString(); };
   auto stop = [&server] { server.Stop(); };
+  bool promoted = false;
+  std::unique_ptr<FailoverParticipant> participant;
   if (node) {
     node->RegisterCommands(&dispatcher, bound, stop);
+    RegisterFailoverCommand(node.get(), &dispatcher, [&server, &promoted] {
+      promoted = true;
+      server.Stop();
+    });
   } else {
     RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
     RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
     RegisterArchiveWriteCommands(engine.get(), &dispatcher);
+    participant = std::make_unique<FailoverParticipant>(engine.get(), stop);
+    participant->Register(&dispatcher);
+    // Before any client can write: a new master's history opens with its
+    // failover record.
+    if (Status st = FinishFailover(engine.get(), *address_text); !st.ok()) {
+      return CannotStart(st.Annotate("finishing the failover")), false;
+    }
+    at = engine->durable().ToString();
   }
-  if (Status st = server.Start(); !st.ok()) {
-    LogError() << st.message();
-    std::cerr << "tandemd: " << st.message() << "\n";
-    return 1;
-  }
+  if (Status st = server.Start(); !st.ok()) return CannotStart(st), false;
   if (node) {
     node->Start();
     node->StartArchive();
@@ -187,9 +194,9 @@ int Serve(const Args& args) {
   // The signal thread is joined before the server is destroyed: a detached one
   // could still be inside Stop() when Wait() returns.
   std::atomic<bool> exiting{false};
-  std::thread signals([&server, &exiting, set] {
+  std::thread signals([&server, &exiting, signal_set] {
     int sig = 0;
-    sigwait(&set, &sig);
+    sigwait(&signal_set, &sig);
     if (exiting.load()) return;
     LogInfo() << "signal " << sig << ": stopping";
     server.Stop();
@@ -201,10 +208,37 @@ int Serve(const Args& args) {
   exiting.store(true);
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  *address_text = server.bound().ToString();  // a promoted server keeps its address
   if (node) node->Stop();
   if (engine) engine->Close();
   LogInfo() << "stopped";
-  return 0;
+  *exit_code = 0;
+  return promoted;
+}
+
+int Serve(const Args& args) {
+  // Signals are taken by one thread with sigwait, so no handler runs inside
+  // library code. SIGXFSZ is ignored so a file-size limit shows up as EFBIG.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
+
+  if (!args.log.empty()) {
+    if (Status st = SetLogFile(args.log); !st.ok()) {
+      std::cerr << "tandemd: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  std::string address = args.address;
+  int code = 0;
+  while (ServeOnce(args, set, &address, &code)) {
+    LogWarning() << "failover: serving again on " << address << ", as the master";
+  }
+  return code;
 }
 
 int Main(int argc, char** argv) {

@@ -8,77 +8,14 @@
 
 #include "journal/record.h"
 #include "journal/transaction.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/tcp_proxy.h"
 #include "tests/testing/journal_files.h"
 
 namespace tandem::testing {
 namespace {
 
-class ReplicationTest : public ::testing::Test {
- protected:
-  std::unique_ptr<TandemdProcess> StartMaster() {
-    master_root_ = dir_.Sub("master");
-    EXPECT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
-    auto m = TandemdProcess::Start(master_root_);
-    EXPECT_TRUE(m);
-    return m;
-  }
-
-  void AddSpec(const TandemdProcess& master, const std::string& id, const std::string& type,
-               bool mandatory) {
-    std::string spec = "ServerID: " + id + "\nServices: " + type +
-                       "\nOptions: " + (mandatory ? "mandatory" : "nomandatory") +
-                       "\nReplicatingFrom: master1\n";
-    auto r = RunTandem({"-p", master.address(), "server", "-i"}, {spec, {}, {}});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-
-  std::unique_ptr<TandemdProcess> StartDownstream(const std::string& id,
-                                                  const TandemdProcess& master) {
-    std::string root = dir_.Sub(id);
-    if (!std::filesystem::exists(root)) {
-      EXPECT_EQ(RunTandemd({"-r", root, "--id", id}).exit_code, 0);
-      EXPECT_EQ(RunTandemd({"-r", root, "-cset", "target=" + master.address()}).exit_code, 0);
-    }
-    auto p = TandemdProcess::Start(root);
-    EXPECT_TRUE(p);
-    return p;
-  }
-
-  static Row One(const TandemdProcess& p, std::vector<std::string> args) {
-    auto c = p.Connect();
-    if (!c) return {};
-    auto r = c->Call({"", "", std::move(args)});
-    if (!r.ok() || !r->status.ok() || r->rows.empty()) return {};
-    return r->rows[0];
-  }
-  static Position Durable(const TandemdProcess& master) {
-    Row info = One(master, {"info"});
-    return {static_cast<uint32_t>(std::stoul(std::string(FieldOf(info, "journal")))),
-            std::stoull(std::string(FieldOf(info, "sequence")))};
-  }
-  static Position PullPosition(const TandemdProcess& p, const char* field) {
-    Position pos;
-    Position::ParseToken(std::string(FieldOf(One(p, {"pull", "-lj"}), field)), &pos);
-    return pos;
-  }
-  static bool CaughtUp(const TandemdProcess& p, const TandemdProcess& master) {
-    return PullPosition(p, "applied") == Durable(master);
-  }
-  static void Put(const TandemdProcess& master, int from, int to) {
-    auto c = master.Connect();
-    ASSERT_TRUE(c);
-    for (int i = from; i < to; ++i) {
-      auto r = c->Call({"", "", {"put", "kv", "k" + std::to_string(i), std::string(100, 'v')}});
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      ASSERT_TRUE(r->status.ok()) << r->status.ToString();
-    }
-  }
-
-  TempDir dir_;
-  std::string master_root_;
-};
+class ReplicationTest : public ClusterTest {};
 
 TEST_F(ReplicationTest, StandbyJournalIsByteForByteAndSurvivesSigkill) {
   auto master = StartMaster();

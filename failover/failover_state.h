@@ -1,0 +1,41 @@
+// ROOT/statefailover: the consistency point a standby takes over from, and
+// how far its failover got. It is written (durably) at every transition that
+// a crash could interrupt, so a restarted server either finishes the
+// failover or rolls it back:
+//
+//   prepared        state renamed to statepullL; the master is still alive
+//                   (paused) -> on restart: roll back
+//   master-stopped  the master is fenced and stopped (or was dead): the point
+//                   of no return -> on restart: promote, then serve as master
+//   promoted        journals moved, ServerID taken -> serve as master, write
+//                   the failover record if it is not there yet
+//   complete        the new epoch is durable; kept until downstream servers
+//                   have reconnected
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "journal/position.h"
+#include "journal/root_layout.h"
+#include "journal/status.h"
+
+namespace tandem {
+
+enum class FailoverPhase { kPrepared, kMasterStopped, kPromoted, kComplete };
+std::string_view FailoverPhaseName(FailoverPhase p);
+
+struct FailoverRecord {
+  Position point;
+  FailoverPhase phase = FailoverPhase::kPrepared;
+  std::string master_id;   // the ServerID taken over
+  std::string standby_id;  // ours before the failover
+  uint32_t old_epoch = 1;
+  bool planned = true;
+};
+
+// nullopt when there is no statefailover.
+Result<std::optional<FailoverRecord>> ReadFailoverRecord(const RootLayout& layout);
+Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& record);
+
+}  // namespace tandem

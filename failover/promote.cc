@@ -1,0 +1,156 @@
+#include "failover/promote.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "journal/file.h"
+#include "journal/log.h"
+#include "journal/server_identity.h"
+#include "replica/local_config.h"
+#include "replica/server_spec.h"
+
+extern char** environ;
+
+namespace tandem {
+namespace {
+
+// Journal numbers present in journals.rep.
+std::vector<uint32_t> CopiedJournals(const RootLayout& layout) {
+  std::vector<uint32_t> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(layout.rep_dir(), ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with("journal.")) continue;
+    try {
+      size_t used = 0;
+      unsigned long n = std::stoul(name.substr(8), &used);
+      if (used == name.size() - 8) out.push_back(static_cast<uint32_t>(n));
+    } catch (...) {
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status MakeLive(const RootLayout& layout, uint32_t n, uint64_t end) {
+  std::string from = layout.rep_journal(n);
+  {
+    TANDEM_ASSIGN_OR_RETURN(File f, File::Open(from, O_RDWR));
+    TANDEM_RETURN_IF_ERROR(f.Truncate(end));
+    TANDEM_RETURN_IF_ERROR(f.DataSync());
+  }
+  return RenameDurably(from, layout.live_journal());
+}
+
+// Runs the failed-over trigger without waiting for it (a DNS update may be slow).
+void RunTrigger(const std::string& command, std::vector<std::string> env) {
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", c = "-c", cmd = command;
+  char* argv[] = {sh.data(), c.data(), cmd.data(), nullptr};
+  pid_t pid;
+  if (int err = posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data()); err != 0) {
+    LogError() << "failed-over trigger '" << command << "' did not start: " << strerror(err);
+    return;
+  }
+  std::thread([pid, command] {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      LogWarning() << "failed-over trigger '" << command << "' failed (status " << status << ")";
+    } else {
+      LogInfo() << "failed-over trigger '" << command << "' done";
+    }
+  }).detach();
+}
+
+}  // namespace
+
+Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
+  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  const Position p = rec->point;
+  for (uint32_t n : CopiedJournals(layout)) {
+    std::string from = layout.rep_journal(n);
+    if (n < p.journal) {
+      TANDEM_RETURN_IF_ERROR(RenameDurably(from, layout.rotated_journal(n)));
+    } else if (n == p.journal && p.offset > 0) {
+      TANDEM_RETURN_IF_ERROR(MakeLive(layout, n, p.offset));
+    } else {
+      // Past the consistency point: never part of the new history.
+      std::string aside = layout.root() + "/journal." + std::to_string(n) + ".past-failover";
+      LogWarning() << "promote: " << from << " lies past the failover point " << p.Token()
+                   << "; kept aside as " << aside;
+      TANDEM_RETURN_IF_ERROR(RenameDurably(from, aside));
+    }
+  }
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec->master_id, ""}));
+  TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", ""));
+  ::unlink(layout.statejcopy().c_str());
+  rec->phase = FailoverPhase::kPromoted;
+  TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
+  LogWarning() << "promote: " << layout.root() << " is now master '" << rec->master_id << "' from "
+               << p.Token();
+  return Status::Ok();
+}
+
+Status SettleInterruptedFailover(const RootLayout& layout) {
+  TANDEM_ASSIGN_OR_RETURN(auto rec, ReadFailoverRecord(layout));
+  bool pulll = PathExists(layout.statepullL());
+  if (!rec || rec->phase == FailoverPhase::kPrepared) {
+    if (pulll) TANDEM_RETURN_IF_ERROR(RenameDurably(layout.statepullL(), layout.state()));
+    if (rec) {
+      TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
+      LogWarning() << "a failover to this server was interrupted before the point of no return: "
+                      "rolled back; this server stays a standby of '"
+                   << rec->master_id << "'";
+    }
+    return Status::Ok();
+  }
+  if (rec->phase == FailoverPhase::kMasterStopped) {
+    LogWarning() << "finishing a failover interrupted after the point of no return";
+    return PromoteRoot(layout, &*rec);
+  }
+  return Status::Ok();
+}
+
+Status FinishFailover(Engine* engine, const std::string& address) {
+  const RootLayout& layout = engine->layout();
+  TANDEM_ASSIGN_OR_RETURN(auto rec, ReadFailoverRecord(layout));
+  if (!rec || rec->phase != FailoverPhase::kPromoted) return Status::Ok();
+  if (engine->epoch().value <= rec->old_epoch) {
+    TANDEM_ASSIGN_OR_RETURN(Position at, engine->RaiseEpoch(rec->standby_id));
+    LogWarning() << "failover: epoch " << engine->epoch().value << " begins at " << at.Token();
+  }
+  Transaction specs;
+  if (auto old = LoadServerSpec(engine->tables(), rec->standby_id); old && old->mandatory) {
+    old->mandatory = false;  // it is this server now; nobody waits for it
+    specs.ops.push_back(ServerSpecOp(*old));
+  }
+  if (auto self = LoadServerSpec(engine->tables(), rec->master_id);
+      self && self->address != address && !address.ends_with(":0")) {
+    self->address = address;
+    specs.ops.push_back(ServerSpecOp(*self));
+  }
+  if (!specs.ops.empty()) TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs)).status());
+  rec->phase = FailoverPhase::kComplete;
+  TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
+  std::string trigger = engine->Config("trigger.failed-over", "");
+  if (!trigger.empty()) {
+    RunTrigger(
+        trigger,
+        {"TANDEM_OLD_MASTER=" + rec->master_id, "TANDEM_NEW_MASTER_WAS=" + rec->standby_id,
+         "TANDEM_NEW_ADDRESS=" + address, "TANDEM_EPOCH=" + std::to_string(engine->epoch().value)});
+  }
+  return Status::Ok();
+}
+
+}  // namespace tandem

@@ -1,0 +1,242 @@
+// Failover with real processes: planned under load, unplanned after SIGKILL,
+// refusals, a fault at every step before the point of no return, a standby
+// killed mid-failover, and the fenced old master.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/integration/cluster.h"
+#include "tests/testing/journal_files.h"
+
+namespace tandem::testing {
+namespace {
+
+// Clients writing distinct keys until told to stop or refused; remembers
+// what was acknowledged. Bounded in count.
+class Load {
+ public:
+  Load(const TandemdProcess& master, int clients, int per_client) {
+    for (int c = 0; c < clients; ++c) {
+      threads_.emplace_back([this, &master, c, per_client] {
+        auto client = master.Connect();
+        if (!client) return;
+        for (int i = 0; i < per_client && !stop_; ++i) {
+          std::string key = "c" + std::to_string(c) + "-" + std::to_string(i);
+          auto r = client->Call({"", "", {"put", "load", key, "v"}});
+          if (!r.ok() || !r->status.ok()) return;
+          std::lock_guard lock(mu_);
+          acked_.insert(key);
+        }
+      });
+    }
+  }
+  ~Load() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  size_t count() {
+    std::lock_guard lock(mu_);
+    return acked_.size();
+  }
+  const std::set<std::string>& acked() const { return acked_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::set<std::string> acked_;
+  std::vector<std::thread> threads_;
+};
+
+class FailoverTest : public ClusterTest {
+ protected:
+  static std::set<std::string> Keys(const TandemdProcess& p, const std::string& table) {
+    std::set<std::string> out;
+    auto c = p.Connect();
+    if (!c) return out;
+    auto r = c->Call({"", "", {"scan", table}});
+    if (!r.ok() || !r->status.ok()) return out;
+    for (const Row& row : r->rows) out.insert(std::string(FieldOf(row, "key")));
+    return out;
+  }
+  static std::string Role(const TandemdProcess& p) {
+    return std::string(FieldOf(One(p, {"info"}), "role"));
+  }
+  // The promoted standby serves again on the same address once it is master.
+  static bool IsMaster(const TandemdProcess& p) { return Role(p) == "standard"; }
+  static bool Exited(pid_t pid) {
+    int status;
+    return ::waitpid(pid, &status, WNOHANG) == pid;
+  }
+  CommandResult Failover(const TandemdProcess& standby, std::vector<std::string> flags) {
+    std::vector<std::string> args = {"-p", standby.address(), "failover"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return RunTandem(args);
+  }
+};
+
+TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaster) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "r1", "replica", false);
+  Put(*master, 0, 50);
+  auto standby = StartDownstream("sb1", *master);
+  auto replica = StartDownstream("r1", master->address() + "," + standby->address());
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+
+  Load load(*master, 16, 2000);
+  ASSERT_TRUE(WaitFor([&] { return load.count() > 200; }));
+  auto preview = Failover(*standby, {});
+  EXPECT_EQ(preview.exit_code, 0) << preview.out << preview.err;
+  EXPECT_NE(preview.out.find("failover -y would run"), std::string::npos) << preview.out;
+  auto done = Failover(*standby, {"-y", "-w", "0"});
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_NE(done.out.find("stopping master 'master1' (the point of no return)"), std::string::npos)
+      << done.out;
+  load.Stop();
+
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  Row info = One(*standby, {"info"});
+  EXPECT_EQ(FieldOf(info, "serverID"), "master1");
+  EXPECT_EQ(FieldOf(info, "epoch"), "2");
+  std::set<std::string> present = Keys(*standby, "load");
+  for (const auto& k : load.acked()) ASSERT_TRUE(present.count(k)) << "lost acknowledged " << k;
+
+  // The new master takes writes; the replica follows it, never ahead.
+  ASSERT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "after", "failover"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *standby); }));
+  EXPECT_EQ(Keys(*replica, "load"), Keys(*standby, "load"));
+  EXPECT_EQ(Keys(*replica, "kv"), Keys(*standby, "kv"));
+
+  // The old master stopped itself, and its root refuses to serve as master.
+  ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
+  EXPECT_FALSE(TandemdProcess::Start(master_root_));
+  EXPECT_NE(ReadAll(master_root_ + ".stderr").find("may not serve as master"), std::string::npos);
+}
+
+TEST_F(FailoverTest, UnplannedToAMandatoryStandbyWithCommitWaitLosesNothing) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  ASSERT_EQ(
+      RunTandem({"-p", master->address(), "configure", "set", "commit.wait=mandatory"}).exit_code,
+      0);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 20);
+  Load load(*master, 16, 2000);
+  ASSERT_TRUE(WaitFor([&] { return load.count() > 300; }));
+  master->Kill9();
+  load.Stop();
+
+  auto done = Failover(*standby, {"-y"});
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_NE(done.out.find("unplanned failover"), std::string::npos) << done.out;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  std::set<std::string> present = Keys(*standby, "load");
+  for (const auto& k : load.acked()) ASSERT_TRUE(present.count(k)) << "lost acknowledged " << k;
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "x", "y"}).exit_code, 0);
+}
+
+TEST_F(FailoverTest, UnplannedToANonMandatoryStandbyIsRefused) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  master->Kill9();
+  auto r = Failover(*standby, {"-y"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("is not a mandatory standby"), std::string::npos) << r.out << r.err;
+  EXPECT_FALSE(IsMaster(*standby));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statepullL"));
+}
+
+TEST_F(FailoverTest, IgnoringALiveMasterWarnsOfSplitBrainAndAReplicaMayNotFailOver) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "r1", "replica", false);
+  auto standby = StartDownstream("sb1", *master);
+  auto replica = StartDownstream("r1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto r = Failover(*standby, {"-i"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("SPLIT BRAIN"), std::string::npos) << r.out;
+  auto rep = Failover(*replica, {"-y"});
+  EXPECT_NE(rep.exit_code, 0);
+  EXPECT_NE(rep.out.find("only a standby or forwarding-standby may fail over"), std::string::npos)
+      << rep.out;
+  EXPECT_EQ(Role(*master), "standard");
+}
+
+TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  int next = 0;
+  for (const char* step : {"pause-master", "journalcopy", "compare", "apply", "archive",
+                           "statepullL", "statefailover", "stop-master"}) {
+    SCOPED_TRACE(step);
+    auto standby = StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", step}}, {}});
+    Put(*master, next, next + 5);
+    next += 5;
+    auto r = Failover(*standby, {"-y", "-w", "0"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.out.find("rolled back"), std::string::npos) << r.out;
+    // Both servers replicate as before: the master takes writes, the standby follows.
+    Put(*master, next, next + 5);
+    next += 5;
+    ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statepullL"));
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"));
+    EXPECT_EQ(standby->Terminate(), 0);
+  }
+  auto standby = StartDownstream("sb1", *master);
+  auto r = Failover(*standby, {"-y", "-w", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_EQ(Keys(*standby, "kv").size(), static_cast<size_t>(next));
+}
+
+TEST_F(FailoverTest, StandbyKilledBeforeThePointOfNoReturnComesBackAsAStandby) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Put(*master, 0, 10);
+  auto standby =
+      StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:stop-master"}}, {}});
+  EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
+  standby = StartDownstream("sb1", *master);
+  EXPECT_NE(Role(*standby), "standard");
+  EXPECT_NE(standby->Log().find("rolled back"), std::string::npos);
+  // The paused master resumes when its lease runs out, and replication goes on.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RunTandem({"-p", master->address(), "put", "kv", "later", "v"}).exit_code == 0;
+      },
+      30000));
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+}
+
+TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Put(*master, 0, 10);
+  auto standby =
+      StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:promote"}}, {}});
+  EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
+  auto restarted = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(restarted);
+  EXPECT_TRUE(IsMaster(*restarted));
+  EXPECT_EQ(Keys(*restarted, "kv").size(), 10u);
+  EXPECT_FALSE(TandemdProcess::Start(master_root_));
+}
+
+}  // namespace
+}  // namespace tandem::testing
