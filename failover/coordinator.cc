@@ -223,11 +223,10 @@ Status Failover::Execute(Plan& plan) {
                   : options_.message;
           milliseconds wait(options_.quiesce_secs * 1000);
           TANDEM_ASSIGN_OR_RETURN(
-              Row row,
-              plan.master.Call(
-                  {"failover-master", "pause", rec.standby_id, std::to_string(wait.count()),
-                   std::to_string((wait + kLeaseSlack).count()), message},
-                  wait + kMasterCallTimeout));
+              Row row, plan.master.Call({"failover-master", "pause", rec.standby_id,
+                                         std::to_string(wait.count()),
+                                         std::to_string((wait + kLeaseSlack).count()), message},
+                                        wait + kMasterCallTimeout));
           undo_.emplace_back("master accepts commands again", [&plan, id = rec.standby_id] {
             return plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout).status();
           });

@@ -41,8 +41,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!identity.fence.empty()) {
     return Status::FailedPrecondition(
         options.root + " may not serve as master: " + identity.fence +
-        ". Rejoin it as a standby (tandemd -r ROOT --rejoin MASTER) or, if you are sure no "
-        "other master exists, clear the fence with 'tandemd -r ROOT -xD'");
+        ". Make it a standby of the new master (tandemd -r ROOT --id NEWID, -cset target=...) "
+        "or, only if you are sure no other master exists, clear the fence with "
+        "'tandemd -r ROOT -xD'");
   }
   engine->server_id_ = identity.id;
 

@@ -104,6 +104,11 @@ for id in standby1 standby2 replica1; do
   "$BIN/tandemd" -r "$RUN/$id" -cset "target=$MASTER" >/dev/null
 done
 start_server "$RUN/standby1" STANDBY1
+# The others list both servers that may be master; they follow the one of the
+# highest epoch, so they re-point by themselves after a failover.
+for id in standby2 replica1; do
+  "$BIN/tandemd" -r "$RUN/$id" -cset "target=$MASTER,$STANDBY1" >/dev/null
+done
 start_server "$RUN/standby2" STANDBY2
 start_server "$RUN/replica1" REPLICA1
 tandem -p "$MASTER" configure set commit.wait=mandatory
@@ -171,7 +176,35 @@ done
 cmp <(tandem -p "$REPLICA1" print //depot/bin/random.bin) "$RUN/random-1MiB.bin" &&
   echo "replica1 serves //depot/bin/random.bin byte for byte"
 
-for a in "$MASTER" "$STANDBY1" "$STANDBY2" "$REPLICA1"; do tandem -p "$a" admin stop >/dev/null; done
+step "13. Failover preview on standby1 (checks only; nothing changes)"
+tandem -p "$STANDBY1" failover || true
+
+step "14. Planned failover under load: the master takes part and nothing is lost"
+echo "(standby1 becomes master1; standby2 and replica1 follow it by their target lists)"
+"$BIN/tandem-bench" put -p "$MASTER" -c 16 -d 2 >/dev/null 2>&1 &
+LOAD=$!
+sleep 0.5
+START=$(date +%s%N)
+tandem -p "$STANDBY1" failover -y -w 0 "demo: planned failover"
+until tandem -p "$STANDBY1" put cluster after-failover yes >/dev/null 2>&1; do sleep 0.002; done
+echo "first write acknowledged by the new master after $(( ($(date +%s%N) - START) / 1000000 )) ms"
+wait "$LOAD" || true
+tandem -p "$STANDBY1" info | grep -E "serverID|role|epoch"
+"$BIN/tandemd" -r "$RUN/master" -p 127.0.0.1:0 2>&1 | tail -1 || true
+MASTER=$STANDBY1
+tandem -p "$MASTER" journaldbchecksums
+for pair in "standby2 $STANDBY2" "replica1 $REPLICA1"; do
+  set -- $pair
+  for _ in $(seq 1 400); do caught_up "$2" && break; sleep 0.05; done
+  echo "-- $1 (now replicating from the new master)"
+  tandem -p "$2" journaldbchecksums -s
+done
+
+step "15. Repeated planned and unplanned (SIGKILL) failovers of fresh clusters, measured"
+"$BIN/tandem-bench" failover --runs 3 -c 16 --root "$RUN/bench-planned"
+"$BIN/tandem-bench" failover --runs 3 -c 16 --unplanned --root "$RUN/bench-unplanned"
+
+for a in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do tandem -p "$a" admin stop >/dev/null; done
 
 echo
 echo "demo finished; files are in $RUN"

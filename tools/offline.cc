@@ -9,6 +9,7 @@
 #include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/reader.h"
+#include "journal/server_identity.h"
 #include "replica/local_config.h"
 #include "transport/auth.h"
 
@@ -156,8 +157,23 @@ Status OfflineSetServerId(const std::string& root, const std::string& id) {
   }
   RootLayout layout(root);
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
-  TANDEM_RETURN_IF_ERROR(WriteFileDurably(layout.server_id_file(), id + "\n"));
+  // A new ServerID (rejoining under another name) also clears a fence.
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {id, ""}));
   std::cout << "server id " << id << "\n";
+  return Status::Ok();
+}
+
+Status OfflineClearFence(const std::string& root) {
+  RootLayout layout(root);
+  TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
+  if (identity.fence.empty()) {
+    std::cout << root << " is not fenced\n";
+    return Status::Ok();
+  }
+  std::string was = identity.fence;
+  identity.fence.clear();
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, identity));
+  std::cout << "fence cleared (it said: " << was << ")\n";
   return Status::Ok();
 }
 

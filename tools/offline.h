@@ -18,5 +18,7 @@ Status OfflineValidate(const std::string& root);
 Status OfflineAddUser(const std::string& root, const std::string& name, const std::string& level,
                       const std::string& password);
 Status OfflineSetServerId(const std::string& root, const std::string& id);
+// -xD: lets a root that was failed over from serve as master again.
+Status OfflineClearFence(const std::string& root);
 
 }  // namespace tandem

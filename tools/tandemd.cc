@@ -5,6 +5,7 @@
 //   tandemd -r ROOT -jc                                 checkpoint offline
 //   tandemd -r ROOT -jr CKP [JOURNAL...]                restore into an empty root
 //   tandemd -r ROOT -xv                                 validate journals and checkpoints
+//   tandemd -r ROOT -xD                                 clear the fence of a failed-over master
 //   tandemd -r ROOT --add-user NAME --level LEVEL       add a user (password on stdin)
 //   tandemd -r ROOT --id NAME                           set this server's ServerID
 #include <signal.h>
@@ -36,7 +37,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG]\n"
     "       tandemd -r ROOT -cset [SERVERID#]NAME=VALUE\n"
-    "       tandemd -r ROOT -jc | -xv\n"
+    "       tandemd -r ROOT -jc | -xv | -xD\n"
     "       tandemd -r ROOT -jr CHECKPOINT [JOURNAL...]\n"
     "       tandemd -r ROOT --add-user NAME --level read|write|service|super  (password on stdin)\n"
     "       tandemd -r ROOT --id SERVERID\n";
@@ -73,7 +74,7 @@ bool Parse(int argc, char** argv, Args* a, std::string* error) {
       std::string operand;
       if (!value(&operand)) return false;
       a->operands.push_back(operand);
-    } else if (f == "-jc" || f == "-xv") {
+    } else if (f == "-jc" || f == "-xv" || f == "-xD") {
       a->mode = f;
     } else if (f == "-jr") {
       a->mode = f;
@@ -265,6 +266,8 @@ int Main(int argc, char** argv) {
                         std::vector<std::string>(args.operands.begin() + 1, args.operands.end()));
   } else if (args.mode == "-xv") {
     st = OfflineValidate(args.root);
+  } else if (args.mode == "-xD") {
+    st = OfflineClearFence(args.root);
   } else if (args.mode == "--add-user") {
     if (args.level.empty()) {
       std::cerr << "tandemd: --add-user needs --level\n";

@@ -236,6 +236,9 @@ TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster
   EXPECT_TRUE(IsMaster(*restarted));
   EXPECT_EQ(Keys(*restarted, "kv").size(), 10u);
   EXPECT_FALSE(TandemdProcess::Start(master_root_));
+  // Only an explicit -xD lets the old root serve as master again.
+  EXPECT_EQ(RunTandemd({"-r", master_root_, "-xD"}).exit_code, 0);
+  EXPECT_TRUE(TandemdProcess::Start(master_root_));
 }
 
 }  // namespace
