@@ -136,7 +136,7 @@ Status FinishFailover(Engine* engine, const std::string& address) {
     specs.ops.push_back(ServerSpecOp(*old));
   }
   if (auto self = LoadServerSpec(engine->tables(), rec->master_id);
-      self && self->address != address && !address.ends_with(":0")) {
+      self && !address.empty() && self->address != address && !address.ends_with(":0")) {
     self->address = address;
     specs.ops.push_back(ServerSpecOp(*self));
   }
