@@ -1,9 +1,14 @@
 #include "failover/master_side.h"
 
+#include <algorithm>
+
+#include "failover/failover_state.h"
 #include "failover/journal_digest.h"
+#include "journal/file.h"
 #include "journal/log.h"
 #include "journal/server_identity.h"
 #include "replica/journal_streamer.h"
+#include "replica/server_spec.h"
 
 namespace tandem {
 namespace {
@@ -24,8 +29,9 @@ bool ParseMillis(const std::string& s, std::chrono::milliseconds* out) {
 
 }  // namespace
 
-FailoverParticipant::FailoverParticipant(Engine* engine, std::function<void()> stop_server)
-    : engine_(engine), stop_server_(std::move(stop_server)) {
+FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
+                                         std::function<void()> stop_server)
+    : engine_(engine), hub_(hub), stop_server_(std::move(stop_server)) {
   lease_thread_ = std::thread([this] { WatchLease(); });
 }
 
@@ -38,11 +44,45 @@ FailoverParticipant::~FailoverParticipant() {
   lease_thread_.join();
 }
 
+bool FailoverParticipant::TidyStateFailover() {
+  const RootLayout& layout = engine_->layout();
+  auto rec = ReadFailoverRecord(layout);
+  if (!rec.ok() || !*rec) return true;
+  if ((*rec)->phase != FailoverPhase::kComplete) return false;
+  std::vector<DownstreamStatus> connected = hub_->Downstream();
+  for (const ServerSpec& spec : LoadServerSpecs(engine_->tables())) {
+    if (spec.type == ServerType::kStandard || spec.id == engine_->server_id() ||
+        spec.id == (*rec)->standby_id) {
+      continue;
+    }
+    bool back = std::any_of(connected.begin(), connected.end(), [&](const DownstreamStatus& d) {
+      return d.id == spec.id && d.connected;
+    });
+    if (!back) return false;
+  }
+  if (Status st = RemoveDurably(layout.statefailover()); !st.ok()) {
+    LogWarning() << "cannot remove statefailover: " << st.message();
+    return false;
+  }
+  LogInfo() << "failover: every downstream server has reconnected; statefailover removed";
+  return true;
+}
+
 void FailoverParticipant::WatchLease() {
   std::unique_lock lock(mu_);
+  bool tidy = false;
   while (!closing_) {
+    if (!tidy) {
+      lock.unlock();
+      tidy = TidyStateFailover();
+      lock.lock();
+    }
     if (paused_by_.empty() || fenced_) {
-      cv_.wait(lock);
+      if (tidy) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_for(lock, std::chrono::seconds(1));
+      }
       continue;
     }
     if (cv_.wait_until(lock, lease_end_) == std::cv_status::timeout && !paused_by_.empty() &&

@@ -10,6 +10,10 @@
 //       only while still paused at N/S: fence ROOT/server.id, then stop the
 //       server. This is the failover's point of no return.
 //
+// It also removes the new master's statefailover once every downstream
+// server in the specs has reconnected to it (they all continue from
+// positions at or before the failover point).
+//
 // A pause is a lease: if the standby neither stops nor resumes the master
 // within LEASE_MS (it died, or lost the network), the master resumes by
 // itself, and a later `stop` is refused because the master is no longer paused.
@@ -23,6 +27,7 @@
 #include <thread>
 
 #include "journal/engine.h"
+#include "replica/hub.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
@@ -30,7 +35,7 @@ namespace tandem {
 class FailoverParticipant {
  public:
   // `stop_server` shuts the master's server down once `stop` is answered.
-  FailoverParticipant(Engine* engine, std::function<void()> stop_server);
+  FailoverParticipant(Engine* engine, ReplicationHub* hub, std::function<void()> stop_server);
   ~FailoverParticipant();
   FailoverParticipant(const FailoverParticipant&) = delete;
   FailoverParticipant& operator=(const FailoverParticipant&) = delete;
@@ -42,8 +47,11 @@ class FailoverParticipant {
   Response Resume(const std::vector<std::string>& args);
   Response Stop(const std::vector<std::string>& args);
   void WatchLease();
+  // True once there is no statefailover left to remove.
+  bool TidyStateFailover();
 
   Engine* engine_;
+  ReplicationHub* hub_;
   std::function<void()> stop_server_;
 
   std::mutex mu_;

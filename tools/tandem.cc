@@ -23,7 +23,8 @@ namespace tandem {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: tandem [-p [ssl:]HOST:PORT] [-u USER] [--json] COMMAND [ARGS...]\n"
+    "usage: tandem [-p [ssl:]HOST:PORT[,...]] [-u USER] [--json] COMMAND [ARGS...]\n"
+    "  (several -p addresses: the command goes to the master of the highest epoch)\n"
     "commands:\n"
     "  login                       password from $TANDEM_PASSWORD or stdin\n"
     "  trust [-y]                  show / pin an ssl: server's fingerprint\n"
@@ -82,6 +83,40 @@ int Fail(const Status& st) {
   return st.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
+// -p A,B,C: the reachable master of the highest epoch among them (a client
+// that knows every server that may be master finds the current one).
+Result<std::string> FindMaster(const std::string& list, const ClientOptions& copts,
+                               const std::string& tickets, const std::string& user) {
+  std::string best;
+  uint32_t best_epoch = 0;
+  std::string seen;
+  for (size_t from = 0; from <= list.size();) {
+    size_t comma = std::min(list.find(',', from), list.size());
+    std::string one = list.substr(from, comma - from);
+    from = comma + 1;
+    auto addr = Address::Parse(one);
+    if (!addr.ok()) return addr.status();
+    auto client = Client::Connect(*addr, copts);
+    if (!client.ok()) continue;
+    auto info = (*client)->Call({user, LoadTicket(tickets, addr->ToString(), user), {"info"}});
+    if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
+    std::string role(FieldOf(info->rows[0], "role"));
+    seen += " " + one + " (" + role + ")";
+    if (role != "standard") continue;
+    uint32_t epoch = static_cast<uint32_t>(
+        std::strtoul(std::string(FieldOf(info->rows[0], "epoch")).c_str(), nullptr, 10));
+    if (best.empty() || epoch > best_epoch) {
+      best = one;
+      best_epoch = epoch;
+    }
+  }
+  if (best.empty()) {
+    return Status::Unavailable("no master among " + list +
+                               (seen.empty() ? " (none reachable)" : ":" + seen));
+  }
+  return best;
+}
+
 int Main(int argc, char** argv) {
   std::string port = std::getenv("TANDEMPORT") ? std::getenv("TANDEMPORT") : "127.0.0.1:1666";
   std::string user = std::getenv("TANDEMUSER") ? std::getenv("TANDEMUSER")
@@ -110,9 +145,14 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + i, argv + argc);
   const std::string command = args[0];
 
+  ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
+  if (port.find(',') != std::string::npos) {
+    auto master = FindMaster(port, copts, HomeFile("TANDEM_TICKETS", ".tandem_tickets"), user);
+    if (!master.ok()) return Fail(master.status());
+    port = *master;
+  }
   auto address = Address::Parse(port);
   if (!address.ok()) return Fail(address.status());
-  ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
   if (command == "trust") {
     copts.trust_new = args.size() > 1 && args[1] == "-y";
     auto client = Client::Connect(*address, copts);

@@ -175,7 +175,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
     RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
     RegisterArchiveWriteCommands(engine.get(), &dispatcher);
-    participant = std::make_unique<FailoverParticipant>(engine.get(), stop);
+    participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(), stop);
     participant->Register(&dispatcher);
     // Before any client can write: a new master's history opens with its
     // failover record.

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "tests/integration/cluster.h"
 #include "tests/testing/journal_files.h"
@@ -91,6 +92,11 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
   auto replica = StartDownstream("r1", master->address() + "," + standby->address());
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
 
+  // A client given every address finds the master.
+  const std::string both = master->address() + "," + standby->address();
+  auto where = RunTandem({"-p", both, "info"});
+  EXPECT_NE(where.out.find("address: " + master->address()), std::string::npos) << where.out;
+
   Load load(*master, 16, 2000);
   ASSERT_TRUE(WaitFor([&] { return load.count() > 200; }));
   auto preview = Failover(*standby, {});
@@ -109,11 +115,16 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
   std::set<std::string> present = Keys(*standby, "load");
   for (const auto& k : load.acked()) ASSERT_TRUE(present.count(k)) << "lost acknowledged " << k;
 
-  // The new master takes writes; the replica follows it, never ahead.
-  ASSERT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "after", "failover"}).exit_code, 0);
+  // The new master takes writes (found from the address list); the replica
+  // follows it, never ahead.
+  ASSERT_EQ(RunTandem({"-p", both, "put", "kv", "after", "failover"}).exit_code, 0);
+  EXPECT_EQ(Keys(*standby, "kv").count("after"), 1u);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *standby); }));
   EXPECT_EQ(Keys(*replica, "load"), Keys(*standby, "load"));
   EXPECT_EQ(Keys(*replica, "kv"), Keys(*standby, "kv"));
+  // Every downstream server is back: statefailover has done its job.
+  EXPECT_TRUE(
+      WaitFor([&] { return !std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"); }));
 
   // The old master stopped itself, and its root refuses to serve as master.
   ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
@@ -129,6 +140,7 @@ TEST_F(FailoverTest, UnplannedToAMandatoryStandbyWithCommitWaitLosesNothing) {
       0);
   auto standby = StartDownstream("sb1", *master);
   Put(*master, 0, 20);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   Load load(*master, 16, 2000);
   ASSERT_TRUE(WaitFor([&] { return load.count() > 300; }));
   master->Kill9();
@@ -174,6 +186,52 @@ TEST_F(FailoverTest, IgnoringALiveMasterWarnsOfSplitBrainAndAReplicaMayNotFailOv
   EXPECT_EQ(Role(*master), "standard");
 }
 
+TEST_F(FailoverTest, OnASecuredClusterOnlyASuperUserMayFailOver) {
+  master_root_ = dir_.Sub("master");
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
+  for (auto [name, level, pw] : {std::tuple{"admin", "super", "pw"},
+                                 {"bob", "write", "bobpw"},
+                                 {"svc", "service", "svcpw"}}) {
+    ASSERT_EQ(RunTandemd({"-r", master_root_, "--add-user", name, "--level", level},
+                         {std::string(pw) + "\n", {}, {}})
+                  .exit_code,
+              0);
+  }
+  auto master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  SpawnOptions admin;
+  admin.env = {{"TANDEM_TICKETS", dir_.Sub("tickets")}, {"TANDEM_PASSWORD", "pw"}};
+  ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "login"}, admin).exit_code, 0);
+  admin.stdin_data = "ServerID: sb1\nServices: standby\nOptions: mandatory\n";
+  ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "server", "-i"}, admin).exit_code,
+            0);
+  admin.stdin_data.clear();
+
+  std::string root = dir_.Sub("sb1");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
+  for (std::string kv : {"target=" + master->address(), std::string("service.user=svc"),
+                         std::string("service.password=svcpw")}) {
+    ASSERT_EQ(RunTandemd({"-r", root, "-cset", kv}).exit_code, 0);
+  }
+  auto standby = TandemdProcess::Start(root);
+  ASSERT_TRUE(standby);
+  // Tickets are HMACs under a replicated secret: the standby accepts them
+  // once it has replicated the user table.
+  ASSERT_TRUE(WaitFor([&] {
+    return RunTandem({"-p", standby->address(), "-u", "admin", "login"}, admin).exit_code == 0 &&
+           RunTandem({"-p", standby->address(), "-u", "admin", "failover"}, admin).exit_code == 0;
+  })) << RunTandem({"-p", standby->address(), "-u", "admin", "failover"}, admin).out;
+  SpawnOptions bob = admin;
+  bob.env["TANDEM_PASSWORD"] = "bobpw";
+  ASSERT_EQ(RunTandem({"-p", standby->address(), "-u", "bob", "login"}, bob).exit_code, 0);
+  auto refused = RunTandem({"-p", standby->address(), "-u", "bob", "failover", "-y"}, bob);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("super"), std::string::npos) << refused.err;
+  auto done = RunTandem({"-p", standby->address(), "-u", "admin", "failover", "-y"}, admin);
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_NE(done.out.find("failover complete"), std::string::npos) << done.out;
+}
+
 TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
@@ -184,6 +242,7 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
     auto standby = StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", step}}, {}});
     Put(*master, next, next + 5);
     next += 5;
+    ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
     auto r = Failover(*standby, {"-y", "-w", "0"});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.out.find("rolled back"), std::string::npos) << r.out;
@@ -196,6 +255,7 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
     EXPECT_EQ(standby->Terminate(), 0);
   }
   auto standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   auto r = Failover(*standby, {"-y", "-w", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
@@ -208,6 +268,7 @@ TEST_F(FailoverTest, StandbyKilledBeforeThePointOfNoReturnComesBackAsAStandby) {
   Put(*master, 0, 10);
   auto standby =
       StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:stop-master"}}, {}});
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
   standby = StartDownstream("sb1", *master);
@@ -228,6 +289,7 @@ TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster
   Put(*master, 0, 10);
   auto standby =
       StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:promote"}}, {}});
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
   ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
