@@ -1,5 +1,6 @@
 #include "failover/failover_state.h"
 
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -71,6 +72,32 @@ Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& rec) 
       << "epoch: " << rec.old_epoch << "\n"
       << "planned: " << (rec.planned ? "yes" : "no") << "\n";
   return WriteFileDurably(layout.statefailover(), out.str());
+}
+
+std::string FailoverHistoryKey(Epoch epoch) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "epoch.%010u", epoch.value);
+  return buf;
+}
+
+std::string FormatFailoverHistory(const FailoverRecord& rec) {
+  return "point=" + rec.point.Token() + " master=" + rec.master_id + " standby=" + rec.standby_id;
+}
+
+Result<FailoverRecord> ParseFailoverHistory(std::string_view value) {
+  FailoverRecord rec;
+  std::istringstream in{std::string(value)};
+  std::string word;
+  bool has_point = false;
+  while (in >> word) {
+    if (word.starts_with("point=")) has_point = Position::ParseToken(word.substr(6), &rec.point);
+    if (word.starts_with("master=")) rec.master_id = word.substr(7);
+    if (word.starts_with("standby=")) rec.standby_id = word.substr(8);
+  }
+  if (!has_point || rec.master_id.empty() || rec.standby_id.empty()) {
+    return Status::Corruption("bad failover history row '" + std::string(value) + "'");
+  }
+  return rec;
 }
 
 }  // namespace tandem

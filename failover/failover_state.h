@@ -38,4 +38,11 @@ struct FailoverRecord {
 Result<std::optional<FailoverRecord>> ReadFailoverRecord(const RootLayout& layout);
 Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& record);
 
+// The replicated `failover` table: one row per failover, keyed by the epoch
+// it began ("epoch.0000000002"), valued "point=N/S master=ID standby=ID".
+inline constexpr std::string_view kFailoverTable = "failover";
+std::string FailoverHistoryKey(Epoch epoch);
+std::string FormatFailoverHistory(const FailoverRecord& record);
+Result<FailoverRecord> ParseFailoverHistory(std::string_view value);
+
 }  // namespace tandem

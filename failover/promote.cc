@@ -130,7 +130,11 @@ Status FinishFailover(Engine* engine, const std::string& address) {
     TANDEM_ASSIGN_OR_RETURN(Position at, engine->RaiseEpoch(rec->standby_id));
     LogWarning() << "failover: epoch " << engine->epoch().value << " begins at " << at.Token();
   }
+  // History every server replicates: where each epoch began, and who took
+  // over from whom (rejoin reads it).
   Transaction specs;
+  specs.ops.push_back(Op::Put(std::string(kFailoverTable), FailoverHistoryKey(engine->epoch()),
+                              FormatFailoverHistory(*rec)));
   if (auto old = LoadServerSpec(engine->tables(), rec->standby_id); old && old->mandatory) {
     old->mandatory = false;  // it is this server now; nobody waits for it
     specs.ops.push_back(ServerSpecOp(*old));
@@ -140,7 +144,7 @@ Status FinishFailover(Engine* engine, const std::string& address) {
     self->address = address;
     specs.ops.push_back(ServerSpecOp(*self));
   }
-  if (!specs.ops.empty()) TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs)).status());
+  TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs)).status());
   rec->phase = FailoverPhase::kComplete;
   TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
   std::string trigger = engine->Config("trigger.failed-over", "");

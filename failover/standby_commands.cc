@@ -56,31 +56,42 @@ Result<FailoverOptions> ParseFailoverArgs(const std::vector<std::string>& args) 
 void RegisterFailoverCommand(DownstreamNode* node, Dispatcher* d,
                              std::function<void()> on_promoted) {
   auto busy = std::make_shared<std::atomic<bool>>(false);
-  d->Register(
-      "failover",
-      {AccessLevel::kSuper, /*blocking=*/true, true,
-       [node, busy, on_promoted](const RequestContext&, const auto& args, Reply reply) {
-         auto options = ParseFailoverArgs(args);
-         if (!options.ok()) {
-           return reply(Response::Error(options.status().Annotate(
-               "usage: failover [-y] [-m | [-i] [-s MASTERID]] [-w SECS] [-v SECS] [MESSAGE]")));
-         }
-         if (busy->exchange(true)) {
-           return reply(Response::Error(
-               Status::FailedPrecondition("another failover is already running on this server")));
-         }
-         FailoverReport report = Failover(node, *options).Run();
-         busy->store(false);
-         std::vector<Row> rows;
-         for (const auto& line : report.lines) rows.push_back({{line.kind, line.text}});
-         Response resp = Response::Rows(std::move(rows));
-         if (!report.ok) {
-           resp.status = Status::FailedPrecondition(report.lines.back().text);
-         } else if (options->execute) {
-           resp.after_send = on_promoted;
-         }
-         reply(std::move(resp));
-       }});
+  // failback: the planned failover back to a rejoined old master; it needs
+  // the current master to take part.
+  for (std::string name : {"failover", "failback"}) {
+    d->Register(
+        name,
+        {AccessLevel::kSuper, /*blocking=*/true, true,
+         [node, busy, on_promoted, name](const RequestContext&, const auto& args, Reply reply) {
+           auto options = ParseFailoverArgs(args);
+           if (options.ok() && name == "failback") {
+             if (options->ignore_master || !options->master_id.empty()) {
+               options = Status::InvalidArgument("failback takes neither -i nor -s");
+             } else {
+               options->require_master = true;
+             }
+           }
+           if (!options.ok()) {
+             return reply(Response::Error(options.status().Annotate(
+                 "usage: failover [-y] [-m | [-i] [-s MASTERID]] [-w SECS] [-v SECS] [MESSAGE]")));
+           }
+           if (busy->exchange(true)) {
+             return reply(Response::Error(
+                 Status::FailedPrecondition("another failover is already running on this server")));
+           }
+           FailoverReport report = Failover(node, *options).Run();
+           busy->store(false);
+           std::vector<Row> rows;
+           for (const auto& line : report.lines) rows.push_back({{line.kind, line.text}});
+           Response resp = Response::Rows(std::move(rows));
+           if (!report.ok) {
+             resp.status = Status::FailedPrecondition(report.lines.back().text);
+           } else if (options->execute) {
+             resp.after_send = on_promoted;
+           }
+           reply(std::move(resp));
+         }});
+  }
 }
 
 }  // namespace tandem

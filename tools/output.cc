@@ -8,7 +8,7 @@ namespace tandem {
 
 std::string FormatText(const std::string& command, const std::vector<Row>& rows) {
   std::ostringstream out;
-  if (command == "failover") {
+  if (command == "failover" || command == "failback") {
     for (const Row& r : rows) {
       if (r.empty()) continue;
       const auto& [kind, text] = r[0];

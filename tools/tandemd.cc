@@ -8,6 +8,7 @@
 //   tandemd -r ROOT -xD                                 clear the fence of a failed-over master
 //   tandemd -r ROOT --add-user NAME --level LEVEL       add a user (password on stdin)
 //   tandemd -r ROOT --id NAME                           set this server's ServerID
+//   tandemd -r ROOT --rejoin MASTER                     failed-over master -> standby of MASTER
 #include <signal.h>
 
 #include <atomic>
@@ -19,6 +20,7 @@
 
 #include "failover/master_side.h"
 #include "failover/promote.h"
+#include "failover/rejoin.h"
 #include "failover/standby_commands.h"
 #include "journal/engine.h"
 #include "journal/log.h"
@@ -40,7 +42,8 @@ constexpr const char* kUsage =
     "       tandemd -r ROOT -jc | -xv | -xD\n"
     "       tandemd -r ROOT -jr CHECKPOINT [JOURNAL...]\n"
     "       tandemd -r ROOT --add-user NAME --level read|write|service|super  (password on stdin)\n"
-    "       tandemd -r ROOT --id SERVERID\n";
+    "       tandemd -r ROOT --id SERVERID\n"
+    "       tandemd -r ROOT --rejoin MASTER   (a failed-over master becomes its standby)\n";
 
 struct Args {
   std::string root, address = "127.0.0.1:1666", log;
@@ -69,7 +72,7 @@ bool Parse(int argc, char** argv, Args* a, std::string* error) {
       if (!value(&a->log)) return false;
     } else if (f == "--level") {
       if (!value(&a->level)) return false;
-    } else if (f == "-cset" || f == "--add-user" || f == "--id") {
+    } else if (f == "-cset" || f == "--add-user" || f == "--id" || f == "--rejoin") {
       a->mode = f;
       std::string operand;
       if (!value(&operand)) return false;
@@ -268,6 +271,18 @@ int Main(int argc, char** argv) {
     st = OfflineValidate(args.root);
   } else if (args.mode == "-xD") {
     st = OfflineClearFence(args.root);
+  } else if (args.mode == "--rejoin") {
+    auto rejoined = Rejoin(args.root, args.operands[0]);
+    st = rejoined.status();
+    if (rejoined.ok()) {
+      std::cout << args.root << " is now standby '" << rejoined->server_id << "' of "
+                << args.operands[0] << ", from " << rejoined->point.ToString() << "\n";
+      if (rejoined->orig_master_bytes > 0) {
+        std::cout << rejoined->orig_master_bytes << " bytes of journal past the failover point "
+                  << "were never on the new master: kept in " << args.root
+                  << "/journal.orig.master, not replayed\n";
+      }
+    }
   } else if (args.mode == "--add-user") {
     if (args.level.empty()) {
       std::cerr << "tandemd: --add-user needs --level\n";

@@ -1,6 +1,6 @@
 // Failover with real processes: planned under load, unplanned after SIGKILL,
 // refusals, a fault at every step before the point of no return, a standby
-// killed mid-failover, and the fenced old master.
+// killed mid-failover, the fenced old master, rejoin and failback.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -301,6 +301,67 @@ TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster
   // Only an explicit -xD lets the old root serve as master again.
   EXPECT_EQ(RunTandemd({"-r", master_root_, "-xD"}).exit_code, 0);
   EXPECT_TRUE(TandemdProcess::Start(master_root_));
+}
+
+TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
+  auto a = StartMaster();
+  AddSpec(*a, "sb1", "standby", true);
+  Put(*a, 0, 10);
+  auto b = StartDownstream("sb1", *a);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
+  ASSERT_EQ(Failover(*b, {"-y", "-w", "0"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && Exited(a->pid()); }));
+  Put(*b, 10, 15);
+
+  // The old master rejoins as the new master's standby, under the standby's old name.
+  auto rejoin = RunTandemd({"-r", master_root_, "--rejoin", b->address()});
+  ASSERT_EQ(rejoin.exit_code, 0) << rejoin.err;
+  EXPECT_NE(rejoin.out.find("is now standby 'sb1'"), std::string::npos) << rejoin.out;
+  a = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*a, *b); }));
+
+  auto back = RunTandem({"-p", a->address(), "failback", "-y", "-w", "0"});
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*a) && Exited(b->pid()); }));
+  EXPECT_EQ(FieldOf(One(*a, {"info"}), "serverID"), "master1");
+  EXPECT_EQ(FieldOf(One(*a, {"info"}), "epoch"), "3");
+  ASSERT_EQ(RunTandemd({"-r", dir_.Sub("sb1"), "--rejoin", a->address()}).exit_code, 0);
+  b = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(b);
+  Put(*a, 15, 20);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
+  EXPECT_EQ(FieldOf(One(*b, {"info"}), "serverID"), "sb1");
+  EXPECT_EQ(Keys(*b, "kv"), Keys(*a, "kv"));
+  EXPECT_EQ(Keys(*a, "kv").size(), 20u);
+}
+
+TEST_F(FailoverTest, RejoinSetsAsideWhatTheOldMasterWroteAfterTheFailoverPoint) {
+  auto a = StartMaster();
+  AddSpec(*a, "sb1", "standby", true);
+  Put(*a, 0, 10);
+  auto b = StartDownstream("sb1", *a);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
+  ASSERT_EQ(b->Terminate(), 0);
+  Put(*a, 10, 20);  // commit.wait=local: acknowledged without the standby
+  a->Kill9();
+
+  b = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(b);
+  auto done = Failover(*b, {"-y"});
+  ASSERT_EQ(done.exit_code, 0) << done.out;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b); }));
+  EXPECT_EQ(Keys(*b, "kv").size(), 10u);  // nothing invented past what it had
+
+  auto rejoin = RunTandemd({"-r", master_root_, "--rejoin", b->address()});
+  ASSERT_EQ(rejoin.exit_code, 0) << rejoin.err;
+  EXPECT_NE(rejoin.out.find("journal.orig.master, not replayed"), std::string::npos) << rejoin.out;
+  EXPECT_GT(std::filesystem::file_size(master_root_ + "/journal.orig.master"), 0u);
+  a = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(a);
+  Put(*b, 100, 105);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*a, *b); }));
+  EXPECT_EQ(Keys(*a, "kv"), Keys(*b, "kv"));
 }
 
 }  // namespace

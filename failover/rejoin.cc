@@ -1,0 +1,140 @@
+#include "failover/rejoin.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "failover/failover_state.h"
+#include "journal/file.h"
+#include "journal/log.h"
+#include "journal/reader.h"
+#include "journal/root_layout.h"
+#include "journal/server_identity.h"
+#include "replica/journal_copier.h"
+#include "replica/local_config.h"
+#include "replica/state_file.h"
+
+namespace tandem {
+namespace {
+
+// The newest failover that took over from `id`, as the new master records it.
+Result<FailoverRecord> AskFailoverPoint(const RootLayout& layout, const std::string& target,
+                                        const std::string& id) {
+  auto local = ReadLocalConfig(layout);
+  UpstreamOptions up;
+  TANDEM_ASSIGN_OR_RETURN(up.target, Address::Parse(target));
+  up.user = local["service.user"];
+  up.password = local["service.password"];
+  up.client.trust_file = layout.root() + "/trust";
+  up.client.trust_new = true;
+  TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(up));
+  TANDEM_ASSIGN_OR_RETURN(Response info, conn.client->Call({up.user, conn.ticket, {"info"}}));
+  if (!info.status.ok()) return info.status;
+  if (info.rows.empty() || FieldOf(info.rows[0], "role") != "standard") {
+    return Status::FailedPrecondition(target + " is not a master");
+  }
+  TANDEM_ASSIGN_OR_RETURN(
+      Response rows,
+      conn.client->Call({up.user, conn.ticket, {"scan", std::string(kFailoverTable)}}));
+  if (!rows.status.ok()) return rows.status;
+  std::optional<FailoverRecord> newest;
+  for (const Row& r : rows.rows) {  // keys sort by epoch
+    auto rec = ParseFailoverHistory(FieldOf(r, "value"));
+    if (rec.ok() && rec->master_id == id) newest = *rec;
+  }
+  if (!newest) {
+    return Status::NotFound("the master at " + target + " has no record of a failover from '" + id +
+                            "'");
+  }
+  return *newest;
+}
+
+Status AppendTo(const std::string& to, const std::string& from, uint64_t offset, uint64_t end) {
+  if (end <= offset) return Status::Ok();
+  TANDEM_ASSIGN_OR_RETURN(File in, File::Open(from, O_RDONLY));
+  TANDEM_ASSIGN_OR_RETURN(File out, File::Open(to, O_WRONLY | O_CREAT));
+  TANDEM_ASSIGN_OR_RETURN(uint64_t out_at, out.Size());
+  std::string buf(1 << 20, '\0');
+  for (uint64_t at = offset; at < end;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - at));
+    TANDEM_ASSIGN_OR_RETURN(size_t n, in.PRead(buf.data(), want, at));
+    if (n == 0) return Status::IOError(from + ": short read at " + std::to_string(at));
+    TANDEM_RETURN_IF_ERROR(out.PWriteAll(std::string_view(buf.data(), n), out_at));
+    out_at += n;
+    at += n;
+  }
+  return out.DataSync();
+}
+
+}  // namespace
+
+Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) {
+  RootLayout layout(root);
+  TANDEM_ASSIGN_OR_RETURN(int lock_fd, LockRoot(layout));
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock_fd};
+  TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
+  if (identity.id.empty()) return Status::FailedPrecondition(root + " has no ServerID");
+  TANDEM_ASSIGN_OR_RETURN(FailoverRecord rec, AskFailoverPoint(layout, target, identity.id));
+  const Position p = rec.point;
+
+  // This root's journals by number (the live one's number is in its header).
+  std::map<uint32_t, std::string> journals;
+  TANDEM_ASSIGN_OR_RETURN(auto rotated, layout.ListRotated());
+  for (uint32_t n : rotated) journals[n] = layout.rotated_journal(n);
+  if (PathExists(layout.live_journal())) {
+    TANDEM_ASSIGN_OR_RETURN(JournalSummary live,
+                            ScanJournal(layout.live_journal(), TailPolicy::kReportOnly, nullptr));
+    journals[live.journal] = layout.live_journal();
+  }
+  TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
+  RejoinReport report{p, rec.standby_id, 0};
+  const std::string orig = root + "/journal.orig.master";
+  for (const auto& [n, path] : journals) {
+    TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
+                            ScanJournal(path, TailPolicy::kReportOnly, nullptr));
+    if (n < p.journal) {
+      TANDEM_RETURN_IF_ERROR(RenameDurably(path, layout.rep_journal(n)));
+      continue;
+    }
+    uint64_t keep = n == p.journal ? p.offset : 0;
+    if (sum.data_end > keep) {
+      TANDEM_RETURN_IF_ERROR(AppendTo(orig, path, keep, sum.data_end));
+      report.orig_master_bytes += sum.data_end - keep;
+    }
+    if (keep == 0) {
+      TANDEM_RETURN_IF_ERROR(RemoveDurably(path));
+      continue;
+    }
+    {
+      TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR));
+      TANDEM_RETURN_IF_ERROR(f.Truncate(keep));
+      TANDEM_RETURN_IF_ERROR(f.DataSync());
+    }
+    TANDEM_RETURN_IF_ERROR(RenameDurably(path, layout.rep_journal(n)));
+  }
+  // A checkpoint of a journal after the point holds history the new master lacks.
+  TANDEM_ASSIGN_OR_RETURN(auto ckps, layout.ListCheckpoints());
+  for (uint32_t n : ckps) {
+    if (n <= p.journal) continue;
+    for (const std::string& f : {layout.checkpoint(n), layout.checkpoint(n) + ".md5"}) {
+      if (PathExists(f)) TANDEM_RETURN_IF_ERROR(RenameDurably(f, f + ".orig.master"));
+    }
+  }
+  TANDEM_RETURN_IF_ERROR(WritePositionFile(layout.statejcopy(), p));
+  TANDEM_RETURN_IF_ERROR(WritePositionFile(layout.state(), p));
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(root + "/staterelease"));
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec.standby_id, ""}));
+  TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", target));
+  if (report.orig_master_bytes > 0) {
+    LogWarning() << "rejoin: " << report.orig_master_bytes << " bytes of journal past the failover "
+                 << "point " << p.Token() << " were never on the new master; kept in " << orig;
+  }
+  return report;
+}
+
+}  // namespace tandem
