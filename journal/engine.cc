@@ -41,8 +41,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!identity.fence.empty()) {
     return Status::FailedPrecondition(
         options.root + " may not serve as master: " + identity.fence +
-        ". Make it a standby of the new master (tandemd -r ROOT --id NEWID, -cset target=...) "
-        "or, only if you are sure no other master exists, clear the fence with "
+        ". Make it a standby of the new master with 'tandemd -r ROOT --rejoin MASTER' or, "
+        "only if you are sure no other master exists, clear the fence with "
         "'tandemd -r ROOT -xD'");
   }
   engine->server_id_ = identity.id;
