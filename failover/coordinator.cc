@@ -3,9 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <thread>
 
 #include "failover/journal_digest.h"
@@ -20,31 +18,6 @@ namespace tandem {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Shuts a client down if a call takes longer than `timeout`: a master that
-// stops answering must fail the step, not hang the failover.
-class Watchdog {
- public:
-  Watchdog(Client* client, milliseconds timeout)
-      : thread_([this, client, timeout] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, timeout, [this] { return done_; })) client->Shutdown();
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 template <typename Pred>
 bool WaitUntil(milliseconds limit, Pred pred) {
@@ -68,9 +41,9 @@ struct Failover::Master {
   std::unique_ptr<Client> client;
   std::string user, ticket;
 
+  // A master that stops answering must fail the step, not hang the failover.
   Result<Row> Call(std::vector<std::string> args, milliseconds timeout) {
-    Watchdog dog(client.get(), timeout);
-    TANDEM_ASSIGN_OR_RETURN(Response resp, client->Call({user, ticket, std::move(args)}));
+    TANDEM_ASSIGN_OR_RETURN(Response resp, client->Call({user, ticket, std::move(args)}, timeout));
     if (!resp.status.ok()) return resp.status;
     return resp.rows.empty() ? Row{} : resp.rows[0];
   }

@@ -1,9 +1,12 @@
 #include "failover/standby_commands.h"
 
-#include <atomic>
-#include <memory>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 
 #include "failover/coordinator.h"
+#include "journal/engine.h"
+#include "journal/log.h"
 
 namespace tandem {
 namespace {
@@ -53,44 +56,91 @@ Result<FailoverOptions> ParseFailoverArgs(const std::vector<std::string>& args) 
 
 }  // namespace
 
-void RegisterFailoverCommand(DownstreamNode* node, Dispatcher* d,
-                             std::function<void()> on_promoted) {
-  auto busy = std::make_shared<std::atomic<bool>>(false);
+StandbyFailover::StandbyFailover(DownstreamNode* node, std::function<void()> on_promoted)
+    : node_(node), on_promoted_(std::move(on_promoted)) {}
+
+StandbyFailover::~StandbyFailover() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (watch_.joinable()) watch_.join();
+}
+
+std::optional<FailoverReport> StandbyFailover::RunExclusive(const FailoverOptions& options) {
+  std::unique_lock lock(run_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  return Failover(node_, options).Run();
+}
+
+void StandbyFailover::Register(Dispatcher* d) {
   // failback: the planned failover back to a rejoined old master; it needs
   // the current master to take part.
   for (std::string name : {"failover", "failback"}) {
-    d->Register(
-        name,
-        {AccessLevel::kSuper, /*blocking=*/true, true,
-         [node, busy, on_promoted, name](const RequestContext&, const auto& args, Reply reply) {
-           auto options = ParseFailoverArgs(args);
-           if (options.ok() && name == "failback") {
-             if (options->ignore_master || !options->master_id.empty()) {
-               options = Status::InvalidArgument("failback takes neither -i nor -s");
-             } else {
-               options->require_master = true;
-             }
-           }
-           if (!options.ok()) {
-             return reply(Response::Error(options.status().Annotate(
-                 "usage: failover [-y] [-m | [-i] [-s MASTERID]] [-w SECS] [-v SECS] [MESSAGE]")));
-           }
-           if (busy->exchange(true)) {
-             return reply(Response::Error(
-                 Status::FailedPrecondition("another failover is already running on this server")));
-           }
-           FailoverReport report = Failover(node, *options).Run();
-           busy->store(false);
-           std::vector<Row> rows;
-           for (const auto& line : report.lines) rows.push_back({{line.kind, line.text}});
-           Response resp = Response::Rows(std::move(rows));
-           if (!report.ok) {
-             resp.status = Status::FailedPrecondition(report.lines.back().text);
-           } else if (options->execute) {
-             resp.after_send = on_promoted;
-           }
-           reply(std::move(resp));
-         }});
+    d->Register(name, {AccessLevel::kSuper, /*blocking=*/true, true,
+                       [this, name](const RequestContext&, const auto& args, Reply reply) {
+                         auto options = ParseFailoverArgs(args);
+                         if (options.ok() && name == "failback") {
+                           if (options->ignore_master || !options->master_id.empty()) {
+                             options = Status::InvalidArgument("failback takes neither -i nor -s");
+                           } else {
+                             options->require_master = true;
+                           }
+                         }
+                         if (!options.ok()) {
+                           return reply(Response::Error(options.status().Annotate(
+                               "usage: failover [-y] [-m | [-i] [-s MASTERID]] "
+                               "[-w SECS] [-v SECS] [MESSAGE]")));
+                         }
+                         auto report = RunExclusive(*options);
+                         if (!report) {
+                           return reply(Response::Error(Status::FailedPrecondition(
+                               "another failover is already running on this server")));
+                         }
+                         std::vector<Row> rows;
+                         for (const auto& line : report->lines)
+                           rows.push_back({{line.kind, line.text}});
+                         Response resp = Response::Rows(std::move(rows));
+                         if (!report->ok) {
+                           resp.status = Status::FailedPrecondition(report->lines.back().text);
+                         } else if (options->execute) {
+                           resp.after_send = on_promoted_;
+                         }
+                         reply(std::move(resp));
+                       }});
+  }
+}
+
+void StandbyFailover::StartAutoWatch() {
+  watch_ = std::thread([this] { WatchMaster(); });
+}
+
+void StandbyFailover::WatchMaster() {
+  auto heard = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    const Tables& tables = node_->tables();
+    const std::string& id = node_->server_id();
+    if (node_->upstream_status().connected) heard = std::chrono::steady_clock::now();
+    if (ConfigValue(tables, id, "failover.auto", "0") != "1") continue;
+    int seconds = std::atoi(ConfigValue(tables, id, "failover.auto.seconds", "10").c_str());
+    auto silent = std::chrono::steady_clock::now() - heard;
+    if (silent < std::chrono::seconds(std::max(1, seconds))) continue;
+    LogWarning() << "failover.auto: the master has been silent for "
+                 << std::chrono::duration_cast<std::chrono::seconds>(silent).count()
+                 << " s; failing over";
+    FailoverOptions options;
+    options.execute = true;
+    options.message = "automatic failover: the master was silent";
+    lock.unlock();
+    auto report = RunExclusive(options);
+    lock.lock();
+    if (report && report->ok) {
+      on_promoted_();
+      return;
+    }
+    heard = std::chrono::steady_clock::now();  // try again after another quiet spell
   }
 }
 

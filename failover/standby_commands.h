@@ -1,18 +1,49 @@
-// `failover` as a standby answers it:
+// What a standby does about failover:
 //   failover [-y] [-m | [-i] [-s MASTERID]] [-w QUIESCE_SECS] [-v VERIFY_SECS] [MESSAGE]
-// Super users only; one at a time.
+//   failback [-y] [-w SECS] [-v SECS] [MESSAGE]   (failover with the master required)
+// super users only, one at a time; and, with the replicated configurable
+// `failover.auto=1` (off by default), an unplanned failover by itself once
+// the master has been silent for `failover.auto.seconds` (default 10).
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
 
+#include "failover/coordinator.h"
 #include "replica/downstream_node.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
 
-// `on_promoted` runs once the response to a successful `failover -y` is on
-// the wire: the root is now a master root, to be served as one.
-void RegisterFailoverCommand(DownstreamNode* node, Dispatcher* d,
-                             std::function<void()> on_promoted);
+class StandbyFailover {
+ public:
+  // `on_promoted` runs once a failover has promoted the root (after the
+  // response to `failover -y` is on the wire): serve it as a master now.
+  StandbyFailover(DownstreamNode* node, std::function<void()> on_promoted);
+  ~StandbyFailover();
+  StandbyFailover(const StandbyFailover&) = delete;
+  StandbyFailover& operator=(const StandbyFailover&) = delete;
+
+  void Register(Dispatcher* d);
+  // Starts the thread that watches for a dead master (it does nothing while
+  // failover.auto is not 1).
+  void StartAutoWatch();
+
+ private:
+  // Runs one failover unless another is running; nullopt if one is.
+  std::optional<FailoverReport> RunExclusive(const FailoverOptions& options);
+  void WatchMaster();
+
+  DownstreamNode* node_;
+  std::function<void()> on_promoted_;
+  std::mutex run_mu_;  // one failover at a time
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread watch_;
+};
 
 }  // namespace tandem

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "journal/file.h"
+#include "tools/heartbeat.h"
 #include "tools/output.h"
 #include "transport/client.h"
 
@@ -27,6 +28,8 @@ constexpr const char* kUsage =
     "  (several -p addresses: the command goes to the master of the highest epoch)\n"
     "commands:\n"
     "  login                       password from $TANDEM_PASSWORD or stdin\n"
+    "  heartbeat [-t TARGET] [-i MS] [-w MS] [-m COUNT] [-n MAX] [--missing CMD] [--resumed CMD]\n"
+    "            [--dead CMD]      watch a server; run commands when it is missing or dead\n"
     "  trust [-y]                  show / pin an ssl: server's fingerprint\n"
     "  info\n"
     "  put TABLE KEY VALUE | get TABLE KEY | del TABLE KEY | scan TABLE [PREFIX]\n"
@@ -163,6 +166,43 @@ int Main(int argc, char** argv) {
   }
 
   const std::string tickets = HomeFile("TANDEM_TICKETS", ".tandem_tickets");
+  if (command == "heartbeat") {
+    HeartbeatOptions hb;
+    hb.target = *address;
+    hb.client = copts;
+    hb.user = user;
+    for (size_t k = 1; k < args.size(); ++k) {
+      const std::string& f = args[k];
+      std::string v = k + 1 < args.size() ? args[k + 1] : "";
+      ++k;
+      auto number = [&](int* out) { *out = std::atoi(v.c_str()); };
+      if (f == "-t") {
+        auto t = Address::Parse(v);
+        if (!t.ok()) return Fail(t.status());
+        hb.target = *t;
+      } else if (f == "-i") {
+        number(&hb.interval_ms);
+      } else if (f == "-w") {
+        number(&hb.wait_ms);
+      } else if (f == "-m") {
+        number(&hb.missing);
+      } else if (f == "-n") {
+        hb.max = std::atol(v.c_str());
+      } else if (f == "--missing") {
+        hb.on_missing = v;
+      } else if (f == "--resumed") {
+        hb.on_resumed = v;
+      } else if (f == "--dead") {
+        hb.on_dead = v;
+      } else {
+        std::cerr << "usage: tandem heartbeat [-t TARGET] [-i MS] [-w MS] [-m COUNT] [-n MAX] "
+                     "[--missing CMD] [--resumed CMD] [--dead CMD]\n";
+        return 2;
+      }
+    }
+    hb.ticket = LoadTicket(tickets, hb.target.ToString(), user);
+    return RunHeartbeat(hb);
+  }
   Request req{user, LoadTicket(tickets, address->ToString(), user), args};
   if (command == "login") {
     const char* pw = std::getenv("TANDEM_PASSWORD");

@@ -167,12 +167,14 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   auto stop = [&server] { server.Stop(); };
   bool promoted = false;
   std::unique_ptr<FailoverParticipant> participant;
+  std::unique_ptr<StandbyFailover> standby_failover;
   if (node) {
     node->RegisterCommands(&dispatcher, bound, stop);
-    RegisterFailoverCommand(node.get(), &dispatcher, [&server, &promoted] {
+    standby_failover = std::make_unique<StandbyFailover>(node.get(), [&server, &promoted] {
       promoted = true;
       server.Stop();
     });
+    standby_failover->Register(&dispatcher);
   } else {
     RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
@@ -191,6 +193,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   if (node) {
     node->Start();
     node->StartArchive();
+    standby_failover->StartAutoWatch();
   }
   if (dispatcher.Unsecured()) {
     LogWarning() << "no users exist: serving loopback clients only, without authentication";

@@ -1,5 +1,9 @@
 #include "transport/client.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio.hpp>
@@ -119,6 +123,31 @@ size_t Client::Available() {
 void Client::Shutdown() {
   boost::system::error_code ignored;
   impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+Result<Response> Client::Call(const Request& request, std::chrono::milliseconds timeout) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool expired = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, timeout, [&] { return done; })) {
+      expired = true;
+      Shutdown();
+    }
+  });
+  auto result = Call(request);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  if (expired && !result.ok()) {
+    return Status::Timeout("no answer within " + std::to_string(timeout.count()) + " ms");
+  }
+  return result;
 }
 
 Result<Response> Client::Call(const Request& request) {

@@ -1,6 +1,7 @@
 // A blocking client connection: send a Request, wait for its Response.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,9 @@ class Client {
   // Sends one request and waits for its response. A transport failure comes
   // back as a Status; a command failure as Response::status.
   Result<Response> Call(const Request& request);
+  // The same, but a peer that has not answered within `timeout` (hung,
+  // stopped, partitioned) fails the call and the connection is shut down.
+  Result<Response> Call(const Request& request, std::chrono::milliseconds timeout);
   // For streams that take over the connection after a request.
   Status SendFrame(MessageType type, std::string_view body);
   Result<std::pair<MessageType, std::string>> ReadFrame();

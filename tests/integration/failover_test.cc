@@ -364,5 +364,41 @@ TEST_F(FailoverTest, RejoinSetsAsideWhatTheOldMasterWroteAfterTheFailoverPoint) 
   EXPECT_EQ(Keys(*a, "kv"), Keys(*b, "kv"));
 }
 
+TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterDies) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  for (const char* kv : {"failover.auto=1", "failover.auto.seconds=1"}) {
+    ASSERT_EQ(RunTandem({"-p", master->address(), "configure", "set", kv}).exit_code, 0);
+  }
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  master->Kill9();
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+  EXPECT_NE(standby->Log().find("failover.auto: the master has been silent"), std::string::npos);
+}
+
+TEST_F(FailoverTest, HeartbeatRunsItsTriggersWhenTheMasterHangs) {
+  auto master = StartMaster();
+  std::string dead = dir_.Sub("dead-trigger-ran");
+  std::vector<std::string> hb = {
+      "-p", master->address(), "heartbeat",    "-i", "20", "-w", "200", "-m",
+      "2",  "--dead",          "touch " + dead};
+  std::vector<std::string> bounded = hb;
+  bounded.insert(bounded.end(), {"-n", "3"});
+  auto alive = RunTandem(bounded);
+  EXPECT_EQ(alive.exit_code, 0) << alive.out;
+  EXPECT_EQ(alive.out.find("missing"), std::string::npos) << alive.out;
+
+  ::kill(master->pid(), SIGSTOP);  // alive but not answering
+  auto hung = RunTandem(hb);
+  ::kill(master->pid(), SIGCONT);
+  EXPECT_EQ(hung.exit_code, 1) << hung.out;
+  EXPECT_NE(hung.out.find("missing (1 of 2)"), std::string::npos) << hung.out;
+  EXPECT_NE(hung.out.find("is dead"), std::string::npos) << hung.out;
+  EXPECT_TRUE(std::filesystem::exists(dead));
+}
+
 }  // namespace
 }  // namespace tandem::testing
