@@ -55,6 +55,7 @@ struct Failover::Plan {
   std::string master_id;
   std::string master_address;
   Master master;
+  Master ignored;  // a live master that -i passed over
 };
 
 Failover::Failover(DownstreamNode* node, FailoverOptions options, Observer observer)
@@ -129,7 +130,7 @@ Failover::Plan Failover::Check() {
                        " is running and reachable, and -i leaves it running. Stop it first, or "
                        "drop -i to let it take part.");
     if (!options_.execute) fail("with -i and a live master, failover runs only with -y");
-    plan.master.client.reset();
+    plan.ignored = std::move(plan.master);  // told it is stale once we are master
   }
   if (!options_.master_id.empty()) plan.master_id = options_.master_id;
   if (plan.master_id.empty() && spec) plan.master_id = spec->replicating_from;
@@ -307,9 +308,20 @@ Status Failover::Execute(Plan& plan) {
     TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec));
   }
   undo_.clear();
-  return Step("promote",
-              "promoting journals.rep to the live journal; taking ServerID '" + rec.master_id + "'",
-              [&] { return PromoteRoot(layout, &rec); });
+  TANDEM_RETURN_IF_ERROR(
+      Step("promote",
+           "promoting journals.rep to the live journal; taking ServerID '" + rec.master_id + "'",
+           [&] { return PromoteRoot(layout, &rec); }));
+  if (plan.ignored.client) {
+    // Split brain by request: at least make the old master stop writing.
+    auto told = plan.ignored.Call(
+        {"failover-master", "newer", std::to_string(rec.old_epoch + 1), rec.standby_id},
+        kMasterCallTimeout);
+    Say(told.ok() ? "info" : "warning",
+        told.ok() ? "the old master was told it is stale and refuses writes"
+                  : "the old master could not be told it is stale: " + told.status().message());
+  }
+  return Status::Ok();
 }
 
 FailoverReport Failover::Run() {

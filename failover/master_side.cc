@@ -1,6 +1,7 @@
 #include "failover/master_side.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "failover/failover_state.h"
 #include "failover/journal_digest.h"
@@ -105,8 +106,9 @@ void FailoverParticipant::Register(Dispatcher* d) {
          if (sub == "pause") return reply(Pause(rest));
          if (sub == "resume") return reply(Resume(rest));
          if (sub == "stop") return reply(Stop(rest));
+         if (sub == "newer") return reply(Newer(rest));
          reply(Error(Status::InvalidArgument(
-             "usage: failover-master pause|resume|stop ... (sent by a standby's failover)")));
+             "usage: failover-master pause|resume|stop|newer ... (sent by standbys, replicas)")));
        }});
 }
 
@@ -188,6 +190,30 @@ Response FailoverParticipant::Stop(const std::vector<std::string>& args) {
   Response resp = Response::Rows({{{"stopped", engine_->server_id()}}});
   resp.after_send = stop_server_;
   return resp;
+}
+
+Response FailoverParticipant::Newer(const std::vector<std::string>& args) {
+  uint32_t newer = 0;
+  if (args.size() != 2 || (newer = static_cast<uint32_t>(std::atol(args[0].c_str()))) == 0) {
+    return Error(Status::InvalidArgument("usage: failover-master newer EPOCH FROM"));
+  }
+  const uint32_t ours = engine_->epoch().value;
+  if (newer <= ours) {
+    return Error(Status::FailedPrecondition(
+        "epoch " + args[0] + " is not newer than this master's " + std::to_string(ours)));
+  }
+  std::string why = "a master of epoch " + args[0] + " exists (reported by '" + args[1] +
+                    "'); this master of epoch " + std::to_string(ours) + " is stale";
+  std::lock_guard lock(mu_);
+  if (!fenced_) {
+    fenced_ = true;
+    LogError() << why << ": refusing all commits and fencing server.id";
+    (void)engine_->Pause(why, std::chrono::milliseconds(0));  // refuses from now on
+    if (Status st = WriteServerIdentity(engine_->layout(), {engine_->server_id(), why}); !st.ok()) {
+      LogError() << "cannot fence server.id: " << st.message();
+    }
+  }
+  return Response::Rows({{{"fenced", engine_->server_id()}}});
 }
 
 }  // namespace tandem

@@ -10,6 +10,10 @@
 //       only while still paused at N/S: fence ROOT/server.id, then stop the
 //       server. This is the failover's point of no return.
 //
+//   failover-master newer EPOCH FROM
+//       a server has seen a master of a higher epoch: this master is stale.
+//       It fences server.id and refuses every commit from now on.
+//
 // It also removes the new master's statefailover once every downstream
 // server in the specs has reconnected to it (they all continue from
 // positions at or before the failover point).
@@ -46,6 +50,7 @@ class FailoverParticipant {
   Response Pause(const std::vector<std::string>& args);
   Response Resume(const std::vector<std::string>& args);
   Response Stop(const std::vector<std::string>& args);
+  Response Newer(const std::vector<std::string>& args);
   void WatchLease();
   // True once there is no statefailover left to remove.
   bool TidyStateFailover();

@@ -77,34 +77,47 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
 }
 
 Address DownstreamNode::FindMaster() {
-  Address best = current_target();
-  uint32_t best_epoch = 0;
-  Epoch floor = highest_epoch();
+  struct Master {
+    Address address;
+    uint32_t epoch;
+    UpstreamConnection conn;
+  };
+  std::vector<Master> masters;
   for (const Address& a : targets_) {
     UpstreamOptions probe = upstream_;
     probe.target = a;
     probe.resolve_target = nullptr;
     auto conn = ConnectUpstream(probe);
     if (!conn.ok()) continue;
-    auto info = conn->client->Call({probe.user, conn->ticket, {"info"}});
+    auto info =
+        conn->client->Call({probe.user, conn->ticket, {"info"}}, std::chrono::milliseconds(2000));
     if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
     if (FieldOf(info->rows[0], "role") != "standard") continue;
     uint32_t epoch =
         static_cast<uint32_t>(std::atoi(std::string(FieldOf(info->rows[0], "epoch")).c_str()));
-    // Never follow a master older than history we already hold.
-    if (epoch < floor.value) {
-      LogWarning() << "not following " << a.ToString() << ": it is a master of epoch " << epoch
-                   << ", older than epoch " << floor.value << " seen here";
-      continue;
-    }
-    if (epoch > best_epoch) {
-      best = a;
-      best_epoch = epoch;
+    masters.push_back({a, epoch, std::move(conn).value()});
+  }
+  // Never follow a master older than history we already hold; and tell any
+  // master older than the newest known that it is stale, so it stops writing.
+  uint32_t newest = highest_epoch().value;
+  for (const Master& m : masters) newest = std::max(newest, m.epoch);
+  Address best = current_target();
+  bool found = false;
+  for (Master& m : masters) {
+    if (m.epoch < newest) {
+      LogWarning() << "not following " << m.address.ToString() << ": a master of epoch " << m.epoch
+                   << ", older than epoch " << newest << "; telling it so";
+      (void)m.conn.client->Call({upstream_.user,
+                                 m.conn.ticket,
+                                 {"failover-master", "newer", std::to_string(newest), server_id_}},
+                                std::chrono::milliseconds(2000));
+    } else if (!found) {
+      best = m.address;
+      found = true;
     }
   }
-  if (best_epoch > 0 && best.ToString() != current_target().ToString()) {
-    LogWarning() << "following the master at " << best.ToString() << " (epoch " << best_epoch
-                 << ")";
+  if (found && best.ToString() != current_target().ToString()) {
+    LogWarning() << "following the master at " << best.ToString() << " (epoch " << newest << ")";
     std::lock_guard lock(ptr_mu_);
     target_ = best;
   }

@@ -364,6 +364,24 @@ TEST_F(FailoverTest, RejoinSetsAsideWhatTheOldMasterWroteAfterTheFailoverPoint) 
   EXPECT_EQ(Keys(*a, "kv"), Keys(*b, "kv"));
 }
 
+TEST_F(FailoverTest, ForcedSplitBrainTellsTheOldMasterToStopWriting) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto r = Failover(*standby, {"-i", "-y"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("SPLIT BRAIN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("told it is stale"), std::string::npos) << r.out;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  auto refused = RunTandem({"-p", master->address(), "put", "kv", "late", "v"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("is stale"), std::string::npos) << refused.err;
+  EXPECT_EQ(master->Terminate(), 0);
+  EXPECT_FALSE(TandemdProcess::Start(master_root_));  // fenced on disk too
+}
+
 TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterDies) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
