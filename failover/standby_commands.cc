@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "failover/coordinator.h"
+#include "failover/progress_stream.h"
 #include "journal/engine.h"
 #include "journal/log.h"
 
@@ -78,37 +79,48 @@ void StandbyFailover::Register(Dispatcher* d) {
   // failback: the planned failover back to a rejoined old master; it needs
   // the current master to take part.
   for (std::string name : {"failover", "failback"}) {
-    d->Register(name, {AccessLevel::kSuper, /*blocking=*/true, true,
-                       [this, name](const RequestContext&, const auto& args, Reply reply) {
-                         auto options = ParseFailoverArgs(args);
-                         if (options.ok() && name == "failback") {
-                           if (options->ignore_master || !options->master_id.empty()) {
-                             options = Status::InvalidArgument("failback takes neither -i nor -s");
-                           } else {
-                             options->require_master = true;
-                           }
-                         }
-                         if (!options.ok()) {
-                           return reply(Response::Error(options.status().Annotate(
-                               "usage: failover [-y] [-m | [-i] [-s MASTERID]] "
-                               "[-w SECS] [-v SECS] [MESSAGE]")));
-                         }
-                         auto report = RunExclusive(*options);
-                         if (!report) {
-                           return reply(Response::Error(Status::FailedPrecondition(
-                               "another failover is already running on this server")));
-                         }
-                         std::vector<Row> rows;
-                         for (const auto& line : report->lines)
-                           rows.push_back({{line.kind, line.text}});
-                         Response resp = Response::Rows(std::move(rows));
-                         if (!report->ok) {
-                           resp.status = Status::FailedPrecondition(report->lines.back().text);
-                         } else if (options->execute) {
-                           resp.after_send = on_promoted_;
-                         }
-                         reply(std::move(resp));
-                       }});
+    d->Register(
+        name,
+        {AccessLevel::kSuper, /*blocking=*/true, true,
+         [this, name](const RequestContext&, const auto& args, Reply reply) {
+           auto options = ParseFailoverArgs(args);
+           if (options.ok() && name == "failback") {
+             if (options->ignore_master || !options->master_id.empty()) {
+               options = Status::InvalidArgument("failback takes neither -i nor -s");
+             } else {
+               options->require_master = true;
+             }
+           }
+           if (!options.ok()) {
+             return reply(Response::Error(
+                 options.status().Annotate("usage: failover [-y] [-m | [-i] [-s MASTERID]] "
+                                           "[-w SECS] [-v SECS] [MESSAGE]")));
+           }
+           std::unique_lock running(run_mu_, std::try_to_lock);
+           if (!running.owns_lock()) {
+             return reply(Response::Error(
+                 Status::FailedPrecondition("another failover is already running on this server")));
+           }
+           if (options->execute) {
+             // Steps reach the client as they start.
+             auto progress = std::make_shared<FailoverProgress>(on_promoted_);
+             reply(Response{Status::Ok(), {{{"progress", "1"}}}, nullptr, progress});
+             FailoverReport report = Failover(node_, *options, [&](const FailoverLine& line) {
+                                       progress->Line(line);
+                                     }).Run();
+             return progress->Finish(
+                 report.ok ? Status::Ok() : Status::FailedPrecondition(report.lines.back().text),
+                 report.ok);
+           }
+           std::optional<FailoverReport> report = Failover(node_, *options).Run();
+           std::vector<Row> rows;
+           for (const auto& line : report->lines) rows.push_back({{line.kind, line.text}});
+           Response resp = Response::Rows(std::move(rows));
+           if (!report->ok) {
+             resp.status = Status::FailedPrecondition(report->lines.back().text);
+           }
+           reply(std::move(resp));
+         }});
   }
 }
 

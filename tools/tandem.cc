@@ -120,6 +120,22 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
   return best;
 }
 
+// A long command (failover -y) that reports its lines as they happen: print
+// each frame until the one marked "end", which carries the result.
+int FollowProgress(Client* client, const std::string& command, bool json) {
+  for (;;) {
+    auto frame = client->ReadFrame();
+    if (!frame.ok()) return Fail(frame.status().Annotate("connection lost during " + command));
+    auto resp = DecodeResponse(frame->second);
+    if (!resp.ok()) return Fail(resp.status());
+    if (!resp->rows.empty() && FieldOf(resp->rows[0], "end") == "1") {
+      client->Shutdown();  // lets the server go on (a promoted one restarts as master)
+      return resp->status.ok() ? 0 : Fail(resp->status);
+    }
+    std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows)) << std::flush;
+  }
+}
+
 int Main(int argc, char** argv) {
   std::string port = std::getenv("TANDEMPORT") ? std::getenv("TANDEMPORT") : "127.0.0.1:1666";
   std::string user = std::getenv("TANDEMUSER") ? std::getenv("TANDEMUSER")
@@ -231,6 +247,9 @@ int Main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
   auto resp = (*client)->Call(req);
   if (!resp.ok()) return Fail(resp.status());
+  if (resp->status.ok() && !resp->rows.empty() && FieldOf(resp->rows[0], "progress") == "1") {
+    return FollowProgress(client->get(), command, json);
+  }
   if (!resp->status.ok()) {
     // A refused failover still says what it checked and undid.
     if (!resp->rows.empty())

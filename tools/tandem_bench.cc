@@ -515,6 +515,11 @@ Result<FailoverRun> OneFailover(const std::string& base, const Options& o) {
   Status failover = [&]() -> Status {
     TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(standby_addr, {}));
     TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"failover", "-y", "-w", "0"}}));
+    // The steps follow as frames; the last one ("end") carries the result.
+    while (r.status.ok() && !r.rows.empty() && FieldOf(r.rows[0], "end") != "1") {
+      TANDEM_ASSIGN_OR_RETURN(auto frame, client->ReadFrame());
+      TANDEM_ASSIGN_OR_RETURN(r, DecodeResponse(frame.second));
+    }
     return r.status;
   }();
   bool written = false;
