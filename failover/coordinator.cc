@@ -162,10 +162,37 @@ Status Failover::Step(const std::string& name, const std::string& text,
   if (const char* fault = std::getenv("TANDEM_FAILOVER_FAULT")) {
     std::string f = fault;
     if (f == "crash:" + name) ::raise(SIGKILL);
+    if (f == "sleep:" + name) std::this_thread::sleep_for(std::chrono::seconds(2));
     if (f == name) return Status::IOError("fault injected at step '" + name + "'");
   }
   Status st = fn();
   return st.ok() ? st : st.Annotate(name);
+}
+
+Status Failover::ResolveStop(const Status& failed, std::chrono::steady_clock::time_point lease_end,
+                             const std::string& standby_id) {
+  // The stop may or may not have reached the master. Ask again on a new
+  // connection until its lease is surely over (after which a late stop is
+  // refused): "resumed" means roll back, "already failed over" means the
+  // master did stop for us.
+  Say("warning", "the master did not confirm the stop (" + failed.message() +
+                     "); asking it again until its pause lease ends");
+  auto deadline = lease_end + std::chrono::seconds(1);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto conn = ConnectUpstream(node_->upstream()); conn.ok()) {
+      auto r = conn->client->Call(
+          {node_->upstream().user, conn->ticket, {"failover-master", "resume", standby_id}},
+          milliseconds(1000));
+      if (r.ok() && r->status.ok()) return failed;  // it resumed: roll back
+      if (r.ok() && r->status.message().find("already failed over") != std::string::npos) {
+        Say("info", "the master had stopped for us");
+        return Status::Ok();
+      }
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  Say("warning", "the master never answered: if it is dead, fail over again without it");
+  return failed;
 }
 
 void Failover::RollBack() {
@@ -184,6 +211,8 @@ Status Failover::Execute(Plan& plan) {
   rec.planned = plan.planned;
   rec.old_epoch = node_->highest_epoch().value;
   std::string digest;
+  // When the master's pause lease is over at the latest (our clock).
+  std::chrono::steady_clock::time_point lease_end;
 
   if (plan.planned) {
     TANDEM_RETURN_IF_ERROR(Step(
@@ -208,6 +237,7 @@ Status Failover::Execute(Plan& plan) {
             return Status::Corruption("the master's pause reply has no position");
           }
           digest = FieldOf(row, "digest");
+          lease_end = std::chrono::steady_clock::now() + wait + kLeaseSlack;
           rec.old_epoch = std::max<uint32_t>(
               rec.old_epoch, static_cast<uint32_t>(std::stoul(std::string(FieldOf(row, "epoch")))));
           Say("info", "master quiesced at " + rec.point.Token());
@@ -296,10 +326,13 @@ Status Failover::Execute(Plan& plan) {
     TANDEM_RETURN_IF_ERROR(
         Step("stop-master", "stopping master '" + plan.master_id + "' (the point of no return)",
              [&]() -> Status {
-               return plan.master
-                   .Call({"failover-master", "stop", rec.standby_id, rec.point.Token()},
-                         kMasterCallTimeout)
-                   .status();
+               Status st = plan.master
+                               .Call({"failover-master", "stop", rec.standby_id, rec.point.Token()},
+                                     kMasterCallTimeout)
+                               .status();
+               return st.ok() || st.code() == Code::kFailedPrecondition
+                          ? st
+                          : ResolveStop(st, lease_end, rec.standby_id);
              }));
     rec.phase = FailoverPhase::kMasterStopped;
     undo_.clear();

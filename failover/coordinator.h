@@ -23,6 +23,7 @@
 // server in place.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -68,10 +69,13 @@ class Failover {
   void Say(const std::string& kind, const std::string& text);
   Plan Check();
   Status Execute(Plan& plan);
-  // Runs a step: an injected fault first (TANDEM_FAILOVER_FAULT=step or
-  // crash:step, for tests), then `fn`.
+  // Runs a step: an injected fault first (TANDEM_FAILOVER_FAULT=step,
+  // crash:step or sleep:step, for tests), then `fn`.
   Status Step(const std::string& name, const std::string& text, const std::function<Status()>& fn);
   void RollBack();
+  // The stop call failed without an answer: find out whether it happened.
+  Status ResolveStop(const Status& failed, std::chrono::steady_clock::time_point lease_end,
+                     const std::string& standby_id);
 
   DownstreamNode* node_;
   FailoverOptions options_;

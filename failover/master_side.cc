@@ -174,6 +174,12 @@ Response FailoverParticipant::Stop(const std::vector<std::string>& args) {
     return Error(Status::InvalidArgument("usage: failover-master stop STANDBY N/S"));
   }
   std::lock_guard lock(mu_);
+  // After the lease the standby may already have rolled back: a stop that
+  // arrives that late (delayed, or we were stalled) must not take effect.
+  if (!paused_by_.empty() && std::chrono::steady_clock::now() >= lease_end_) {
+    paused_by_.clear();
+    engine_->Resume();
+  }
   if (paused_by_ != args[0] || at != paused_at_ || engine_->durable() != at) {
     return Error(Status::FailedPrecondition(
         "not stopping: this master is no longer paused for '" + args[0] + "' at " + at.Token() +
