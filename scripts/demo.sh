@@ -2,7 +2,10 @@
 # The main job, end to end on loopback: start a master, commit a workload
 # through `tandem`, SIGKILL the server mid-flight, restart it and check every
 # acknowledged transaction, take a checkpoint, restore it into a fresh root,
-# and print both servers' table checksums side by side.
+# and print both servers' table checksums side by side. Then a cluster
+# (mandatory standby, second standby, replica) with versioned files, a planned
+# failover under load that the other servers follow, and repeated planned and
+# unplanned (SIGKILL) failovers measured by tandem-bench.
 set -euo pipefail
 BUILD=${1:-build}
 BIN=$(cd "$BUILD/tools" && pwd)
