@@ -117,6 +117,19 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
     return Status::Unavailable("no master among " + list +
                                (seen.empty() ? " (none reachable)" : ":" + seen));
   }
+  // The client remembers the highest epoch it has seen, and never sends a
+  // command to a master older than that.
+  const std::string epoch_file = HomeFile("TANDEM_EPOCH", ".tandem_epoch");
+  uint32_t remembered = 0;
+  if (auto text = ReadFileToString(epoch_file); text.ok()) {
+    remembered = static_cast<uint32_t>(std::strtoul(text->c_str(), nullptr, 10));
+  }
+  if (best_epoch < remembered) {
+    return Status::FailedPrecondition("the only master reachable (" + best + ") is of epoch " +
+                                      std::to_string(best_epoch) + ", older than epoch " +
+                                      std::to_string(remembered) + " seen before; refusing it");
+  }
+  if (best_epoch > remembered) (void)WriteFileDurably(epoch_file, std::to_string(best_epoch));
   return best;
 }
 

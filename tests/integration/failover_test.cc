@@ -94,7 +94,8 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
 
   // A client given every address finds the master.
   const std::string both = master->address() + "," + standby->address();
-  auto where = RunTandem({"-p", both, "info"});
+  const SpawnOptions client = {"", {{"TANDEM_EPOCH", dir_.Sub("client-epoch")}}, {}};
+  auto where = RunTandem({"-p", both, "info"}, client);
   EXPECT_NE(where.out.find("address: " + master->address()), std::string::npos) << where.out;
 
   Load load(*master, 64, 500);
@@ -117,7 +118,8 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
 
   // The new master takes writes (found from the address list); the replica
   // follows it, never ahead.
-  ASSERT_EQ(RunTandem({"-p", both, "put", "kv", "after", "failover"}).exit_code, 0);
+  ASSERT_EQ(RunTandem({"-p", both, "put", "kv", "after", "failover"}, client).exit_code, 0);
+  EXPECT_EQ(ReadAll(dir_.Sub("client-epoch")), "2");  // the client remembers the new epoch
   EXPECT_EQ(Keys(*standby, "kv").count("after"), 1u);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *standby); }));
   EXPECT_EQ(Keys(*replica, "load"), Keys(*standby, "load"));
