@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 #include "journal/file.h"
@@ -20,24 +19,6 @@ extern char** environ;
 
 namespace tandem {
 namespace {
-
-// Journal numbers present in journals.rep.
-std::vector<uint32_t> CopiedJournals(const RootLayout& layout) {
-  std::vector<uint32_t> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(layout.rep_dir(), ec)) {
-    std::string name = e.path().filename().string();
-    if (!name.starts_with("journal.")) continue;
-    try {
-      size_t used = 0;
-      unsigned long n = std::stoul(name.substr(8), &used);
-      if (used == name.size() - 8) out.push_back(static_cast<uint32_t>(n));
-    } catch (...) {
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 Status MakeLive(const RootLayout& layout, uint32_t n, uint64_t end) {
   std::string from = layout.rep_journal(n);
@@ -78,7 +59,8 @@ void RunTrigger(const std::string& command, std::vector<std::string> env) {
 Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   const Position p = rec->point;
-  for (uint32_t n : CopiedJournals(layout)) {
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> copied, layout.ListCopied());
+  for (uint32_t n : copied) {
     std::string from = layout.rep_journal(n);
     if (n < p.journal) {
       TANDEM_RETURN_IF_ERROR(RenameDurably(from, layout.rotated_journal(n)));

@@ -110,7 +110,7 @@ class Engine {
   Engine(EngineOptions options, RootLayout layout, int lock_fd);
   void OnDurable(const Record& rec, Position end);
   void ApplyConfig();
-  void CountOut();  // a commit counted in by CommitAsync is durable or failed
+  void CountOut();  // a commit counted in by CommitAsync is in the writer's queue
   Status ApplyRetention();
 
   EngineOptions options_;
@@ -126,9 +126,10 @@ class Engine {
   CommitGate commit_gate_;  // guarded by observer_mu_
   std::atomic<bool> commit_wait_mandatory_{false};
 
-  // Pause: a committer counts itself in before it looks at refusing_, so
-  // Pause (which sets refusing_, then waits for the count to drain) either
-  // sees it or is seen by it.
+  // Pause: a committer counts itself in before it looks at refusing_ and out
+  // once its record is queued, so Pause (which sets refusing_, waits for the
+  // count to drain, then for the writer to go idle) either sees it or is
+  // seen by it. Nothing is added to a commit's callback.
   std::atomic<bool> refusing_{false};
   std::atomic<int64_t> in_flight_{0};
   std::mutex pause_mu_;

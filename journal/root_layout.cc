@@ -51,6 +51,10 @@ Result<std::vector<uint32_t>> RootLayout::ListRotated() const {
   return ListNumbered(rotated_dir(), "journal.", "");
 }
 
+Result<std::vector<uint32_t>> RootLayout::ListCopied() const {
+  return ListNumbered(rep_dir(), "journal.", "");
+}
+
 Result<std::vector<uint32_t>> RootLayout::ListCheckpoints() const {
   return ListNumbered(checkpoint_dir(), "ckp.", ".gz");
 }

@@ -41,6 +41,8 @@ class RootLayout {
   // Numbers of rotated journals / checkpoints present, ascending.
   Result<std::vector<uint32_t>> ListRotated() const;
   Result<std::vector<uint32_t>> ListCheckpoints() const;
+  // Numbers of the journals in journals.rep (a downstream server's copies).
+  Result<std::vector<uint32_t>> ListCopied() const;
   // True when the root holds no journal and no checkpoint.
   Result<bool> IsEmpty() const;
 

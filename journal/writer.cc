@@ -106,10 +106,21 @@ void JournalWriter::Run() {
         queue_.pop_front();
         if (rotation) break;  // records after it belong to the next journal
       }
+      writing_ = true;
     }
     WriteBatch(&batch);
     batch.clear();
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+    }
+    idle_cv_.notify_all();
   }
+}
+
+bool JournalWriter::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_; });
 }
 
 Status JournalWriter::EnsureAllocated(uint64_t needed_end) {

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -83,6 +84,10 @@ class JournalWriter {
   void AppendComputed(RecordType type, std::function<std::string()> make_payload,
                       DurableCallback done);
 
+  // Waits until everything queued so far is written (or failed); false on
+  // timeout.
+  bool WaitIdle(std::chrono::milliseconds timeout);
+
   Position durable() const;
   Epoch epoch() const;
   uint64_t next_txn_id() const;
@@ -114,6 +119,8 @@ class JournalWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
+  bool writing_ = false;  // a batch taken from queue_ is being written
+  std::condition_variable idle_cv_;
   bool closing_ = false;
   Position durable_;
   bool fsync_;

@@ -30,13 +30,7 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   node->server_id_ = id->substr(0, id->find('\n'));
   auto local = ReadLocalConfig(layout);
   // `target` may list several addresses: the servers that may be master.
-  std::string list = local["target"];
-  for (size_t from = 0; from <= list.size();) {
-    size_t comma = std::min(list.find(',', from), list.size());
-    TANDEM_ASSIGN_OR_RETURN(Address a, Address::Parse(list.substr(from, comma - from)));
-    node->targets_.push_back(a);
-    from = comma + 1;
-  }
+  TANDEM_ASSIGN_OR_RETURN(node->targets_, ParseAddressList(local["target"]));
   node->target_ = node->targets_.front();
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));

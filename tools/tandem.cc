@@ -93,15 +93,12 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
   std::string best;
   uint32_t best_epoch = 0;
   std::string seen;
-  for (size_t from = 0; from <= list.size();) {
-    size_t comma = std::min(list.find(',', from), list.size());
-    std::string one = list.substr(from, comma - from);
-    from = comma + 1;
-    auto addr = Address::Parse(one);
-    if (!addr.ok()) return addr.status();
-    auto client = Client::Connect(*addr, copts);
+  TANDEM_ASSIGN_OR_RETURN(std::vector<Address> addresses, ParseAddressList(list));
+  for (const Address& addr : addresses) {
+    const std::string one = addr.ToString();
+    auto client = Client::Connect(addr, copts);
     if (!client.ok()) continue;
-    auto info = (*client)->Call({user, LoadTicket(tickets, addr->ToString(), user), {"info"}});
+    auto info = (*client)->Call({user, LoadTicket(tickets, one, user), {"info"}});
     if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
     std::string role(FieldOf(info->rows[0], "role"));
     seen += " " + one + " (" + role + ")";

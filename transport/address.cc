@@ -1,5 +1,7 @@
 #include "transport/address.h"
 
+#include <algorithm>
+
 #include <charconv>
 
 namespace tandem {
@@ -34,6 +36,17 @@ Result<Address> Address::Parse(const std::string& text) {
 std::string Address::ToString() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   return (tls ? "ssl:" : "") + h + ":" + std::to_string(port);
+}
+
+Result<std::vector<Address>> ParseAddressList(const std::string& text) {
+  std::vector<Address> out;
+  for (size_t from = 0; from <= text.size();) {
+    size_t comma = std::min(text.find(',', from), text.size());
+    TANDEM_ASSIGN_OR_RETURN(Address a, Address::Parse(text.substr(from, comma - from)));
+    out.push_back(std::move(a));
+    from = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace tandem

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "journal/status.h"
 
@@ -17,5 +18,8 @@ struct Address {
   static Result<Address> Parse(const std::string& text);
   std::string ToString() const;  // canonical form, also the key in trust and ticket files
 };
+
+// "A,B,C": the servers that may be master (a downstream `target`, `tandem -p`).
+Result<std::vector<Address>> ParseAddressList(const std::string& text);
 
 }  // namespace tandem

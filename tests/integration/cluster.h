@@ -50,6 +50,15 @@ class ClusterTest : public ::testing::Test {
     return p;
   }
 
+  // Adds a user to a root offline.
+  static void AddUser(const std::string& root, const std::string& name, const std::string& level,
+                      const std::string& password) {
+    ASSERT_EQ(
+        RunTandemd({"-r", root, "--add-user", name, "--level", level}, {password + "\n", {}, {}})
+            .exit_code,
+        0);
+  }
+
   static Row One(const TandemdProcess& p, std::vector<std::string> args) {
     auto c = p.Connect();
     if (!c) return {};

@@ -172,12 +172,14 @@ TEST_F(FailoverTest, UnplannedWithLocalCommitWaitLeavesTheReplicaConsistentWithT
 
   ASSERT_EQ(Failover(*standby, {"-y"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
-  // Loss is bounded by what the standby had not journalcopied, and the
-  // replica (gated by the mandatory standby) is never ahead of it.
+  // Loss is bounded by what the standby had not journalcopied; nothing is
+  // invented: a key present but never acknowledged can only be the one write
+  // each client had in flight when the master died. The replica (gated by
+  // the mandatory standby) is never ahead of the new master.
   std::set<std::string> present = Keys(*standby, "load");
-  size_t lost = 0;
-  for (const auto& k : load.acked()) lost += present.count(k) == 0;
-  EXPECT_LE(lost, load.acked().size());
+  size_t unacknowledged = 0;
+  for (const auto& k : present) unacknowledged += load.acked().count(k) == 0;
+  EXPECT_LE(unacknowledged, 16u);
   ASSERT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "after", "v"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *standby); }));
   EXPECT_EQ(Keys(*replica, "load"), present);
@@ -246,14 +248,9 @@ TEST_F(FailoverTest, IgnoringALiveMasterWarnsOfSplitBrainAndAReplicaMayNotFailOv
 TEST_F(FailoverTest, OnASecuredClusterOnlyASuperUserMayFailOver) {
   master_root_ = dir_.Sub("master");
   ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
-  for (auto [name, level, pw] : {std::tuple{"admin", "super", "pw"},
-                                 {"bob", "write", "bobpw"},
-                                 {"svc", "service", "svcpw"}}) {
-    ASSERT_EQ(RunTandemd({"-r", master_root_, "--add-user", name, "--level", level},
-                         {std::string(pw) + "\n", {}, {}})
-                  .exit_code,
-              0);
-  }
+  AddUser(master_root_, "admin", "super", "pw");
+  AddUser(master_root_, "bob", "write", "bobpw");
+  AddUser(master_root_, "svc", "service", "svcpw");
   auto master = TandemdProcess::Start(master_root_);
   ASSERT_TRUE(master);
   SpawnOptions admin;
@@ -458,7 +455,7 @@ TEST_F(FailoverTest, HeartbeatRunsItsTriggersWhenTheMasterHangs) {
   auto master = StartMaster();
   std::string dead = dir_.Sub("dead-trigger-ran");
   std::vector<std::string> hb = {
-      "-p", master->address(), "heartbeat",    "-i", "20", "-w", "200", "-m",
+      "-p", master->address(), "heartbeat",    "-i", "20", "-w", "1000", "-m",
       "2",  "--dead",          "touch " + dead};
   std::vector<std::string> bounded = hb;
   bounded.insert(bounded.end(), {"-n", "3"});

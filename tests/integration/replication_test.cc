@@ -276,14 +276,8 @@ TEST_F(ReplicationTest, DivergedStandbyJournalIsRefusedNotAppendedTo) {
 TEST_F(ReplicationTest, StandbyWithAWrongServicePasswordIsRefused) {
   master_root_ = dir_.Sub("master");
   ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
-  ASSERT_EQ(
-      RunTandemd({"-r", master_root_, "--add-user", "admin", "--level", "super"}, {"pw\n", {}, {}})
-          .exit_code,
-      0);
-  ASSERT_EQ(RunTandemd({"-r", master_root_, "--add-user", "svc", "--level", "service"},
-                       {"svcpw\n", {}, {}})
-                .exit_code,
-            0);
+  AddUser(master_root_, "admin", "super", "pw");
+  AddUser(master_root_, "svc", "service", "svcpw");
   auto master = TandemdProcess::Start(master_root_);
   ASSERT_TRUE(master);
   SpawnOptions env;
