@@ -1,16 +1,14 @@
 #include "journal/checkpoint.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
-#include <zlib.h>
-
-#include <memory>
 
 #include "journal/coding.h"
 #include "journal/file.h"
+#include "journal/gzip_stream.h"
+#include "journal/md5.h"
 
 namespace tandem {
 namespace {
@@ -24,34 +22,22 @@ constexpr size_t kFlushAt = 1 << 20;
 // hashing them on the way in for the trailer.
 class GzipFileWriter {
  public:
-  explicit GzipFileWriter(File* file) : file_(file) {
+  explicit GzipFileWriter(File* file) : file_(file), deflater_(Z_BEST_SPEED) {
     XXH3_64bits_reset(&hash_);
-    ok_ = deflateInit2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
   }
-  ~GzipFileWriter() {
-    if (ok_) deflateEnd(&zs_);
-  }
-  GzipFileWriter(const GzipFileWriter&) = delete;
-  GzipFileWriter& operator=(const GzipFileWriter&) = delete;
 
   // Everything appended goes into the hash and, eventually, the file.
   std::string* Buffer() { return &pending_; }
   Status Flush(bool finish) {
-    if (!ok_) return Status::IOError("deflateInit2 failed");
     XXH3_64bits_update(&hash_, pending_.data() + hashed_, pending_.size() - hashed_);
     hashed_ = 0;
-    zs_.next_in = reinterpret_cast<Bytef*>(pending_.data());
-    zs_.avail_in = static_cast<uInt>(pending_.size());
-    int rc;
-    do {
-      zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
-      zs_.avail_out = static_cast<uInt>(out_.size());
-      rc = deflate(&zs_, finish ? Z_FINISH : Z_NO_FLUSH);
-      if (rc == Z_STREAM_ERROR) return Status::IOError("deflate failed");
-      size_t n = out_.size() - zs_.avail_out;
-      TANDEM_RETURN_IF_ERROR(file_->PWriteAll(std::string_view(out_.data(), n), written_));
-      written_ += n;
-    } while (zs_.avail_out == 0 || (finish && rc != Z_STREAM_END));
+    auto write = [this](std::string_view out) {
+      TANDEM_RETURN_IF_ERROR(file_->PWriteAll(out, written_));
+      written_ += out.size();
+      return Status::Ok();
+    };
+    TANDEM_RETURN_IF_ERROR(deflater_.Write(pending_, write));
+    if (finish) TANDEM_RETURN_IF_ERROR(deflater_.Finish(write));
     pending_.clear();
     return Status::Ok();
   }
@@ -62,16 +48,13 @@ class GzipFileWriter {
     hashed_ = pending_.size();
     return XXH3_64bits_digest(&hash_);
   }
-  uint64_t written() const { return written_; }
 
  private:
   File* file_;  // borrowed; must outlive the writer
-  z_stream zs_{};
-  bool ok_ = false;
+  GzipDeflater deflater_;
   XXH3_state_t hash_;
   size_t hashed_ = 0;  // prefix of pending_ already in hash_
   std::string pending_;
-  std::string out_ = std::string(256 << 10, '\0');
   uint64_t written_ = 0;
 };
 
@@ -125,31 +108,16 @@ Result<uint64_t> WriteCheckpoint(const std::string& path, const CheckpointMeta& 
 }
 
 Result<std::string> Gunzip(std::string_view gz, size_t max_output) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return Status::IOError("inflateInit2 failed");
-  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
+  GzipInflater inflater;
   std::string out;
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    size_t old = out.size();
-    if (old >= max_output) return Status::Corruption("decompressed size over the limit");
-    out.resize(std::min(max_output, std::max<size_t>(old * 2, 1 << 16)));
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + old);
-    zs.avail_out = static_cast<uInt>(out.size() - old);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(out.size() - zs.avail_out);
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK) {
-      return Status::Corruption(std::string("gzip stream damaged: ") +
-                                (zs.msg != nullptr ? zs.msg : "inflate error"));
+  TANDEM_RETURN_IF_ERROR(inflater.Write(gz, [&](std::string_view data) {
+    if (out.size() + data.size() > max_output) {
+      return Status::Corruption("decompressed size over the limit");
     }
-    if (zs.avail_in == 0 && zs.avail_out != 0) {
-      return Status::Corruption("gzip stream truncated");
-    }
-  }
-  if (zs.avail_in != 0) return Status::Corruption("trailing bytes after gzip stream");
+    out.append(data);
+    return Status::Ok();
+  }));
+  if (!inflater.ended()) return Status::Corruption("gzip stream truncated");
   return out;
 }
 
@@ -199,22 +167,12 @@ Result<LoadedCheckpoint> ParseCheckpoint(std::string_view data) {
 
 Result<std::string> Md5OfFile(const std::string& path) {
   TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
-    return Status::IOError("MD5 unavailable in OpenSSL");
-  }
-  std::string buf(1 << 20, '\0');
-  uint64_t off = 0;
-  for (;;) {
-    TANDEM_ASSIGN_OR_RETURN(size_t n, f.PRead(buf.data(), buf.size(), off));
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), n);
-    off += n;
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  return HexEncode(md, len);
+  Md5 md5;
+  TANDEM_RETURN_IF_ERROR(ReadChunks(f, 0, 1 << 20, [&](std::string_view data) {
+    md5.Update(data);
+    return Status::Ok();
+  }));
+  return md5.HexDigest();
 }
 
 Status VerifyDigestFile(const std::string& path) {

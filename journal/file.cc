@@ -98,6 +98,16 @@ Status File::Close() {
   return Status::Ok();
 }
 
+Status ReadChunks(const File& file, uint64_t offset, size_t chunk, const ByteSink& sink) {
+  std::string buf(chunk, '\0');
+  for (;;) {
+    TANDEM_ASSIGN_OR_RETURN(size_t n, file.PRead(buf.data(), buf.size(), offset));
+    if (n == 0) return Status::Ok();
+    TANDEM_RETURN_IF_ERROR(sink(std::string_view(buf.data(), n)));
+    offset += n;
+  }
+}
+
 Status SyncDir(const std::string& dir) {
   TANDEM_ASSIGN_OR_RETURN(File d, File::Open(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY));
   return d.Sync();

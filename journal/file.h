@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,11 @@ class File {
   int fd_ = -1;
   std::string path_;
 };
+
+// Where streamed bytes go; an error stops the stream.
+using ByteSink = std::function<Status(std::string_view)>;
+// Reads the file from `offset` to its end in chunks of `chunk` bytes.
+Status ReadChunks(const File& file, uint64_t offset, size_t chunk, const ByteSink& sink);
 
 // fsyncs a directory so that renames and creations in it are durable.
 Status SyncDir(const std::string& dir);

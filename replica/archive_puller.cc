@@ -6,6 +6,7 @@
 #include "journal/file.h"
 #include "journal/log.h"
 #include "transport/archive_commands.h"
+#include "transport/content_client.h"
 
 namespace tandem {
 
@@ -105,40 +106,32 @@ void ArchivePuller::Work() {
   }
 }
 
+// The stored bytes are decoded and checked as they arrive, so a file that
+// fails its digest is never installed.
 Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const ArchiveEntry& entry) {
-  std::string name, tmp;
-  File out;
-  uint64_t offset = 0, size = 0;
-  do {
-    TANDEM_ASSIGN_OR_RETURN(
-        Response r,
-        client->Call(
-            {upstream_.user, ticket, {"archive-fetch", entry.md5, std::to_string(offset)}}));
-    if (!r.status.ok()) return r.status;
-    const Row& row = r.rows.at(0);
-    if (name.empty()) {
-      name = std::string(FieldOf(row, "name"));
-      if (name != entry.md5 && name != entry.md5 + ".gz") {
-        return Status::Corruption("upstream sent " + name + " for " + entry.md5);
-      }
-      size = std::stoull(std::string(FieldOf(row, "size")));
-      tmp = archive_.PathForName(name) + ".fetch";
-      TANDEM_RETURN_IF_ERROR(CreateDirs(DirName(tmp)));
-      TANDEM_ASSIGN_OR_RETURN(out, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
-    }
-    std::string_view data = FieldOf(row, "data");
-    if (data.empty() && offset < size) return Status::Unavailable("transfer made no progress");
-    TANDEM_RETURN_IF_ERROR(out.PWriteAll(data, offset));
-    offset += data.size();
-  } while (offset < size);
-  TANDEM_RETURN_IF_ERROR(out.Sync());
-  TANDEM_RETURN_IF_ERROR(out.Close());
-  TANDEM_RETURN_IF_ERROR(RenameDurably(tmp, archive_.PathForName(name)));
-  if (Status st = archive_.Verify(entry); !st.ok()) {
-    archive_.Remove(entry.md5);
-    return st.Annotate("fetched content fails verification");
-  }
-  return Status::Ok();
+  TANDEM_ASSIGN_OR_RETURN(std::string tmp, archive_.NewTempPath());
+  TANDEM_ASSIGN_OR_RETURN(File out, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+  std::unique_ptr<ContentDecoder> decoder;
+  std::string name;
+  uint64_t written = 0;
+  Status st = FetchStored(client, {upstream_.user, ticket}, entry.md5,
+                          [&](const std::string& stored_name, std::string_view stored) {
+                            if (!decoder) {
+                              name = stored_name;
+                              decoder =
+                                  std::make_unique<ContentDecoder>(entry, name.ends_with(".gz"));
+                            }
+                            TANDEM_RETURN_IF_ERROR(decoder->Write(stored, nullptr));
+                            TANDEM_RETURN_IF_ERROR(out.PWriteAll(stored, written));
+                            written += stored.size();
+                            return Status::Ok();
+                          });
+  if (st.ok() && decoder) st = decoder->Finish().Annotate("fetched content");
+  if (st.ok()) st = out.Sync();
+  if (st.ok()) st = out.Close();
+  if (st.ok()) st = archive_.Install(tmp, name);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
 }
 
 }  // namespace tandem

@@ -5,7 +5,7 @@ set -euo pipefail
 build=$1
 seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
-for target in fuzz_record_reader fuzz_checkpoint_reader fuzz_frame_decoder; do
+for target in fuzz_record_reader fuzz_checkpoint_reader fuzz_frame_decoder fuzz_content_decoder; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   cp -n "$root/tests/fuzz/corpus/$target"/* "$corpus/" 2>/dev/null || true

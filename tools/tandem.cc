@@ -19,6 +19,7 @@
 #include "tools/heartbeat.h"
 #include "tools/output.h"
 #include "transport/client.h"
+#include "transport/content_client.h"
 
 namespace tandem {
 namespace {
@@ -146,6 +147,42 @@ int FollowProgress(Client* client, const std::string& command, bool json) {
   }
 }
 
+// submit and print stream the file through in chunks, whatever its size.
+int Submit(Client* client, const Credentials& who, const std::vector<std::string>& args,
+           bool json) {
+  if (args.size() != 2 && !(args.size() == 4 && args[2] == "-d")) {
+    std::cerr << "usage: tandem submit FILE [-d DEPOTPATH]\n";
+    return 2;
+  }
+  std::string depot = args.size() == 4 ? args[3] : "//depot/" + BaseName(args[1]);
+  auto row = SubmitFile(client, who, depot, args[1]);
+  if (!row.ok()) return Fail(row.status());
+  std::cout << (json ? FormatJson({*row}) : FormatText("submit", {*row}));
+  return 0;
+}
+
+int Print(Client* client, const Credentials& who, const std::vector<std::string>& args, bool json) {
+  if (args.size() != 2) {
+    std::cerr << "usage: tandem print DEPOTPATH[#REV]\n";
+    return 2;
+  }
+  std::string content;  // JSON wants one document: the content goes into the row
+  auto row = PrintRevision(client, who, args[1], [&](std::string_view data) {
+    if (json) {
+      content.append(data);
+    } else {
+      std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+    return std::cout ? Status::Ok() : Status::IOError("writing standard output");
+  });
+  if (!row.ok()) return Fail(row.status());
+  if (json) {
+    row->emplace_back("content", std::move(content));
+    std::cout << FormatJson({*row});
+  }
+  return std::cout.flush() ? 0 : Fail(Status::IOError("writing standard output"));
+}
+
 int Main(int argc, char** argv) {
   std::string port = std::getenv("TANDEMPORT") ? std::getenv("TANDEMPORT") : "127.0.0.1:1666";
   std::string user = std::getenv("TANDEMUSER") ? std::getenv("TANDEMUSER")
@@ -237,16 +274,6 @@ int Main(int argc, char** argv) {
     for (std::string line; std::getline(std::cin, line);) req.args.push_back(line);
   } else if (command == "user-add") {
     req.args.push_back(ReadLine(std::cin));
-  } else if (command == "submit") {
-    // submit FILE [-d DEPOTPATH]: the file's bytes travel in the request.
-    if (args.size() != 2 && !(args.size() == 4 && args[2] == "-d")) {
-      std::cerr << "usage: tandem submit FILE [-d DEPOTPATH]\n";
-      return 2;
-    }
-    auto content = ReadFileToString(args[1]);
-    if (!content.ok()) return Fail(content.status());
-    std::string depot = args.size() == 4 ? args[3] : "//depot/" + BaseName(args[1]);
-    req.args = {"submit", depot, std::move(content).value()};
   } else if (command == "server" && args.size() == 2 && args[1] == "-i") {
     std::ostringstream spec;
     spec << std::cin.rdbuf();
@@ -255,6 +282,8 @@ int Main(int argc, char** argv) {
 
   auto client = Client::Connect(*address, copts);
   if (!client.ok()) return Fail(client.status());
+  if (command == "submit") return Submit(client->get(), {req.user, req.ticket}, args, json);
+  if (command == "print") return Print(client->get(), {req.user, req.ticket}, args, json);
   auto resp = (*client)->Call(req);
   if (!resp.ok()) return Fail(resp.status());
   if (resp->status.ok() && !resp->rows.empty() && FieldOf(resp->rows[0], "progress") == "1") {
@@ -275,10 +304,6 @@ int Main(int argc, char** argv) {
                 << " access).\n";
       return 0;
     }
-  }
-  if (command == "print" && !json && !resp->rows.empty()) {
-    std::cout << FieldOf(resp->rows[0], "content");
-    return 0;
   }
   std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
   if (command == "verify") {

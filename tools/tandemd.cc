@@ -32,6 +32,7 @@
 #include "transport/archive_commands.h"
 #include "transport/engine_commands.h"
 #include "transport/server.h"
+#include "transport/submit_command.h"
 
 namespace tandem {
 namespace {
@@ -131,6 +132,8 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     CannotStart(st);
     return false;
   }
+  // Uploads and pull -u transfers a crash cut short are never resumed.
+  ArchiveStore(args.root + "/archive").RemoveTempFiles();
   // A root with a local `target` is a standby or replica; otherwise a master.
   bool downstream = ReadLocalConfig(RootLayout(args.root)).count("target") > 0;
   std::unique_ptr<Engine> engine;
@@ -179,7 +182,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
     RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
-    RegisterArchiveWriteCommands(engine.get(), &dispatcher);
+    RegisterSubmitCommand(engine.get(), &dispatcher);
     participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(), stop);
     participant->Register(&dispatcher);
     // Before any client can write: a new master's history opens with its

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -11,18 +10,10 @@
 
 #include "journal/archive_store.h"
 #include "journal/file.h"
+#include "transport/content_protocol.h"
 
 namespace tandem {
 namespace {
-
-constexpr std::string_view kHeadTable = "head";
-constexpr std::string_view kCounterTable = "counter";
-
-std::string RevKey(std::string_view path, uint64_t rev) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(rev));
-  return std::string(path) + "#" + buf;
-}
 
 struct RevRow {
   std::string path;
@@ -70,14 +61,20 @@ Result<RevRow> LookupRev(const Tables& tables, std::string_view spec) {
     if (!head) return Status::NotFound(path + " - no such file");
     rev = std::stoull(*head);
   }
-  auto value = tables.Get(kRevTable, RevKey(path, rev));
+  auto value = tables.Get(kRevTable, RevisionKey(path, rev));
   if (!value) return Status::NotFound(path + "#" + std::to_string(rev) + " - no such revision");
-  auto row = ParseRev(RevKey(path, rev), *value);
+  auto row = ParseRev(RevisionKey(path, rev), *value);
   if (!row) return Status::Corruption("unreadable revision row for " + path);
   return *row;
 }
 
 }  // namespace
+
+std::string RevisionKey(std::string_view path, uint64_t rev) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(rev));
+  return std::string(path) + "#" + buf;
+}
 
 std::optional<ArchiveEntry> ArchiveEntryOfRevision(std::string_view value) {
   std::istringstream in{std::string(value)};
@@ -147,7 +144,13 @@ std::vector<std::string> OrphanArchiveFiles(const Tables& tables, const std::str
   }
   std::vector<std::string> orphans;
   std::error_code ec;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(archive_dir, ec)) {
+  for (auto it = std::filesystem::recursive_directory_iterator(archive_dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const auto& f = *it;
+    if (f.is_directory() && f.path().filename() == "tmp") {
+      it.disable_recursion_pending();  // uploads and transfers under way
+      continue;
+    }
     if (!f.is_regular_file()) continue;
     std::string name = f.path().filename().string();
     std::string md5 = name.substr(0, name.find('.'));
@@ -166,22 +169,20 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
            return reply(Response::Error(Status::InvalidArgument("usage: print DEPOTPATH[#REV]")));
          auto rev = LookupRev(*tables, args[0]);
          if (!rev.ok()) return reply(Response::Error(rev.status()));
-         auto content = archive->Get(rev->entry);
-         if (!content.ok()) {
+         // The client fetches the content itself (archive-fetch), in chunks.
+         if (auto stored = archive->StoredName(rev->entry.md5); !stored.ok()) {
            return reply(Response::Error(
-               content.status().code() == Code::kNotFound
+               stored.status().code() == Code::kNotFound
                    ? Status::NotFound(rev->path + "#" + std::to_string(rev->rev) +
                                       ": content not (yet) in this server's archive")
-                   : content.status()));
+                   : stored.status()));
          }
-         Row row = RevToRow(*rev);
-         row.emplace_back("content", std::move(content).value());
-         reply(Response::Rows({std::move(row)}));
+         reply(Response::Rows({RevToRow(*rev)}));
        }});
-  // pull -u: a downstream server copies a stored file, in chunks.
+  // print and pull -u read stored files in chunks (transport/content_protocol.h).
   d->Register(
       "archive-fetch",
-      {AccessLevel::kService, true, true,
+      {AccessLevel::kRead, true, true,
        [archive](const RequestContext&, const auto& args, Reply reply) {
          if (args.size() != 2) {
            return reply(
@@ -194,7 +195,8 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
          uint64_t offset = std::stoull(args[1]);
          auto size_or = file->Size();
          uint64_t size = size_or.ok() ? *size_or : 0;
-         std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, 4u << 20), '\0');
+         std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, kContentChunk),
+                          '\0');
          auto n = file->PRead(data.data(), data.size(), offset);
          if (!n.ok()) return reply(Response::Error(n.status()));
          data.resize(*n);
@@ -244,43 +246,6 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
                  }
                  reply(Response::Rows(std::move(rows)));
                }});
-}
-
-void RegisterArchiveWriteCommands(Engine* engine, Dispatcher* d) {
-  auto archive = std::make_shared<ArchiveStore>(engine->layout().root() + "/archive");
-  auto submit_mu = std::make_shared<std::mutex>();  // revision and change numbers
-  d->Register(
-      "submit",
-      {AccessLevel::kWrite, true, true,
-       [engine, archive, submit_mu](const RequestContext&, const auto& args, Reply reply) {
-         if (args.size() != 2) {
-           return reply(
-               Response::Error(Status::InvalidArgument("usage: submit FILE [-d DEPOTPATH]")));
-         }
-         const std::string& path = args[0];
-         if (Status st = ValidateDepotPath(path); !st.ok()) return reply(Response::Error(st));
-         // Content first, durably; only then the metadata that points at it. A
-         // crash in between leaves an unreferenced archive file, never a
-         // revision without content.
-         auto entry = archive->Put(args[1]);
-         if (!entry.ok()) return reply(Response::Error(entry.status().Annotate("archive write")));
-         std::lock_guard lock(*submit_mu);
-         const Tables& tables = engine->tables();
-         uint64_t rev = std::stoull(tables.Get(kHeadTable, path).value_or("0")) + 1;
-         uint64_t change = std::stoull(tables.Get(kCounterTable, "change").value_or("0")) + 1;
-         std::string value = entry->md5 + " " + std::to_string(entry->size) + " " +
-                             std::to_string(NowSeconds()) + " " + std::to_string(change);
-         auto pos = engine->Commit(
-             {{Op::Put(std::string(kRevTable), RevKey(path, rev), value),
-               Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
-               Op::Put(std::string(kCounterTable), "change", std::to_string(change))}});
-         if (!pos.ok()) return reply(Response::Error(pos.status()));
-         reply(Response::Rows({{{"change", std::to_string(change)},
-                                {"depotFile", path},
-                                {"rev", std::to_string(rev)},
-                                {"digest", entry->md5},
-                                {"fileSize", std::to_string(entry->size)}}}));
-       }});
 }
 
 }  // namespace tandem

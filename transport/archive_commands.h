@@ -1,6 +1,5 @@
-// Versioned file content through the server: submit (archive write, then a
-// revision row committed in the same transaction as the head and change
-// counter), print, files, filelog and verify.
+// Versioned file content through the server: print, files, filelog, verify
+// and archive-fetch (submit is in transport/submit_command.h).
 //
 // Tables: `rev` (key "DEPOTPATH#0000000001", value "MD5 SIZE TIME CHANGE"),
 // `head` (key DEPOTPATH, value the latest revision), `counter` ("change").
@@ -12,12 +11,15 @@
 #include <vector>
 
 #include "journal/archive_store.h"
-#include "journal/engine.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
 
 inline constexpr std::string_view kRevTable = "rev";
+inline constexpr std::string_view kHeadTable = "head";
+inline constexpr std::string_view kCounterTable = "counter";
+// "DEPOTPATH#0000000001": revisions sort in order under their path.
+std::string RevisionKey(std::string_view path, uint64_t rev);
 // The content a `rev` row names (its value is "MD5 SIZE TIME CHANGE").
 std::optional<ArchiveEntry> ArchiveEntryOfRevision(std::string_view value);
 
@@ -41,10 +43,8 @@ std::vector<Row> VerifyRecentRevisions(const Tables& tables, const ArchiveStore&
 // write and the metadata commit): harmless, reported by verify.
 std::vector<std::string> OrphanArchiveFiles(const Tables& tables, const std::string& archive_dir);
 
-// Read-only commands (print, files, filelog, verify) for any server;
-// `tables` and `root` must outlive them.
+// Read-only commands (print, files, filelog, verify, archive-fetch) for any
+// server; `tables` must outlive them.
 void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatcher* dispatcher);
-// submit, on the master.
-void RegisterArchiveWriteCommands(Engine* engine, Dispatcher* dispatcher);
 
 }  // namespace tandem

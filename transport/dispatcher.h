@@ -46,6 +46,9 @@ class Dispatcher {
   void SetBlockingExecutor(Executor blocking) { blocking_ = std::move(blocking); }
 
   void Register(const std::string& name, Command command);
+  // Runs slow work where blocking commands run (for streams that outlive
+  // their opening request).
+  void RunBlocking(std::function<void()> fn) const { blocking_ ? blocking_(std::move(fn)) : fn(); }
   void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
   // True while the root has no users: only loopback clients may connect.
   bool Unsecured() const { return !HasUsers(*tables_); }

@@ -4,7 +4,7 @@
 
 namespace tandem {
 
-bool IsKnownMessageType(uint16_t type) { return type >= 1 && type <= 4; }
+bool IsKnownMessageType(uint16_t type) { return type >= 1 && type <= 5; }
 
 Result<FrameHeader> DecodeFrameHeader(std::string_view header, uint32_t max_body) {
   if (header.size() != kFrameHeaderSize) return Status::Corruption("short frame header");

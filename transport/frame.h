@@ -28,6 +28,7 @@ enum class MessageType : uint16_t {
   kResponse = 2,
   kJournalData = 3,  // upstream -> downstream: journal bytes and positions
   kJournalAck = 4,   // downstream -> upstream: flushed and applied positions
+  kContent = 5,      // client -> server: a chunk of a file being submitted
 };
 
 bool IsKnownMessageType(uint16_t type);

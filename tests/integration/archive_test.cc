@@ -31,7 +31,7 @@ class ArchiveTest : public ::testing::Test {
   }
   // The archive file holding `content`, compressed or not.
   std::string ArchiveFile(const std::string& content) {
-    std::string md5 = ArchiveStore::Md5Hex(content);
+    std::string md5 = Md5::Of(content);
     std::string base = root_ + "/archive/" + md5.substr(0, 2) + "/" + md5;
     return std::filesystem::exists(base) ? base : base + ".gz";
   }
@@ -135,7 +135,7 @@ TEST(VerifyRecentTest, FindsRecentRevisionsWithoutContent) {
   auto rev = [](const ArchiveEntry& e, int64_t time) {
     return e.md5 + " " + std::to_string(e.size) + " " + std::to_string(time) + " 1";
   };
-  ArchiveEntry missing{ArchiveStore::Md5Hex("absent"), 6};
+  ArchiveEntry missing{Md5::Of("absent"), 6};
   tables.Apply({{Op::Put("rev", "//d/present#0000000001", rev(*present, 1000)),
                  Op::Put("rev", "//d/old#0000000001", rev(missing, 10)),
                  Op::Put("rev", "//d/new#0000000001", rev(missing, 2000))}});
@@ -170,7 +170,7 @@ TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
   ASSERT_TRUE(WaitFor([&] { return R({"print", "//depot/small"}).out == small; }));
   replica->Kill9();
   ArchiveStore replica_archive(rroot + "/archive");
-  ArchiveEntry big_entry{ArchiveStore::Md5Hex(big), big.size()};
+  ArchiveEntry big_entry{Md5::Of(big), big.size()};
   if (replica_archive.StoredName(big_entry.md5).ok()) {
     EXPECT_TRUE(replica_archive.Verify(big_entry).ok())
         << "a partial file is visible under its real name";
@@ -181,7 +181,7 @@ TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
   EXPECT_EQ(R({"verify"}).exit_code, 0);
 
   // Damage the replica's copy: verify says BAD!, verify -t fetches it again.
-  std::string md5 = ArchiveStore::Md5Hex(small);
+  std::string md5 = Md5::Of(small);
   std::string path = rroot + "/archive/" + md5.substr(0, 2) + "/" + md5;
   if (!std::filesystem::exists(path)) path += ".gz";
   FlipByte(path, 2);

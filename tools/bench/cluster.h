@@ -1,0 +1,74 @@
+// What every tandem-bench mode shares: its options, and tandemd servers it
+// starts itself on loopback.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "journal/status.h"
+#include "transport/message.h"
+
+namespace tandem::bench {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string mode;
+  std::string address;
+  std::string root;
+  int clients = 64;
+  double seconds = 10;
+  uint64_t count = 0;  // 0 = until time runs out
+  size_t value_bytes = 100;
+  uint64_t keys = 100000;
+  std::string fsync = "always";
+  std::string standby_fsync = "always";
+  std::string commit_wait = "local";
+  int standbys = 0;
+  int replicas = 0;
+  bool mandatory = false;
+  std::string format = "table";
+  uint64_t mb = 1024;
+  bool cold = false;       // recover: drop the page cache first (root only)
+  int runs = 5;            // failover: repetitions
+  bool unplanned = false;  // failover: SIGKILL the master instead of asking it
+};
+
+// The directory of the running executable (where tandemd is built too).
+std::string SelfDir();
+
+// A tandemd started (and stopped) by the benchmark.
+class OwnServer {
+ public:
+  ~OwnServer();
+  void Kill9();
+  // Runs `tandemd -r root ARGS` for each offline setting, then serves root.
+  Result<std::string> Start(const std::string& root, const std::vector<std::string>& offline);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// One request on a new connection; a command failure is an error.
+Result<std::vector<Row>> Query(const std::string& address, std::vector<std::string> args);
+
+// A master with standbys and replicas on loopback, all started here.
+struct Cluster {
+  std::vector<std::unique_ptr<OwnServer>> servers;
+  std::string master;
+  std::vector<std::pair<std::string, std::string>> downstream;  // id, address
+};
+
+Status StartCluster(const std::string& base, const Options& o, Cluster* c);
+// Adds a standby or replica to a running cluster (it starts streaming
+// on its own; StartCluster waits for that, this does not).
+Status AddDownstream(const std::string& base, const Options& o, const std::string& id,
+                     const std::string& type, bool mandatory, Cluster* c);
+
+// Exits the mode with a message on stderr.
+int Fail(const Status& st);
+
+}  // namespace tandem::bench
