@@ -14,6 +14,8 @@ namespace tandem {
 namespace {
 
 struct Depot {
+  Depot(Engine* e, const Dispatcher* d)
+      : engine(e), archive(e->layout().root() + "/archive"), dispatcher(d) {}
   Engine* engine;
   ArchiveStore archive;
   const Dispatcher* dispatcher;
@@ -160,8 +162,7 @@ class Upload : public Stream, public std::enable_shared_from_this<Upload> {
 }  // namespace
 
 void RegisterSubmitCommand(Engine* engine, Dispatcher* d) {
-  auto depot =
-      std::make_shared<Depot>(engine, ArchiveStore(engine->layout().root() + "/archive"), d);
+  auto depot = std::make_shared<Depot>(engine, d);
   d->Register(
       "submit",
       {AccessLevel::kWrite, true, true,
