@@ -113,9 +113,10 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
   in_flight_ -= static_cast<int>(ack.frames);
   origin_->OnAck(id_, ack);
   Pump();
-  if (ack.applied < ack.flushed && !refresh_scheduled_) {
-    // The downstream applies after it acknowledges; ask again shortly so
-    // that servers -J shows where it really is.
+  if ((ack.applied < ack.flushed || ack.backlog_files > 0) && !refresh_scheduled_) {
+    // The downstream applies, and fetches archive content, after it
+    // acknowledges; ask again shortly so that servers -J shows where it
+    // really is.
     refresh_scheduled_ = true;
     sink_->Post(
         [self = shared_from_this()] {

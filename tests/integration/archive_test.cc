@@ -179,6 +179,14 @@ TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
   ASSERT_TRUE(replica);
   ASSERT_TRUE(WaitFor([&] { return R({"print", "//depot/big"}).out == big; }));
   EXPECT_EQ(R({"verify"}).exit_code, 0);
+  // The master's view of the replica's backlog catches up with it too.
+  EXPECT_TRUE(WaitFor([&] {
+    auto rows = server_->Connect()->Call({"", "", {"servers", "-J"}});
+    for (const Row& row : rows.ok() ? rows->rows : std::vector<Row>{}) {
+      if (FieldOf(row, "serverID") == "r1") return FieldOf(row, "pullUFiles") == "0";
+    }
+    return false;
+  })) << "servers -J still shows a pull -u backlog on r1";
 
   // Damage the replica's copy: verify says BAD!, verify -t fetches it again.
   std::string md5 = Md5::Of(small);
