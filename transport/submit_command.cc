@@ -66,8 +66,13 @@ class Upload : public Stream, public std::enable_shared_from_this<Upload> {
     }
     std::lock_guard lock(mu_);
     if (ended_) return Status::Ok();  // the answer is on its way to the client
-    if (chunks_.size() >= kUploadWindow || body.size() > kContentChunk) {
-      return Status::Corruption("upload sent ahead of its window");
+    if (chunks_.size() >= kUploadWindow) {
+      return Status::Corruption("upload sent more than " + std::to_string(kUploadWindow) +
+                                " chunks ahead of the acknowledgements");
+    }
+    if (body.size() > kContentChunk) {
+      return Status::Corruption("upload chunk of " + std::to_string(body.size()) +
+                                " bytes; the most is " + std::to_string(kContentChunk));
     }
     if (received_ + body.size() > size_) {
       failure_ = Status::InvalidArgument("upload is longer than the " + std::to_string(size_) +

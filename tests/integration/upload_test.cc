@@ -123,6 +123,12 @@ TEST_F(UploadTest, UploadBeyondItsDeclaredSizeIsRefused) {
   ASSERT_TRUE(other->Call({"", "", {"submit", "//depot/x", "10"}})->status.ok());
   ASSERT_TRUE(other->SendFrame(MessageType::kRequest, EncodeRequest({"", "", {"info"}})).ok());
   EXPECT_FALSE(other->ReadFrame().ok()) << "the server should close the connection";
+  auto oversized = server_->Connect();
+  ASSERT_TRUE(
+      oversized->Call({"", "", {"submit", "//depot/z", std::to_string(8 << 20)}})->status.ok());
+  ASSERT_TRUE(
+      oversized->SendFrame(MessageType::kContent, std::string(kContentChunk + 1, 'z')).ok());
+  EXPECT_FALSE(oversized->ReadFrame().ok()) << "a chunk over the limit should close the connection";
   for (const char* size : {"-1", "x", "", "99999999999999999999"}) {
     auto r = server_->Connect()->Call({"", "", {"submit", "//depot/y", size}});
     ASSERT_TRUE(r.ok());
