@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 
 #include "tests/testing/journal_files.h"
@@ -51,6 +52,69 @@ TEST(ArchiveStoreTest, DamageIsBadAndAbsenceIsMissing) {
   store.Remove(n->md5);
   EXPECT_EQ(store.Verify(*n).code(), Code::kNotFound);
   EXPECT_EQ(store.Verify({std::string(31, 'z'), 1}).code(), Code::kInvalidArgument);
+}
+
+TEST(ArchiveStoreTest, WriterFedInPiecesStoresWhatPutStores) {
+  TempDir dir;
+  ArchiveStore store(dir.Sub("archive"));
+  std::string text(200000, 'c');
+  text += Random(5000);
+  auto writer = ArchiveWriter::Create(&store);
+  ASSERT_TRUE(writer.ok());
+  for (size_t at = 0; at < text.size(); at += 777) {
+    ASSERT_TRUE((*writer)->Append(std::string_view(text).substr(at, 777)).ok());
+  }
+  auto entry = (*writer)->Commit();
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(entry->md5, Md5::Of(text));
+  EXPECT_EQ(entry->size, text.size());
+  EXPECT_EQ(*store.StoredName(entry->md5), entry->md5 + ".gz");
+  EXPECT_EQ(*store.Get(*entry), text);
+}
+
+TEST(ArchiveStoreTest, DamagedCopyIsReplacedAndAbandonedWriterLeavesNothing) {
+  TempDir dir;
+  ArchiveStore store(dir.Sub("archive"));
+  std::string noise = Random(100000);
+  auto first = store.Put(noise);
+  ASSERT_TRUE(first.ok());
+  testing::FlipByte(StoredPath(dir, store, first->md5), 7);
+  ASSERT_TRUE(store.Put(noise).ok());
+  EXPECT_TRUE(store.Verify(*first).ok()) << "storing again repairs a damaged copy";
+  {
+    auto writer = ArchiveWriter::Create(&store);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Append(noise).ok());
+  }  // never committed
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Sub("archive/tmp")));
+}
+
+TEST(ArchiveStoreTest, DecoderTakesStoredBytesInAnySplit) {
+  TempDir dir;
+  ArchiveStore store(dir.Sub("archive"));
+  std::string text(300000, 'd');
+  auto entry = store.Put(text);
+  ASSERT_TRUE(entry.ok());
+  auto stored = ReadFileToString(StoredPath(dir, store, entry->md5));
+  ASSERT_TRUE(stored.ok());
+  for (size_t piece : {size_t{1}, size_t{17}, stored->size()}) {
+    ContentDecoder decoder(*entry, true);
+    std::string out;
+    for (size_t at = 0; at < stored->size(); at += piece) {
+      ASSERT_TRUE(decoder
+                      .Write(std::string_view(*stored).substr(at, piece),
+                             [&](std::string_view d) {
+                               out.append(d);
+                               return Status::Ok();
+                             })
+                      .ok());
+    }
+    EXPECT_TRUE(decoder.Finish().ok());
+    EXPECT_EQ(out, text);
+  }
+  ContentDecoder cut(*entry, true);
+  ASSERT_TRUE(cut.Write(std::string_view(*stored).substr(0, stored->size() / 2), nullptr).ok());
+  EXPECT_EQ(cut.Finish().code(), Code::kCorruption) << "a truncated transfer must not pass";
 }
 
 }  // namespace
