@@ -136,7 +136,7 @@ Status ArchiveWriter::WriteStored(std::string_view bytes) {
 Status ArchiveWriter::Decide() {
   decided_ = true;
   size_t trial = 0;
-  GzipDeflater probe;
+  GzipDeflater probe(Z_BEST_SPEED);  // a cheap estimate is enough to decide
   auto count = [&](std::string_view out) {
     trial += out.size();
     return Status::Ok();

@@ -24,7 +24,7 @@ struct ServerOptions {
   Address address;
   std::string ssl_dir;  // where the TLS key and certificate live (TLS addresses only)
   int network_threads = 2;
-  int blocking_threads = 2;
+  int blocking_threads = 8;
   uint32_t max_frame_body = kMaxFrameBody;
 };
 

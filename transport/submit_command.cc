@@ -3,8 +3,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <deque>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "journal/archive_store.h"
 #include "transport/archive_commands.h"
@@ -19,7 +22,13 @@ struct Depot {
   Engine* engine;
   ArchiveStore archive;
   const Dispatcher* dispatcher;
-  std::mutex mu;  // revision and change numbers
+
+  // Revision and change numbers. The tables change only once a commit is
+  // durable, so numbers handed to commits still in the writer's queue are
+  // remembered here; that lets concurrent submits share one fsync.
+  std::mutex mu;
+  uint64_t last_change = 0;
+  std::map<std::string, uint64_t, std::less<>> last_rev;  // depot path -> highest handed out
 };
 
 // Tests SIGKILL the server here, with the content durable and no revision.
@@ -28,18 +37,44 @@ void MaybeCrashAfterArchiveWrite() {
   if (fault != nullptr && std::string_view(fault) == "crash:after-archive") ::raise(SIGKILL);
 }
 
+uint64_t Number(const Tables& tables, std::string_view table, const std::string& key) {
+  return std::stoull(tables.Get(table, key).value_or("0"));
+}
+
 Response CommitRevision(Depot* depot, const std::string& path, const ArchiveEntry& entry) {
-  std::lock_guard lock(depot->mu);
-  const Tables& tables = depot->engine->tables();
-  uint64_t rev = std::stoull(tables.Get(kHeadTable, path).value_or("0")) + 1;
-  uint64_t change = std::stoull(tables.Get(kCounterTable, "change").value_or("0")) + 1;
-  std::string value = entry.md5 + " " + std::to_string(entry.size) + " " +
-                      std::to_string(NowSeconds()) + " " + std::to_string(change);
-  auto pos = depot->engine->Commit(
-      {{Op::Put(std::string(kRevTable), RevisionKey(path, rev), value),
-        Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
-        Op::Put(std::string(kCounterTable), "change", std::to_string(change))}});
-  if (!pos.ok()) return Response::Error(pos.status());
+  std::promise<Status> durable;
+  std::future<Status> done = durable.get_future();
+  std::optional<Status> answer;
+  uint64_t rev, change;
+  {
+    std::lock_guard lock(depot->mu);
+    const Tables& tables = depot->engine->tables();
+    uint64_t& last_rev = depot->last_rev[path];
+    rev = std::max(last_rev, Number(tables, kHeadTable, path)) + 1;
+    change = std::max(depot->last_change, Number(tables, kCounterTable, "change")) + 1;
+    std::string value = entry.md5 + " " + std::to_string(entry.size) + " " +
+                        std::to_string(NowSeconds()) + " " + std::to_string(change);
+    // Queued under the lock, so the journal holds the numbers in order.
+    depot->engine->CommitAsync(
+        {{Op::Put(std::string(kRevTable), RevisionKey(path, rev), value),
+          Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
+          Op::Put(std::string(kCounterTable), "change", std::to_string(change))}},
+        [&durable](const Status& st, Position) { durable.set_value(st); });
+    // A refusal (a paused master) answers at once: the numbers stay free.
+    if (done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      answer = done.get();
+    }
+    if (!answer || answer->ok()) {
+      last_rev = rev;
+      depot->last_change = change;
+    }
+    if (depot->last_rev.size() > 4096) {  // forget paths whose revision is durable
+      std::erase_if(depot->last_rev,
+                    [&](const auto& p) { return p.second <= Number(tables, kHeadTable, p.first); });
+    }
+  }
+  if (!answer) answer = done.get();
+  if (!answer->ok()) return Response::Error(*answer);
   return Response::Rows({{{"change", std::to_string(change)},
                           {"depotFile", path},
                           {"rev", std::to_string(rev)},
