@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "journal/archive_store.h"
 #include "tests/integration/harness.h"
@@ -84,6 +86,41 @@ TEST_F(UploadTest, FileLargerThanAnyFrameStreamsBothWays) {
     EXPECT_LT(PeakRssBytes(server_->pid()), big.size() / 2)
         << "tandemd's peak memory suggests it buffered the whole file";
   }
+}
+
+TEST_F(UploadTest, ConcurrentSubmitsGetDistinctConsecutiveNumbers) {
+  constexpr int kThreads = 8, kEach = 5;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string body = "thread " + std::to_string(t) + " file " + std::to_string(i);
+        auto client = server_->Connect();
+        auto row = SubmitContent(client.get(), {}, "//depot/shared", body.size(),
+                                 [&](char* buf, size_t n, uint64_t offset) -> Result<size_t> {
+                                   size_t got = std::min<size_t>(n, body.size() - offset);
+                                   std::memcpy(buf, body.data() + offset, got);
+                                   return got;
+                                 });
+        failed += !row.ok();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failed, 0);
+  auto log = server_->Connect()->Call({"", "", {"filelog", "//depot/shared"}});
+  ASSERT_TRUE(log.ok() && log->status.ok());
+  std::set<std::string> revs, changes;
+  for (const Row& row : log->rows) {
+    revs.insert(std::string(FieldOf(row, "rev")));
+    changes.insert(std::string(FieldOf(row, "change")));
+  }
+  EXPECT_EQ(log->rows.size(), size_t{kThreads * kEach});
+  EXPECT_EQ(revs.size(), size_t{kThreads * kEach}) << "two submits got the same revision";
+  EXPECT_EQ(changes.size(), size_t{kThreads * kEach}) << "two submits got the same change";
+  EXPECT_TRUE(revs.count(std::to_string(kThreads * kEach))) << "revisions skip numbers";
+  EXPECT_EQ(T({"verify", "-q"}).exit_code, 0);
 }
 
 TEST_F(UploadTest, EmptyFileIsARevisionToo) {
