@@ -1,12 +1,14 @@
 #include "replica/archive_puller.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "journal/file.h"
 #include "journal/log.h"
 #include "transport/archive_commands.h"
 #include "transport/content_client.h"
+#include "transport/content_protocol.h"
 
 namespace tandem {
 
@@ -106,6 +108,19 @@ void ArchivePuller::Work() {
   }
 }
 
+namespace {
+
+// Tests SIGKILL the server here: part of a file fetched, none installed.
+void MaybeCrashMidTransfer(const ArchiveEntry& entry) {
+  const char* fault = std::getenv("TANDEM_PULL_FAULT");
+  if (fault != nullptr && std::string_view(fault) == "crash:mid-transfer" &&
+      entry.size > kContentChunk) {
+    ::raise(SIGKILL);
+  }
+}
+
+}  // namespace
+
 // The stored bytes are decoded and checked as they arrive, so a file that
 // fails its digest is never installed.
 Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const ArchiveEntry& entry) {
@@ -124,6 +139,7 @@ Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const Arc
                             TANDEM_RETURN_IF_ERROR(decoder->Write(stored, nullptr));
                             TANDEM_RETURN_IF_ERROR(out.PWriteAll(stored, written));
                             written += stored.size();
+                            MaybeCrashMidTransfer(entry);
                             return Status::Ok();
                           });
   if (st.ok() && decoder) st = decoder->Finish().Annotate("fetched content");
