@@ -6,7 +6,7 @@
 //                    [--standbys N] [--replicas N] [--mandatory] [--commit-wait local|mandatory]
 //                    [--standby-fsync always|off]
 //   tandem-bench copy [--mb MEGABYTES] [--standby-fsync always|off]
-//   tandem-bench content [-c CLIENTS] [-n FILES] [-s FILE_BYTES]
+//   tandem-bench content [-c CLIENTS] [-n FILES] [-s FILE_BYTES[,FILE_BYTES...]]
 //   tandem-bench limits [--dir DIR]
 //   tandem-bench recover [--root DIR] [--mb MEGABYTES] [--cold]
 #include <signal.h>
@@ -21,6 +21,17 @@
 
 namespace tandem::bench {
 namespace {
+
+// "-s 100" or, for content, a list of file sizes used in turn: "-s 4096,1048576".
+std::vector<size_t> ParseSizes(const std::string& text) {
+  std::vector<size_t> sizes;
+  for (size_t at = 0; at <= text.size();) {
+    size_t comma = std::min(text.find(',', at), text.size());
+    sizes.push_back(std::stoul(text.substr(at, comma - at)));
+    at = comma + 1;
+  }
+  return sizes;
+}
 
 int Main(int argc, char** argv) {
   Options o;
@@ -44,7 +55,7 @@ int Main(int argc, char** argv) {
     else if (f == "-n")
       o.count = std::stoull(next());
     else if (f == "-s")
-      o.value_bytes = std::stoul(next());
+      o.sizes = ParseSizes(next());
     else if (f == "-k")
       o.keys = std::stoull(next());
     else if (f == "--mb")

@@ -21,8 +21,9 @@ struct Options {
   std::string root;
   int clients = 64;
   double seconds = 10;
-  uint64_t count = 0;  // 0 = until time runs out
-  size_t value_bytes = 100;
+  uint64_t count = 0;              // 0 = until time runs out
+  std::vector<size_t> sizes{100};  // -s: value bytes (put), file sizes in turn (content)
+  size_t value_bytes() const { return sizes.front(); }
   uint64_t keys = 100000;
   std::string fsync = "always";
   std::string standby_fsync = "always";

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -33,7 +34,8 @@ Status WaitForReplica(const std::string& replica, uint64_t files) {
 }  // namespace
 
 // Versioned content, one stream at a time. First C clients submit `count`
-// files of `value_bytes` incompressible bytes to a master: submit MB/s.
+// incompressible files to a master, file n of sizes[n % sizes.size()]
+// bytes: submit MB/s.
 // Then a replica joins; the metadata it must apply is a few hundred rows, so
 // the time until it holds every file (verified) is pull -u's: fetch MB/s.
 int RunContent(const Options& o) {
@@ -45,9 +47,10 @@ int RunContent(const Options& o) {
   Cluster c;
   if (Status st = StartCluster(base, co, &c); !st.ok()) return Fail(st);
   uint64_t files = o.count ? o.count : 64;
+  const size_t largest = *std::max_element(o.sizes.begin(), o.sizes.end());
   std::vector<std::string> bodies(static_cast<size_t>(o.clients));
   for (int t = 0; t < o.clients; ++t) {
-    bodies[t].resize(o.value_bytes);
+    bodies[t].resize(largest);
     uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(t + 1);
     for (char& ch : bodies[t]) {  // xorshift: incompressible
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -56,23 +59,25 @@ int RunContent(const Options& o) {
   }
   auto addr = Address::Parse(c.master);
   if (!addr.ok()) return Fail(addr.status());
-  std::atomic<uint64_t> next{0}, failed{0};
+  std::atomic<uint64_t> next{0}, failed{0}, bytes{0};
   auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < o.clients; ++t) {
     threads.emplace_back([&, t] {
       std::string body = bodies[t];
       for (uint64_t n; (n = next++) < files;) {
-        if (body.size() >= sizeof n) std::memcpy(body.data(), &n, sizeof n);  // all distinct
+        const size_t size = o.sizes[n % o.sizes.size()];
+        if (size >= sizeof n) std::memcpy(body.data(), &n, sizeof n);  // all distinct
         auto client = Client::Connect(*addr, {});  // an upload takes its connection
-        auto source = [&body](char* buf, size_t want, uint64_t offset) -> Result<size_t> {
-          size_t got = std::min<size_t>(want, body.size() - offset);
+        auto source = [&body, size](char* buf, size_t want, uint64_t offset) -> Result<size_t> {
+          size_t got = std::min<size_t>(want, size - offset);
           std::memcpy(buf, body.data() + offset, got);
           return got;
         };
-        if (!client.ok() ||
-            !SubmitContent(client->get(), {}, "//bench/f" + std::to_string(n), body.size(), source)
-                 .ok()) {
+        if (client.ok() &&
+            SubmitContent(client->get(), {}, "//bench/f" + std::to_string(n), size, source).ok()) {
+          bytes += size;
+        } else {
           ++failed;
         }
       }
@@ -90,11 +95,11 @@ int RunContent(const Options& o) {
   }
   double fetch_secs = std::chrono::duration<double>(Clock::now() - fetch_start).count();
 
-  double mb = static_cast<double>((files - failed) * o.value_bytes) / (1 << 20);
+  double mb = static_cast<double>(bytes.load()) / (1 << 20);
   auto disk = MeasureDisk(base, 1.0);
   auto loop = MeasureLoopbackMBps();
-  std::printf("%llu files of %zu bytes, %d clients, %llu failed\n",
-              static_cast<unsigned long long>(files), o.value_bytes, o.clients,
+  std::printf("%llu files, %.0f MB in all, %d clients, %llu failed\n",
+              static_cast<unsigned long long>(files), mb, o.clients,
               static_cast<unsigned long long>(failed.load()));
   std::printf("submit:  %.2f s, %.0f MB/s\n", submit_secs, mb / submit_secs);
   std::printf("pull -u: %.2f s, %.0f MB/s (a new replica fetching all of it)\n", fetch_secs,

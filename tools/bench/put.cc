@@ -33,7 +33,7 @@ int RunPut(const Options& o) {
   auto addr = Address::Parse(address);
   if (!addr.ok()) return Fail(addr.status());
 
-  std::string value(o.value_bytes, 'v');
+  std::string value(o.value_bytes(), 'v');
   LoadOptions load;
   load.address = *addr;
   load.connections = o.clients;
@@ -64,7 +64,7 @@ int RunPut(const Options& o) {
   j["replicas"] = o.replicas;
   j["mandatory"] = o.mandatory;
   j["commit_wait"] = o.commit_wait;
-  j["value_bytes"] = o.value_bytes;
+  j["value_bytes"] = o.value_bytes();
   j["fsync"] = o.fsync;
   j["seconds"] = elapsed;
   j["commits"] = all.size();

@@ -19,7 +19,7 @@ int RunRecover(const Options& o) {
   {
     auto engine = Engine::Open({root, false});
     if (!engine.ok()) return Fail(engine.status());
-    std::string value(o.value_bytes, 'r');
+    std::string value(o.value_bytes(), 'r');
     uint64_t target = o.mb << 20;
     std::atomic<int> inflight{0};
     for (uint64_t i = 0; (*engine)->durable().offset < target; ++i) {
