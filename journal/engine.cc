@@ -144,24 +144,20 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
     return;
   }
   if (!commit_wait_mandatory_) {
+    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+  } else {
     writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
                     [this, done = std::move(done)](const Status& st, Position pos) {
-                      CountOut();
-                      done(st, pos);
+                      CommitGate gate;
+                      {
+                        std::lock_guard lock(observer_mu_);
+                        gate = commit_gate_;
+                      }
+                      if (!st.ok() || !gate) return done(st, pos);
+                      gate(pos, [done, st, pos] { done(st, pos); });
                     });
-    return;
   }
-  writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
-                  [this, done = std::move(done)](const Status& st, Position pos) {
-                    CountOut();  // durable: a pause need not wait for the gate
-                    CommitGate gate;
-                    {
-                      std::lock_guard lock(observer_mu_);
-                      gate = commit_gate_;
-                    }
-                    if (!st.ok() || !gate) return done(st, pos);
-                    gate(pos, [done, st, pos] { done(st, pos); });
-                  });
+  CountOut();  // queued: from here a pause waits on the writer, not on us
 }
 
 namespace {
@@ -262,12 +258,21 @@ void Engine::CountOut() {
 }
 
 Result<Position> Engine::Pause(const std::string& message, std::chrono::milliseconds wait) {
-  std::unique_lock lock(pause_mu_);
-  refusal_ = message;
-  refusing_.store(true);
-  if (!drained_.wait_for(lock, wait, [this] { return in_flight_.load() == 0; })) {
-    return Status::Unavailable(std::to_string(in_flight_.load()) +
-                               " commit(s) still in flight after " + std::to_string(wait.count()) +
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  {
+    std::unique_lock lock(pause_mu_);
+    refusal_ = message;
+    refusing_.store(true);
+    if (!drained_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; })) {
+      return Status::Unavailable(std::to_string(in_flight_.load()) +
+                                 " commit(s) not yet queued after " + std::to_string(wait.count()) +
+                                 " ms");
+    }
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (!writer_->WaitIdle(std::max(left, std::chrono::milliseconds(0)))) {
+    return Status::Unavailable("commits still being written after " + std::to_string(wait.count()) +
                                " ms");
   }
   return durable();

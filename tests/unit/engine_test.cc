@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -25,6 +27,40 @@ std::unique_ptr<Engine> OpenOrDie(const std::string& root, bool fsync = false) {
 
 Transaction Put(const std::string& key, const std::string& value) {
   return {{Op::Put("t", key, value)}};
+}
+
+TEST(EngineTest, PauseReturnsAPositionCoveringEveryAcceptedCommit) {
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path(), /*fsync=*/true);
+  constexpr int kThreads = 8;
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<Position> accepted;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100000 && !stop; ++i) {
+        auto pos = engine->Commit(Put(std::to_string(t) + "/" + std::to_string(i), "v"));
+        if (!pos.ok()) {
+          EXPECT_EQ(pos.status().code(), Code::kUnavailable);
+          return;
+        }
+        std::lock_guard lock(mu);
+        accepted.push_back(*pos);
+      }
+    });
+  }
+  while (engine->durable().offset < 64 * 1024) std::this_thread::yield();
+  auto final_pos = engine->Pause("failing over", std::chrono::seconds(10));
+  stop = true;
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(final_pos.ok()) << final_pos.status().ToString();
+  ASSERT_FALSE(accepted.empty());
+  for (const Position& p : accepted) EXPECT_LE(p, *final_pos) << "acknowledged after the pause";
+  EXPECT_EQ(engine->durable(), *final_pos) << "written after the pause";
+  EXPECT_EQ(engine->Commit(Put("late", "v")).status().code(), Code::kUnavailable);
+  engine->Resume();
+  EXPECT_TRUE(engine->Commit(Put("after", "v")).ok());
 }
 
 TEST(EngineTest, ConcurrentCommitsGetDistinctIncreasingDurablePositions) {
