@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <random>
 
 #include "journal/archive_store.h"
 #include "tests/integration/harness.h"
@@ -112,9 +110,7 @@ TEST(ArchiveDiskFullTest, SubmitFailsCleanlyWhenTheDiskIsFull) {
   limited.file_size_limit = 1 << 20;  // no file over 1 MiB
   auto server = TandemdProcess::Start(root, "127.0.0.1:0", limited);
   ASSERT_TRUE(server);
-  std::mt19937 rng(7);
-  std::string big(3 << 20, '\0');
-  for (char& c : big) c = static_cast<char>(rng());  // incompressible
+  std::string big = RandomBytes(3 << 20, 7);  // incompressible
   WriteAll(dir.Sub("big"), big);
   auto r = RunTandem({"-p", server->address(), "submit", dir.Sub("big"), "-d", "//depot/big"});
   EXPECT_NE(r.exit_code, 0);
@@ -146,13 +142,6 @@ TEST(VerifyRecentTest, FindsRecentRevisionsWithoutContent) {
   EXPECT_EQ(FieldOf(problems[0], "status"), "MISSING!");
 }
 
-// A child that has exited (and not yet been reaped) is a zombie.
-bool HasExited(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_field, comm, state;
-  return !(stat >> pid_field >> comm >> state) || state == "Z";
-}
-
 TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
   ASSERT_EQ(RunTandemd({"-r", root_, "--id", "master1"}).exit_code, 0);  // for the spec's sake
   auto spec = RunTandem({"-p", server_->address(), "server", "-i"},
@@ -176,8 +165,7 @@ TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
     args.insert(args.begin(), {"-p", replica->address()});
     return RunTandem(args);
   };
-  ASSERT_TRUE(WaitFor([&] { return HasExited(replica->pid()); }));
-  replica->Kill9();  // reaps it
+  ASSERT_TRUE(WaitFor([&] { return replica->Exited(); }));
   ArchiveStore replica_archive(rroot + "/archive");
   ArchiveEntry big_entry{Md5::Of(big), big.size()};
   EXPECT_EQ(replica_archive.StoredName(big_entry.md5).status().code(), Code::kNotFound)

@@ -1,10 +1,9 @@
 // Garbage, oversized and unknown frames close only the offending connection.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "journal/coding.h"
 #include "tests/integration/harness.h"
+#include "tests/testing/journal_files.h"
 #include "transport/frame.h"
 
 namespace tandem::testing {
@@ -52,9 +51,7 @@ TEST_F(BadInputTest, OversizedFrameIsRefusedBeforeItsBodyIsRead) {
 }
 
 TEST_F(BadInputTest, RandomBytesAreRefused) {
-  std::mt19937 rng(42);
-  std::string junk(4096, '\0');
-  for (char& ch : junk) ch = static_cast<char>(rng());
+  std::string junk = RandomBytes(4096, 42);
   ExpectRejected(junk, "bad frame magic");
 }
 

@@ -72,10 +72,6 @@ class FailoverTest : public ClusterTest {
   }
   // The promoted standby serves again on the same address once it is master.
   static bool IsMaster(const TandemdProcess& p) { return Role(p) == "standard"; }
-  static bool Exited(pid_t pid) {
-    int status;
-    return ::waitpid(pid, &status, WNOHANG) == pid;
-  }
   CommandResult Failover(const TandemdProcess& standby, std::vector<std::string> flags) {
     std::vector<std::string> args = {"-p", standby.address(), "failover"};
     args.insert(args.end(), flags.begin(), flags.end());
@@ -129,7 +125,7 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
       WaitFor([&] { return !std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"); }));
 
   // The old master stopped itself, and its root refuses to serve as master.
-  ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return master->Exited(); }));
   EXPECT_FALSE(TandemdProcess::Start(master_root_));
   EXPECT_NE(ReadAll(master_root_ + ".stderr").find("may not serve as master"), std::string::npos);
 }
@@ -324,7 +320,7 @@ TEST_F(FailoverTest, StandbyKilledBeforeThePointOfNoReturnComesBackAsAStandby) {
       StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:stop-master"}}, {}});
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
   standby = StartDownstream("sb1", *master);
   EXPECT_NE(Role(*standby), "standard");
   EXPECT_NE(standby->Log().find("rolled back"), std::string::npos);
@@ -345,8 +341,8 @@ TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster
       StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:promote"}}, {}});
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return Exited(standby->pid()); }));
-  ASSERT_TRUE(WaitFor([&] { return Exited(master->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
+  ASSERT_TRUE(WaitFor([&] { return master->Exited(); }));
   auto restarted = TandemdProcess::Start(dir_.Sub("sb1"));
   ASSERT_TRUE(restarted);
   EXPECT_TRUE(IsMaster(*restarted));
@@ -364,7 +360,7 @@ TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
   auto b = StartDownstream("sb1", *a);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
   ASSERT_EQ(Failover(*b, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && Exited(a->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && a->Exited(); }));
   Put(*b, 10, 15);
 
   // The old master rejoins as the new master's standby, under the standby's old name.
@@ -377,7 +373,7 @@ TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
 
   auto back = RunTandem({"-p", a->address(), "failback", "-y", "-w", "0"});
   ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
-  ASSERT_TRUE(WaitFor([&] { return IsMaster(*a) && Exited(b->pid()); }));
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*a) && b->Exited(); }));
   EXPECT_EQ(FieldOf(One(*a, {"info"}), "serverID"), "master1");
   EXPECT_EQ(FieldOf(One(*a, {"info"}), "epoch"), "3");
   ASSERT_EQ(RunTandemd({"-r", dir_.Sub("sb1"), "--rejoin", a->address()}).exit_code, 0);

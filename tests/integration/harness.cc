@@ -137,6 +137,11 @@ void TandemdProcess::Kill9() {
   pid_ = -1;
 }
 
+bool TandemdProcess::Exited() {
+  if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+  return pid_ <= 0;
+}
+
 int TandemdProcess::Terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

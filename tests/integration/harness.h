@@ -49,6 +49,8 @@ class TandemdProcess {
   const std::string& log_path() const { return log_; }
   std::string Log() const;
   void Kill9();
+  // True once the process has ended on its own (it is then reaped).
+  bool Exited();
   // Graceful stop via SIGTERM; returns the exit status.
   int Terminate();
   // A connected in-process client.

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -20,16 +19,6 @@
 
 namespace tandem::testing {
 namespace {
-
-std::string Random(size_t n, uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t x = rng();
-    std::memcpy(s.data() + i, &x, 8);
-  }
-  return s;
-}
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSanitizer = true;
@@ -70,7 +59,7 @@ class UploadTest : public ::testing::Test {
 };
 
 TEST_F(UploadTest, FileLargerThanAnyFrameStreamsBothWays) {
-  std::string big = Random(kMaxFrameBody + (16 << 20), 11);
+  std::string big = RandomBytes(kMaxFrameBody + (16 << 20), 11);
   WriteAll(dir_.Sub("big"), big);
   auto submit = T({"submit", dir_.Sub("big"), "-d", "//depot/big.bin"});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
@@ -136,7 +125,7 @@ TEST_F(UploadTest, AbandonedUploadLeavesNothing) {
     auto client = server_->Connect();
     auto open = client->Call({"", "", {"submit", "//depot/cut", std::to_string(8 << 20)}});
     ASSERT_TRUE(open.ok() && open->status.ok());
-    ASSERT_TRUE(client->SendFrame(MessageType::kContent, Random(kContentChunk, 3)).ok());
+    ASSERT_TRUE(client->SendFrame(MessageType::kContent, RandomBytes(kContentChunk, 3)).ok());
     auto ack = client->ReadFrame();
     ASSERT_TRUE(ack.ok()) << "the chunk was written and acknowledged";
     EXPECT_TRUE(TempFilesLeft(root_)) << "the upload is under way in archive/tmp";
@@ -184,7 +173,7 @@ TEST_F(UploadTest, KilledBetweenArchiveWriteAndCommitLeavesAnOrphanOnly) {
   SpawnOptions faulty;
   faulty.env["TANDEM_SUBMIT_FAULT"] = "crash:after-archive";
   Start(faulty);
-  std::string content = Random(3 << 20, 5);
+  std::string content = RandomBytes(3 << 20, 5);
   WriteAll(dir_.Sub("f"), content);
   auto r = T({"submit", dir_.Sub("f"), "-d", "//depot/f"});
   EXPECT_NE(r.exit_code, 0) << "the master was SIGKILLed before it could answer";

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace tandem::testing {
@@ -35,5 +38,15 @@ void TruncateFile(const std::string& path, uint64_t size) {
 }
 
 uint64_t FileSize(const std::string& path) { return std::filesystem::file_size(path); }
+
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t x = rng();
+    std::memcpy(out.data() + i, &x, std::min<size_t>(8, n - i));
+  }
+  return out;
+}
 
 }  // namespace tandem::testing

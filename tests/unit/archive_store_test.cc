@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 
 #include "tests/testing/journal_files.h"
 #include "tests/testing/temp_dir.h"
@@ -11,14 +10,8 @@
 namespace tandem {
 namespace {
 
+using testing::RandomBytes;
 using testing::TempDir;
-
-std::string Random(size_t n) {
-  std::mt19937 rng(3);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 std::string StoredPath(const TempDir& dir, const ArchiveStore& store, const std::string& md5) {
   return dir.Sub("archive/" + md5.substr(0, 2) + "/" + *store.StoredName(md5));
@@ -27,7 +20,7 @@ std::string StoredPath(const TempDir& dir, const ArchiveStore& store, const std:
 TEST(ArchiveStoreTest, StoresCompressibleContentCompressedAndVerifiesBothForms) {
   TempDir dir;
   ArchiveStore store(dir.Sub("archive"));
-  std::string text(3 << 20, 'a'), noise = Random(3 << 20);
+  std::string text(3 << 20, 'a'), noise = RandomBytes(3 << 20, 3);
   auto t = store.Put(text);
   auto n = store.Put(noise);
   ASSERT_TRUE(t.ok() && n.ok());
@@ -43,7 +36,7 @@ TEST(ArchiveStoreTest, DamageIsBadAndAbsenceIsMissing) {
   TempDir dir;
   ArchiveStore store(dir.Sub("archive"));
   auto t = store.Put(std::string(1 << 20, 'b'));
-  auto n = store.Put(Random(1 << 20));
+  auto n = store.Put(RandomBytes(1 << 20, 3));
   ASSERT_TRUE(t.ok() && n.ok());
   testing::TruncateFile(StoredPath(dir, store, t->md5), 100);
   EXPECT_EQ(store.Verify(*t).code(), Code::kCorruption);
@@ -58,7 +51,7 @@ TEST(ArchiveStoreTest, WriterFedInPiecesStoresWhatPutStores) {
   TempDir dir;
   ArchiveStore store(dir.Sub("archive"));
   std::string text(200000, 'c');
-  text += Random(5000);
+  text += RandomBytes(5000, 3);
   auto writer = ArchiveWriter::Create(&store);
   ASSERT_TRUE(writer.ok());
   for (size_t at = 0; at < text.size(); at += 777) {
@@ -75,7 +68,7 @@ TEST(ArchiveStoreTest, WriterFedInPiecesStoresWhatPutStores) {
 TEST(ArchiveStoreTest, DamagedCopyIsReplacedAndAbandonedWriterLeavesNothing) {
   TempDir dir;
   ArchiveStore store(dir.Sub("archive"));
-  std::string noise = Random(100000);
+  std::string noise = RandomBytes(100000, 3);
   auto first = store.Put(noise);
   ASSERT_TRUE(first.ok());
   testing::FlipByte(StoredPath(dir, store, first->md5), 7);
