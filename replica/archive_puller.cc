@@ -46,6 +46,7 @@ void ArchivePuller::Enqueue(const ArchiveEntry& entry) {
   {
     std::lock_guard lock(mu_);
     if (!pending_.emplace(entry.md5, entry.size).second) return;
+    pending_bytes_ += entry.size;
     queue_.push_back(entry);
   }
   cv_.notify_one();
@@ -63,11 +64,9 @@ std::vector<ArchiveEntry> ArchivePuller::Pending() const {
   return out;
 }
 
-uint64_t ArchivePuller::pending_bytes() const {
+ArchivePuller::Backlog ArchivePuller::backlog() const {
   std::lock_guard lock(mu_);
-  uint64_t total = 0;
-  for (const auto& [md5, size] : pending_) total += size;
-  return total;
+  return {pending_.size(), pending_bytes_};
 }
 
 void ArchivePuller::Work() {
@@ -83,8 +82,10 @@ void ArchivePuller::Work() {
       queue_.pop_front();
     }
     Status st;
-    if (archive_.Verify(entry).ok()) {
-      st = Status::Ok();  // arrived meanwhile (the same content under another path)
+    // Present already (the same content under another path): files get
+    // their real names only once whole and verified, so no need to read it.
+    if (archive_.StoredName(entry.md5).ok()) {
+      st = Status::Ok();
     } else {
       if (!client) {
         auto conn = ConnectUpstream(upstream_);
@@ -100,6 +101,7 @@ void ArchivePuller::Work() {
     std::unique_lock lock(mu_);
     if (st.ok()) {
       pending_.erase(entry.md5);
+      pending_bytes_ -= entry.size;
       continue;
     }
     LogWarning() << "pull -u: " << entry.md5 << ": " << st.message() << " (will retry)";

@@ -39,7 +39,12 @@ class ArchivePuller {
   // Removes a damaged local copy and fetches it again (verify -t).
   void Refetch(const ArchiveEntry& entry);
   std::vector<ArchiveEntry> Pending() const;
-  uint64_t pending_bytes() const;
+  // What is still to fetch; cheap (it rides on every journal acknowledgement).
+  struct Backlog {
+    uint64_t files = 0;
+    uint64_t bytes = 0;
+  };
+  Backlog backlog() const;
 
  private:
   void Work();
@@ -55,6 +60,7 @@ class ArchivePuller {
   std::condition_variable cv_;
   std::deque<ArchiveEntry> queue_;
   std::map<std::string, uint64_t> pending_;  // md5 -> size: queued or in transfer
+  uint64_t pending_bytes_ = 0;               // the sum of pending_'s sizes
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

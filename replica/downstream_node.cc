@@ -140,8 +140,8 @@ Status DownstreamNode::Load() {
         WakeListeners();  // cascaded replicas may get more now
       },
       [this, a] {
-        return JournalCopier::LocalProgress{a->applied(), puller_->Pending().size(),
-                                            puller_->pending_bytes()};
+        ArchivePuller::Backlog backlog = puller_->backlog();
+        return JournalCopier::LocalProgress{a->applied(), backlog.files, backlog.bytes};
       });
   std::lock_guard lock(ptr_mu_);
   applier_ = std::move(applier);
@@ -309,8 +309,9 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
            return reply(Response::Error(Status::InvalidArgument("usage: pull -lj | pull -l")));
          }
          Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied());
-         row.emplace_back("pullUFiles", std::to_string(puller_->Pending().size()));
-         row.emplace_back("pullUBytes", std::to_string(puller_->pending_bytes()));
+         ArchivePuller::Backlog backlog = puller_->backlog();
+         row.emplace_back("pullUFiles", std::to_string(backlog.files));
+         row.emplace_back("pullUBytes", std::to_string(backlog.bytes));
          reply(Response::Rows({std::move(row)}));
        }});
   d->Register(

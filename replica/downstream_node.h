@@ -58,7 +58,7 @@ class DownstreamNode : public StreamOrigin {
     auto c = copier();  // null while the node is still being opened
     return c ? std::max(recovered_epoch_, c->status().epoch) : recovered_epoch_;
   }
-  size_t archive_backlog() const { return puller_->Pending().size(); }
+  size_t archive_backlog() const { return puller_->backlog().files; }
   // Stops journalcopy, applies everything journalcopied up to `to`
   // regardless of the master's release position, then stops applying;
   // returns where it got.

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "journal/log.h"
+#include "transport/archive_commands.h"
 
 namespace tandem {
 namespace {
@@ -61,7 +62,7 @@ std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
 
 bool IsReservedTable(std::string_view table) {
   return table == kUserTable || table == kAuthTable || table == kConfigTable || table == "server" ||
-         table == "rev" || table == "head" || table == "counter";
+         table == kRevTable || table == kHeadTable || table == kCounterTable;
 }
 
 Result<Op> ParseOpLine(std::string_view line) {
