@@ -129,7 +129,6 @@ caught_up() {
 for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
   for _ in $(seq 1 200); do caught_up "$s" && break; sleep 0.05; done
 done
-sleep 0.2  # let the standbys' next acknowledgements report their applied positions
 
 step "8b. Versioned files: submit on the master, pull -u brings them to every server"
 head -c 1048576 /dev/urandom >"$RUN/random-1MiB.bin"
@@ -143,6 +142,11 @@ for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
     sleep 0.05
   done
 done
+# ...and until the master has heard so in their acknowledgements.
+settled() {
+  ! tandem -p "$MASTER" --json servers -J | grep -E '"(lagBytes|pullUFiles)"' | grep -qv ': "[0-]"'
+}
+for _ in $(seq 1 200); do settled && break; sleep 0.05; done
 
 step "9. servers -J on the master"
 tandem -p "$MASTER" servers -J
