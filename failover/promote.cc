@@ -76,7 +76,8 @@ Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
   }
   TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec->master_id, ""}));
   TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", ""));
-  ::unlink(layout.statejcopy().c_str());
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statejcopy()));
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // it described another journal
   rec->phase = FailoverPhase::kPromoted;
   TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
   LogWarning() << "promote: " << layout.root() << " is now master '" << rec->master_id << "' from "

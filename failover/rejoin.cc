@@ -127,6 +127,7 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
   TANDEM_RETURN_IF_ERROR(WritePositionFile(layout.statejcopy(), p));
   TANDEM_RETURN_IF_ERROR(WritePositionFile(layout.state(), p));
   TANDEM_RETURN_IF_ERROR(RemoveDurably(root + "/staterelease"));
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // its live journal is gone
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
   TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec.standby_id, ""}));
   TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", target));

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 
 namespace tandem {
 namespace {
@@ -34,8 +33,8 @@ Result<std::string> ArchiveStore::StoredName(const std::string& md5) const {
 }
 
 void ArchiveStore::Remove(const std::string& md5) const {
-  ::unlink(PathFor(md5).c_str());
-  ::unlink((PathFor(md5) + ".gz").c_str());
+  (void)RemoveFile(PathFor(md5));
+  (void)RemoveFile(PathFor(md5) + ".gz");
 }
 
 Result<std::string> ArchiveStore::NewTempPath() const {
@@ -51,8 +50,7 @@ Status ArchiveStore::Install(const std::string& tmp, const std::string& name) co
 }
 
 void ArchiveStore::RemoveTempFiles() const {
-  std::error_code ec;
-  std::filesystem::remove_all(dir_ + "/tmp", ec);
+  (void)RemoveTree(dir_ + "/tmp");
 }
 
 Result<ArchiveEntry> ArchiveStore::Put(std::string_view content) {
@@ -124,7 +122,7 @@ ArchiveWriter::ArchiveWriter(const ArchiveStore* store, std::string tmp, File fi
     : store_(store), tmp_(std::move(tmp)), file_(std::move(file)) {}
 
 ArchiveWriter::~ArchiveWriter() {
-  if (!committed_) ::unlink(tmp_.c_str());
+  if (!committed_) (void)RemoveFile(tmp_);
 }
 
 Status ArchiveWriter::WriteStored(std::string_view bytes) {
@@ -173,7 +171,7 @@ Result<ArchiveEntry> ArchiveWriter::Commit() {
   TANDEM_RETURN_IF_ERROR(file_.Close());
   ArchiveEntry entry{md5_.HexDigest(), size_};
   if (store_->Verify(entry).ok()) {  // already stored, and intact
-    ::unlink(tmp_.c_str());
+    (void)RemoveFile(tmp_);
     committed_ = true;
     return entry;
   }

@@ -98,7 +98,7 @@ Result<uint64_t> WriteCheckpoint(const std::string& path, const CheckpointMeta& 
   }
   if (st.ok()) st = RenameDurably(tmp, path);
   if (!st.ok()) {
-    ::unlink(tmp.c_str());
+    (void)RemoveFile(tmp);
     return st.Annotate("writing checkpoint " + path);
   }
   TANDEM_ASSIGN_OR_RETURN(std::string md5, Md5OfFile(path));

@@ -217,8 +217,8 @@ Status Engine::ApplyRetention() {
   if (ckps.size() > keep) {
     for (size_t i = 0; i + keep < ckps.size(); ++i) {
       std::string path = layout_.checkpoint(ckps[i]);
-      ::unlink((path + ".md5").c_str());
-      ::unlink(path.c_str());
+      (void)RemoveFile(path + ".md5");
+      (void)RemoveFile(path);
       LogInfo() << "retention: removed " << path;
     }
     ckps.erase(ckps.begin(), ckps.end() - static_cast<ptrdiff_t>(keep));
@@ -229,7 +229,7 @@ Status Engine::ApplyRetention() {
   for (size_t i = 0; i + keep < rotated.size(); ++i) {
     if (rotated[i] >= oldest_needed) break;
     std::string path = layout_.rotated_journal(rotated[i]);
-    ::unlink(path.c_str());
+    (void)RemoveFile(path);
     LogInfo() << "retention: removed " << path;
   }
   return SyncDir(layout_.rotated_dir());

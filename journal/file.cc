@@ -1,101 +1,66 @@
 #include "journal/file.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <filesystem>
-#include <system_error>
+#include <algorithm>
 
 namespace tandem {
+namespace {
+
+constexpr mode_t kDirMode = 0700;
+
+Status NotOpen(const std::string& path) {
+  return Status::FailedPrecondition("file " + path + " is not open");
+}
+
+}  // namespace
 
 Result<File> File::Open(const std::string& path, int flags, mode_t mode) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
-  if (fd < 0) return Status::FromErrno(errno, "open " + path);
-  return File(fd, path);
-}
-
-File::File(File&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
-  other.fd_ = -1;
-}
-
-File& File::operator=(File&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    path_ = std::move(other.path_);
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-File::~File() {
-  if (fd_ >= 0) ::close(fd_);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<FileHandle> h,
+                          FileSystemFor(path).Open(path, flags, mode));
+  return File(std::move(h), path);
 }
 
 Status File::PWriteAll(std::string_view data, uint64_t offset) {
+  if (!handle_) return NotOpen(path_);
   while (!data.empty()) {
-    ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write " + path_);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
+    TANDEM_ASSIGN_OR_RETURN(size_t n, handle_->PWrite(data, offset));
+    if (n == 0) return Status::IOError("write " + path_ + ": wrote nothing");
+    data.remove_prefix(n);
+    offset += n;
   }
   return Status::Ok();
 }
 
 Result<size_t> File::PRead(char* buf, size_t n, uint64_t offset) const {
+  if (!handle_) return NotOpen(path_);
   size_t done = 0;
   while (done < n) {
-    ssize_t r = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "read " + path_);
-    }
+    TANDEM_ASSIGN_OR_RETURN(size_t r, handle_->PRead(buf + done, n - done, offset + done));
     if (r == 0) break;
-    done += static_cast<size_t>(r);
+    done += r;
   }
   return done;
 }
 
-Status File::DataSync() {
-  if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, "fdatasync " + path_);
-  return Status::Ok();
-}
-
-Status File::Sync() {
-  if (::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync " + path_);
-  return Status::Ok();
-}
+Status File::DataSync() { return handle_ ? handle_->DataSync() : NotOpen(path_); }
+Status File::Sync() { return handle_ ? handle_->Sync() : NotOpen(path_); }
 
 Status File::Allocate(uint64_t offset, uint64_t len) {
-  int err = ::posix_fallocate(fd_, static_cast<off_t>(offset), static_cast<off_t>(len));
-  if (err != 0) return Status::FromErrno(err, "fallocate " + path_);
-  return Status::Ok();
+  return handle_ ? handle_->Allocate(offset, len) : NotOpen(path_);
 }
 
-Status File::Truncate(uint64_t size) {
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
-    return Status::FromErrno(errno, "truncate " + path_);
-  }
-  return Status::Ok();
-}
+Status File::Truncate(uint64_t size) { return handle_ ? handle_->Truncate(size) : NotOpen(path_); }
 
 Result<uint64_t> File::Size() const {
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return Status::FromErrno(errno, "stat " + path_);
-  return static_cast<uint64_t>(st.st_size);
+  if (!handle_) return NotOpen(path_);
+  return handle_->Size();
 }
 
 Status File::Close() {
-  if (fd_ < 0) return Status::Ok();
-  int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) return Status::FromErrno(errno, "close " + path_);
-  return Status::Ok();
+  if (!handle_) return Status::Ok();
+  std::unique_ptr<FileHandle> h = std::move(handle_);
+  return h->Close();
 }
 
 Status ReadChunks(const File& file, uint64_t offset, size_t chunk, const ByteSink& sink) {
@@ -109,23 +74,24 @@ Status ReadChunks(const File& file, uint64_t offset, size_t chunk, const ByteSin
 }
 
 Status SyncDir(const std::string& dir) {
-  TANDEM_ASSIGN_OR_RETURN(File d, File::Open(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY));
-  return d.Sync();
+  const std::string d = dir.empty() ? "." : dir;
+  return FileSystemFor(d).SyncDir(d);
 }
 
 Status RenameDurably(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return Status::FromErrno(errno, "rename " + from + " -> " + to);
-  }
+  TANDEM_RETURN_IF_ERROR(FileSystemFor(to).Rename(from, to));
   TANDEM_RETURN_IF_ERROR(SyncDir(DirName(to)));
   if (DirName(from) != DirName(to)) TANDEM_RETURN_IF_ERROR(SyncDir(DirName(from)));
   return Status::Ok();
 }
 
+Status RemoveFile(const std::string& path) {
+  Status st = FileSystemFor(path).Unlink(path);
+  return st.code() == Code::kNotFound ? Status::Ok() : st;
+}
+
 Status RemoveDurably(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "unlink " + path);
-  }
+  TANDEM_RETURN_IF_ERROR(RemoveFile(path));
   return SyncDir(DirName(path));
 }
 
@@ -136,7 +102,7 @@ Status WriteFileDurably(const std::string& path, std::string_view content) {
     Status st = f.PWriteAll(content, 0);
     if (st.ok()) st = f.Sync();
     if (!st.ok()) {
-      ::unlink(tmp.c_str());
+      (void)RemoveFile(tmp);
       return st;
     }
   }
@@ -152,17 +118,19 @@ Result<std::string> ReadFileToString(const std::string& path) {
   return out;
 }
 
-bool PathExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+bool PathExists(const std::string& path) { return FileSystemFor(path).Exists(path); }
 
 Status CreateDirs(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return Status::IOError("mkdir " + path + ": " + ec.message());
-  return Status::Ok();
+  return FileSystemFor(path).CreateDirs(path, kDirMode);
 }
+
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  TANDEM_ASSIGN_OR_RETURN(std::vector<std::string> names, FileSystemFor(dir).ListDir(dir));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status RemoveTree(const std::string& path) { return FileSystemFor(path).RemoveTree(path); }
 
 std::string DirName(const std::string& path) {
   auto slash = path.rfind('/');

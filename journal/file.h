@@ -1,5 +1,9 @@
-// The one place that talks to the filesystem. Every call returns a Status that
-// names the path, so errors reach the operator with file and cause.
+// Files and the durable-update helpers built on them. Every call goes to the
+// FileSystem that serves the path (journal/file_system.h) and returns a
+// Status that names the path, so errors reach the operator with file and
+// cause. Everything a root holds is private to the server's user: files are
+// created 0600 and directories 0700, since journals and checkpoints carry
+// password hashes and the ticket secret.
 #pragma once
 
 #include <sys/types.h>
@@ -8,7 +12,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "journal/file_system.h"
 #include "journal/status.h"
 
 namespace tandem {
@@ -16,14 +22,13 @@ namespace tandem {
 class File {
  public:
   // flags are open(2) flags; O_CLOEXEC is always added.
-  static Result<File> Open(const std::string& path, int flags, mode_t mode = 0644);
+  static Result<File> Open(const std::string& path, int flags, mode_t mode = 0600);
 
   File() = default;
-  File(File&& other) noexcept;
-  File& operator=(File&& other) noexcept;
+  File(File&& other) noexcept = default;
+  File& operator=(File&& other) noexcept = default;
   File(const File&) = delete;
   File& operator=(const File&) = delete;
-  ~File();
 
   Status PWriteAll(std::string_view data, uint64_t offset);
   // Reads up to n bytes at offset; returns how many (0 at end of file).
@@ -36,12 +41,13 @@ class File {
   Result<uint64_t> Size() const;
   Status Close();
 
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return handle_ != nullptr; }
   const std::string& path() const { return path_; }
 
  private:
-  File(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_ = -1;
+  File(std::unique_ptr<FileHandle> handle, std::string path)
+      : handle_(std::move(handle)), path_(std::move(path)) {}
+  std::unique_ptr<FileHandle> handle_;
   std::string path_;
 };
 
@@ -60,7 +66,14 @@ Status RemoveDurably(const std::string& path);
 Status WriteFileDurably(const std::string& path, std::string_view content);
 Result<std::string> ReadFileToString(const std::string& path);
 bool PathExists(const std::string& path);
+// Creates the directory and its parents (0700).
 Status CreateDirs(const std::string& path);
+// unlink(2) without a directory sync; a missing file is not an error.
+Status RemoveFile(const std::string& path);
+// Names in a directory, sorted; an absent directory is empty.
+Result<std::vector<std::string>> ListDir(const std::string& dir);
+// Removes a directory tree; an absent one is not an error.
+Status RemoveTree(const std::string& path);
 std::string DirName(const std::string& path);
 std::string BaseName(const std::string& path);
 

@@ -13,6 +13,9 @@ inline constexpr size_t kRecordHeaderSize = 32;
 inline constexpr size_t kChecksumCoverage = 24;  // header bytes the checksum covers
 inline constexpr uint32_t kMaxPayload = 64u << 20;
 inline constexpr uint16_t kFlagSafeToIgnore = 1;
+// The first record of a write batch: the writer had made every byte before
+// it durable before writing it (journal/FORMAT.md, "Reading and damage").
+inline constexpr uint16_t kFlagBatchStart = 2;
 
 enum class RecordType : uint8_t {
   kTransaction = 1,

@@ -33,7 +33,7 @@ const char* LevelName(LogLevel level) {
 Status SetLogFile(const std::string& path) {
   int fd = STDERR_FILENO;
   if (!path.empty()) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return Status::FromErrno(errno, "open log " + path);
   }
   std::lock_guard lock(g_mu);

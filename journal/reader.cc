@@ -109,8 +109,9 @@ Result<JournalReader::AfterScan> JournalReader::ScanAfter(uint64_t from) {
       TANDEM_ASSIGN_OR_RETURN(size_t wn, file_.PRead(whole.data(), whole.size(), pos + i));
       Record scratch;
       if (ParseRecord(std::string_view(whole.data(), wn), &scratch).outcome ==
-          ParseOutcome::kRecord) {
-        out.next_valid = pos + i;
+              ParseOutcome::kRecord &&
+          (scratch.flags & kFlagBatchStart) != 0) {
+        out.next_batch_start = pos + i;
         return out;
       }
     }
@@ -120,7 +121,7 @@ Result<JournalReader::AfterScan> JournalReader::ScanAfter(uint64_t from) {
 }
 
 Result<JournalSummary> ScanJournal(const std::string& path, TailPolicy policy,
-                                   const RecordVisitor& visit) {
+                                   const RecordVisitor& visit, uint64_t acknowledged_end) {
   TANDEM_ASSIGN_OR_RETURN(JournalReader reader, JournalReader::Open(path));
   JournalSummary sum;
   Record rec;
@@ -161,27 +162,43 @@ Result<JournalSummary> ScanJournal(const std::string& path, TailPolicy policy,
     std::string where = path + ": offset " + std::to_string(at) + ": " + reader.stop_reason();
     if (policy == TailPolicy::kStrict) return Status::Corruption(where);
     TANDEM_ASSIGN_OR_RETURN(JournalReader::AfterScan after, reader.ScanAfter(at));
-    if (after.next_valid) {
-      return Status::Corruption(where + " (a valid record follows at offset " +
-                                std::to_string(*after.next_valid) +
-                                ", so this is damage to acknowledged data, not a torn tail)");
+    sum.torn_bytes = after.nonzero_end > at ? after.nonzero_end - at : 0;
+    if (reader.stopped_at_zero_header() && sum.torn_bytes == 0 && at >= acknowledged_end) {
+      break;  // the clean end of the data (no header is reported below)
+    }
+    if (at < acknowledged_end) {
+      return Status::Corruption(where + " (bytes up to offset " + std::to_string(acknowledged_end) +
+                                " were acknowledged, so this is damage to acknowledged data, not "
+                                "a torn tail)");
+    }
+    if (after.next_batch_start && policy != TailPolicy::kCutCopyTail) {
+      return Status::Corruption(where + " (a later write batch begins at offset " +
+                                std::to_string(*after.next_batch_start) +
+                                ", so this batch was synced: this is damage to acknowledged data, "
+                                "not a torn tail)");
     }
     if (!have_header) {
       return Status::Corruption(path + ": offset 0: no valid journal header (" +
                                 reader.stop_reason() + ")");
     }
-    sum.torn_bytes = after.nonzero_end > at ? after.nonzero_end - at : 0;
-    if (reader.stopped_at_zero_header() && sum.torn_bytes == 0) break;  // clean end
-    if (policy == TailPolicy::kCutTornTail) {
+    if (policy == TailPolicy::kCutTornTail || policy == TailPolicy::kCutCopyTail) {
       LogWarning() << path << ": torn tail at offset " << at << " (" << reader.stop_reason()
                    << "); cutting " << sum.torn_bytes << " bytes";
       TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_WRONLY));
       TANDEM_RETURN_IF_ERROR(f.Truncate(at));
-      TANDEM_RETURN_IF_ERROR(f.DataSync());
     }
     break;
   }
   if (!have_header) return Status::Corruption(path + ": empty journal (no header record)");
+  if (sum.data_end < acknowledged_end) {
+    return Status::Corruption(path + ": data ends at offset " + std::to_string(sum.data_end) +
+                              ", but bytes up to " + std::to_string(acknowledged_end) +
+                              " were acknowledged");
+  }
+  if (policy == TailPolicy::kCutTornTail || policy == TailPolicy::kCutCopyTail) {
+    TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_WRONLY));
+    TANDEM_RETURN_IF_ERROR(f.DataSync().Annotate("making the recovered journal durable"));
+  }
   return sum;
 }
 

@@ -45,11 +45,13 @@ class JournalReader {
   const std::string& path() const { return file_.path(); }
 
   struct AfterScan {
-    std::optional<uint64_t> next_valid;  // offset of the first valid record after `from`
-    uint64_t nonzero_end = 0;            // end of the last non-zero byte seen
+    // Offset of the first valid batch-start record after `from`.
+    std::optional<uint64_t> next_batch_start;
+    uint64_t nonzero_end = 0;  // end of the last non-zero byte seen
   };
-  // Looks for any valid record starting after `from`; used to tell a torn
-  // tail (nothing valid follows) from damage to acknowledged data.
+  // Looks for a valid batch-start record starting after `from`; used to tell
+  // a torn tail (the last batch, never acknowledged) from damage to
+  // acknowledged data (a later batch exists, so this one was synced).
   Result<AfterScan> ScanAfter(uint64_t from);
 
  private:
@@ -69,10 +71,21 @@ class JournalReader {
   bool stop_zero_ = false;
 };
 
+// What damage at the end of a journal means (journal/FORMAT.md, "Reading and
+// damage"). In every policy but kStrict, damage before `acknowledged_end`
+// (ScanJournal) is corruption whatever follows it.
 enum class TailPolicy {
-  kStrict,       // a rotated journal: any damage is corruption
-  kCutTornTail,  // the live journal: truncate a torn tail, refuse damage before it
-  kReportOnly,   // like kCutTornTail but never modifies the file (validation)
+  kStrict,  // a rotated journal: any damage is corruption
+  // The live journal, or a downstream server's copy: truncate a torn tail,
+  // refuse damage before it, then sync the file before the caller trusts a
+  // byte of it — a process killed between write and sync left its last
+  // bytes in the page cache, where a power loss can still drop them.
+  kCutTornTail,
+  kReportOnly,  // like kCutTornTail but never modifies the file (validation)
+  // A downstream server's copy: its syncs need not fall on the master's batch
+  // boundaries, so everything from the first damage on is cut (and synced),
+  // whatever follows; the upstream still holds those bytes.
+  kCutCopyTail,
 };
 
 struct JournalSummary {
@@ -88,8 +101,10 @@ struct JournalSummary {
 using RecordVisitor = std::function<Status(const Record& rec, Position end)>;
 
 // Reads a whole journal, calling `visit` for each record after the header.
-// Errors name the file and the offset.
+// Errors name the file and the offset. Bytes before `acknowledged_end` are
+// known to have been acknowledged (a clean stop, or a downstream server's
+// last recorded sync): damage there is never a torn tail.
 Result<JournalSummary> ScanJournal(const std::string& path, TailPolicy policy,
-                                   const RecordVisitor& visit);
+                                   const RecordVisitor& visit, uint64_t acknowledged_end = 0);
 
 }  // namespace tandem

@@ -21,9 +21,10 @@ namespace {
 
 // Replays one journal into *state, checking it is the journal we expect.
 Status Replay(const std::string& path, uint32_t expected, TailPolicy policy, RecoveredState* state,
-              JournalSummary* summary) {
+              JournalSummary* summary, uint64_t acknowledged_end = 0) {
   auto sum = ScanJournal(
-      path, policy, [&](const Record& rec, Position) { return ApplyRecord(rec, &state->tables); });
+      path, policy, [&](const Record& rec, Position) { return ApplyRecord(rec, &state->tables); },
+      acknowledged_end);
   if (!sum.ok()) return sum.status();
   if (sum->journal != expected) {
     return Status::Corruption(path + ": header says journal " + std::to_string(sum->journal) +
@@ -39,11 +40,19 @@ Status Replay(const std::string& path, uint32_t expected, TailPolicy policy, Rec
   return Status::Ok();
 }
 
+// Where the last clean stop left journal n (0 if it was not stopped cleanly).
+uint64_t CleanEnd(const RootLayout& layout, uint32_t n) {
+  auto text = ReadFileToString(layout.clean_end());
+  Position pos;
+  if (!text.ok() || !Position::ParseToken(text->substr(0, text->find('\n')), &pos)) return 0;
+  return pos.journal == n ? pos.offset : 0;
+}
+
 }  // namespace
 
 Result<RecoveredState> Recover(const RootLayout& layout) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
-  ::unlink((layout.live_journal() + ".tmp").c_str());  // crash window 3 of the writer
+  TANDEM_RETURN_IF_ERROR(RemoveFile(layout.live_journal() + ".tmp"));  // writer crash window 3
   RecoveredState state;
 
   // 1. Newest checkpoint whose digest and content verify.
@@ -89,8 +98,8 @@ Result<RecoveredState> Recover(const RootLayout& layout) {
     LogInfo() << "creating live journal " << next;
     TANDEM_RETURN_IF_ERROR(CreateLiveJournal(layout, next, state.live.epoch));
   }
-  TANDEM_RETURN_IF_ERROR(
-      Replay(layout.live_journal(), next, TailPolicy::kCutTornTail, &state, &sum));
+  TANDEM_RETURN_IF_ERROR(Replay(layout.live_journal(), next, TailPolicy::kCutTornTail, &state, &sum,
+                                CleanEnd(layout, next)));
   if (sum.rotated_to) {
     // Crash window 1: the rotation record is durable but the rename did not happen.
     LogInfo() << "finishing interrupted rotation of journal " << next;

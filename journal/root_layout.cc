@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <filesystem>
 
 #include "journal/file.h"
 #include "journal/markers.h"
@@ -19,10 +18,8 @@ namespace {
 Result<std::vector<uint32_t>> ListNumbered(const std::string& dir, std::string_view prefix,
                                            std::string_view suffix) {
   std::vector<uint32_t> out;
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) return out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  TANDEM_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+  for (const std::string& name : names) {
     if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) ||
         name.compare(name.size() - suffix.size(), suffix.size(), suffix)) {
       continue;
@@ -33,7 +30,6 @@ Result<std::vector<uint32_t>> ListNumbered(const std::string& dir, std::string_v
     auto r = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (r.ec == std::errc() && r.ptr == digits.data() + digits.size()) out.push_back(n);
   }
-  if (ec) return Status::IOError("listing " + dir + ": " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -67,7 +63,7 @@ Result<bool> RootLayout::IsEmpty() const {
 
 Result<int> LockRoot(const RootLayout& layout) {
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.root()));
-  int fd = ::open(layout.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(layout.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::FromErrno(errno, "open " + layout.lock_file());
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
@@ -80,7 +76,8 @@ Result<int> LockRoot(const RootLayout& layout) {
 
 Status CreateLiveJournal(const RootLayout& layout, uint32_t n, Epoch epoch) {
   std::string header;
-  EncodeRecord(RecordType::kJournalHeader, 0, epoch, 0, EncodeJournalNumber(n), &header);
+  EncodeRecord(RecordType::kJournalHeader, kFlagBatchStart, epoch, 0, EncodeJournalNumber(n),
+               &header);
   return WriteFileDurably(layout.live_journal(), header);
 }
 

@@ -27,6 +27,9 @@ class RootLayout {
   std::string logs_dir() const { return root_ + "/logs"; }
   std::string server_id_file() const { return root_ + "/server.id"; }
   std::string lock_file() const { return root_ + "/.lock"; }
+  // "N/S": the live journal N was closed cleanly with its data ending at S.
+  // Present only between a clean stop and the next start.
+  std::string clean_end() const { return root_ + "/journal.end"; }
   // Downstream servers (standbys, replicas).
   std::string rep_dir() const { return root_ + "/journals.rep"; }
   std::string rep_journal(uint32_t n) const { return rep_dir() + "/journal." + std::to_string(n); }

@@ -11,6 +11,9 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Open(const RootLayout& lay
                                                            const LiveJournalState& state,
                                                            const WriterOptions& options,
                                                            ApplyHook apply, BatchHook on_batch) {
+  // From the first write on, a clean stop is no longer the last thing that
+  // happened to this journal.
+  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));
   TANDEM_ASSIGN_OR_RETURN(File file, File::Open(layout.live_journal(), O_RDWR));
   return std::unique_ptr<JournalWriter>(new JournalWriter(layout, std::move(file), state, options,
                                                           std::move(apply), std::move(on_batch)));
@@ -42,7 +45,17 @@ void JournalWriter::Close() {
     closing_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  // Every record written is durable and acknowledged: say so, so that start-up
+  // tells damage to the last of them from a torn write.
+  std::lock_guard lock(mu_);
+  if (sticky_error_.ok() && file_.is_open()) {
+    Status st = file_.DataSync();  // with journal.fsync=off too: a clean stop is durable
+    if (st.ok())
+      st = WriteFileDurably(layout_.clean_end(), Position{journal_, end_}.Token() + "\n");
+    if (!st.ok()) LogWarning() << "cannot record the clean end of the journal: " << st.message();
+  }
 }
 
 void JournalWriter::Append(RecordType type, std::string payload, DurableCallback done) {
@@ -153,13 +166,15 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   Epoch epoch{epoch_.load()};
   std::vector<Epoch> epochs;  // a failover record starts the next epoch
   uint64_t id = next_txn_id_.load();
+  uint16_t flags = kFlagBatchStart;
   for (auto& p : *batch) {
     if (p.type == RecordType::kRotation) p.payload = EncodeJournalNumber(journal_ + 1);
     if (p.type == RecordType::kFailover) epoch = Epoch{epoch.value + 1};
     if (p.make_payload) p.payload = p.make_payload();
     ids.push_back(id);
     epochs.push_back(epoch);
-    EncodeRecord(p.type, 0, epoch, id++, p.payload, &encode_buf_);
+    EncodeRecord(p.type, flags, epoch, id++, p.payload, &encode_buf_);
+    flags = 0;
     ends.push_back(end_ + encode_buf_.size());
   }
 

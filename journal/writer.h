@@ -92,7 +92,8 @@ class JournalWriter {
   Epoch epoch() const;
   uint64_t next_txn_id() const;
   void set_fsync(bool fsync);
-  // Stops after everything queued so far is written (or failed).
+  // Stops after everything queued so far is written (or failed), and records
+  // the clean end of the live journal (RootLayout::clean_end).
   void Close();
 
  private:

@@ -148,7 +148,7 @@ Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const Arc
   if (st.ok()) st = out.Sync();
   if (st.ok()) st = out.Close();
   if (st.ok()) st = archive_.Install(tmp, name);
-  if (!st.ok()) ::unlink(tmp.c_str());
+  if (!st.ok()) (void)RemoveFile(tmp);
   return st;
 }
 

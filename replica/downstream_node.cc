@@ -136,7 +136,7 @@ Status DownstreamNode::Load() {
   auto copier = std::make_shared<JournalCopier>(
       layout_, upstream_, state.flushed,
       [this, a](const CopierStatus& st) {
-        a->SetLimit(st.flushed, st.release);
+        a->SetLimit(st.written, st.release);
         WakeListeners();  // cascaded replicas may get more now
       },
       [this, a] {
@@ -199,11 +199,14 @@ Status DownstreamNode::Restart() {
   return Status::Ok();
 }
 
-Position DownstreamNode::durable() const { return copier()->status().flushed; }
+// Cascading passes on what is written here, not only what is synced: every
+// byte up to the master's release is durable on the master and on every
+// mandatory standby, so a replica holding it can never be ahead of them.
+Position DownstreamNode::durable() const { return copier()->status().written; }
 
 Position DownstreamNode::release() const {
   CopierStatus st = copier()->status();
-  return std::min(st.flushed, st.release);
+  return std::min(st.written, st.release);
 }
 
 Epoch DownstreamNode::epoch() const { return copier()->status().epoch; }

@@ -27,16 +27,24 @@ Result<DownstreamState> RecoverDownstream(const RootLayout& layout) {
   Position target{start, 0};
   if (auto state = ReadPositionFile(layout.state()); state.ok() && *state > target) target = *state;
 
+  // statejcopy is written only after a sync: what lies before it was
+  // acknowledged, so damage there is not a torn tail.
+  auto synced = ReadPositionFile(layout.statejcopy());
+  Position acknowledged = synced.ok() ? *synced : Position{};
   out.flushed = Position{start, 0};
   out.applied = Position{start, 0};
   for (uint32_t n = start; PathExists(layout.rep_journal(n)); ++n) {
-    TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
-                            ScanJournal(layout.rep_journal(n), TailPolicy::kCutTornTail,
-                                        [&](const Record& rec, Position end) {
-                                          if (end > target) return Status::Ok();
-                                          out.applied = end;
-                                          return ApplyRecord(rec, &out.tables);
-                                        }));
+    TANDEM_ASSIGN_OR_RETURN(
+        JournalSummary sum,
+        ScanJournal(
+            layout.rep_journal(n),
+            n < acknowledged.journal ? TailPolicy::kStrict : TailPolicy::kCutCopyTail,
+            [&](const Record& rec, Position end) {
+              if (end > target) return Status::Ok();
+              out.applied = end;
+              return ApplyRecord(rec, &out.tables);
+            },
+            n == acknowledged.journal ? acknowledged.offset : 0));
     out.flushed = Position{n, sum.data_end};
     out.epoch = std::max(out.epoch, sum.max_epoch);
     if (!sum.rotated_to) break;

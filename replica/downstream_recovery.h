@@ -1,7 +1,8 @@
 // Start-up of a standby or replica from its own files: the newest seeded
 // checkpoint, then journals.rep replayed up to ROOT/state. The journalcopy
-// position is where valid data in journals.rep ends (a torn tail is cut);
-// statejcopy is only a hint.
+// position is where valid data in journals.rep ends: damage after the last
+// sync recorded in statejcopy is cut (the upstream still has those bytes),
+// damage before it is refused, and what remains is synced before use.
 #pragma once
 
 #include "journal/root_layout.h"

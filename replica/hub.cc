@@ -171,6 +171,7 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
       AddSample(&d.lag.flushed_us, LagSince(durable_times_, ack.flushed, now));
     if (d.applied < ack.applied)
       AddSample(&d.lag.applied_us, LagSince(durable_times_, ack.applied, now));
+    d.written = std::max(d.written, ack.written);
     d.flushed = std::max(d.flushed, ack.flushed);
     d.applied = std::max(d.applied, ack.applied);
     d.last_seen = NowSeconds();

@@ -41,7 +41,8 @@ struct DownstreamStatus {
   ServerType type = ServerType::kReplica;
   bool mandatory = false;
   bool connected = false;
-  Position flushed;
+  Position written;  // journalcopied, perhaps not yet synced there
+  Position flushed;  // durable there: what release counts
   Position applied;
   int64_t last_seen = 0;       // unix seconds of the last acknowledgement
   uint64_t backlog_files = 0;  // its pull -u backlog, as last reported

@@ -11,15 +11,17 @@
 
 namespace tandem {
 
-JournalCopier::JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed,
+JournalCopier::JournalCopier(RootLayout layout, UpstreamOptions upstream, Position copied,
                              Progress progress, std::function<LocalProgress()> local)
     : layout_(std::move(layout)),
       upstream_(std::move(upstream)),
       progress_(std::move(progress)),
       local_(std::move(local)),
-      flushed_(flushed),
-      persisted_(flushed) {
-  status_.flushed = flushed;
+      written_(copied),
+      flushed_(copied),
+      persisted_(copied) {
+  status_.written = copied;
+  status_.flushed = copied;
 }
 
 JournalCopier::~JournalCopier() { Stop(); }
@@ -36,6 +38,8 @@ void JournalCopier::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Unsynced bytes are left to start-up recovery, which syncs before it
+  // trusts them; statejcopy only ever names synced bytes.
   if (flushed_ != persisted_) (void)WritePositionFile(layout_.statejcopy(), flushed_);
 }
 
@@ -53,6 +57,7 @@ void JournalCopier::Run() {
       client_.reset();
       status_.connected = false;
       if (stopping_) return;
+      if (status_.failed) return;  // Flush logged and recorded why
       if (!st.ok() && st.message() != status_.last_error) {
         LogWarning() << "journalcopy: " << st.message();
       }
@@ -88,24 +93,28 @@ Status JournalCopier::Connection() {
     client_ = std::move(conn.client);
   }
   TANDEM_ASSIGN_OR_RETURN(std::string tail,
-                          TailHash(layout_.rep_journal(flushed_.journal), flushed_.offset));
+                          TailHash(layout_.rep_journal(written_.journal), written_.offset));
   TANDEM_ASSIGN_OR_RETURN(
       Response opened, c->Call({upstream_.user,
                                 ticket,
-                                {"journal-stream", upstream_.server_id, flushed_.Token(), tail}}));
+                                {"journal-stream", upstream_.server_id, written_.Token(), tail}}));
   if (!opened.status.ok()) return opened.status;
+  bool mandatory = !opened.rows.empty() && FieldOf(opened.rows[0], "mandatory") == "1";
   {
     std::lock_guard lock(mu_);
     status_.connected = true;
     status_.last_error.clear();
-    if (!opened.rows.empty()) {
-      status_.role = std::string(FieldOf(opened.rows[0], "type"));
-      status_.mandatory = FieldOf(opened.rows[0], "mandatory") == "1";
-    }
+    if (!opened.rows.empty()) status_.role = std::string(FieldOf(opened.rows[0], "type"));
+    status_.mandatory = mandatory;
   }
+  if (mandatory && !upstream_.fsync) {
+    LogWarning() << "journalcopy.fsync=off is ignored: this standby is mandatory, and a mandatory "
+                    "standby acknowledges only what it has synced";
+  }
+  sync_each_batch_ = upstream_.fsync || mandatory;
   LogInfo() << "journalcopy: streaming from "
             << (upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target).ToString()
-            << " at " << flushed_.ToString();
+            << " at " << written_.ToString();
   for (;;) {
     // Take every frame already here, write them all, then sync once: one
     // fdatasync covers as many upstream batches as arrived meanwhile.
@@ -122,11 +131,12 @@ Status JournalCopier::Connection() {
       wrote = wrote || !data.bytes.empty();
       ++frames;
     } while (frames < 256 && c->Available() >= kFrameHeaderSize);
-    if (wrote && upstream_.fsync) TANDEM_RETURN_IF_ERROR(file_.DataSync());
+    if (wrote && sync_each_batch_) TANDEM_RETURN_IF_ERROR(Flush());
     TANDEM_RETURN_IF_ERROR(PersistPosition());
     CopierStatus snapshot;
     {
       std::lock_guard lock(mu_);
+      status_.written = written_;
       status_.flushed = flushed_;
       status_.upstream_durable = data.durable;
       status_.release = data.release;
@@ -142,33 +152,60 @@ Status JournalCopier::Connection() {
 
 Status JournalCopier::Receive(const JournalData& data) {
   if (data.bytes.empty()) return Status::Ok();
-  if (data.at.journal == flushed_.journal + 1 && data.at.offset == 0) {
-    // The upstream rotated: our journal.N is complete.
-    if (file_.is_open() && upstream_.fsync) TANDEM_RETURN_IF_ERROR(file_.Sync());
+  if (data.at.journal == written_.journal + 1 && data.at.offset == 0) {
+    // The upstream rotated: our journal.N is complete, and synced whatever
+    // journalcopy.fsync says, so that flushed reaches its end.
+    if (file_.is_open()) TANDEM_RETURN_IF_ERROR(Flush());
     file_ = File();
-    flushed_ = data.at;
+    written_ = flushed_ = data.at;
   }
-  if (data.at != flushed_) {
-    return Status::Corruption("journal stream gap: expected " + flushed_.ToString() + ", got " +
+  if (data.at != written_) {
+    return Status::Corruption("journal stream gap: expected " + written_.ToString() + ", got " +
                               data.at.ToString());
   }
-  if (!file_.is_open() || file_journal_ != flushed_.journal) {
+  if (!file_.is_open() || file_journal_ != written_.journal) {
     TANDEM_RETURN_IF_ERROR(CreateDirs(layout_.rep_dir()));
     TANDEM_ASSIGN_OR_RETURN(file_,
-                            File::Open(layout_.rep_journal(flushed_.journal), O_RDWR | O_CREAT));
-    file_journal_ = flushed_.journal;
+                            File::Open(layout_.rep_journal(written_.journal), O_RDWR | O_CREAT));
+    file_journal_ = written_.journal;
     // Anything past our position is an unacknowledged leftover: drop it.
-    TANDEM_RETURN_IF_ERROR(file_.Truncate(flushed_.offset));
+    TANDEM_RETURN_IF_ERROR(file_.Truncate(written_.offset));
     TANDEM_RETURN_IF_ERROR(SyncDir(layout_.rep_dir()));
   }
-  TANDEM_RETURN_IF_ERROR(file_.PWriteAll(data.bytes, flushed_.offset));
-  flushed_.offset += data.bytes.size();
+  TANDEM_RETURN_IF_ERROR(file_.PWriteAll(data.bytes, written_.offset));
+  written_.offset += data.bytes.size();
   return Status::Ok();
+}
+
+Status JournalCopier::Flush() {
+  Status st = file_.DataSync();
+  if (st.ok()) {
+    flushed_ = written_;
+    return st;
+  }
+  // Whatever the failed sync covered may be gone from the disk while the
+  // page cache still shows it: cut it off so nothing trusts it again.
+  Status cut = file_.Truncate(flushed_.journal == written_.journal ? flushed_.offset : 0);
+  if (cut.ok()) cut = file_.DataSync();
+  file_ = File();
+  std::string why = "journalcopy stopped: " + st.message() + "; the copy was cut back to " +
+                    flushed_.Token() +
+                    (cut.ok() ? "" : " (the cut failed too: " + cut.message() + ")") +
+                    "; this server may not fail over until it is restarted on a healthy disk";
+  written_ = flushed_;
+  LogError() << why;
+  std::lock_guard lock(mu_);
+  status_.failed = true;
+  status_.last_error = why;
+  status_.written = written_;
+  status_.flushed = flushed_;
+  return Status::IOError(why);
 }
 
 JournalAck JournalCopier::MakeAck(uint32_t frames) const {
   LocalProgress p = local_ ? local_() : LocalProgress{};
-  return {flushed_, p.applied, frames, p.backlog_files, p.backlog_bytes};
+  return {flushed_, std::min(p.applied, written_), frames, p.backlog_files, p.backlog_bytes,
+          written_};
 }
 
 Status JournalCopier::PersistPosition() {

@@ -1,10 +1,23 @@
 // journalcopy: the downstream thread that receives journal bytes from the
 // upstream server and writes them unchanged to ROOT/journals.rep/journal.N,
-// flushes, records the position in ROOT/statejcopy and acknowledges.
+// syncs, records the position in ROOT/statejcopy and acknowledges.
 //
-// It reconnects by itself (bounded backoff) and always resumes from its own
-// files; before the upstream sends anything it checks that our copy's last
-// bytes equal its own, so a diverged copy is refused, never appended to.
+// Two positions, never confused:
+//   written  bytes handed to the filesystem (page cache); pull -L and
+//            cascaded replicas may use them, since the master holds them;
+//   flushed  bytes a sync made durable; only these are acknowledged as
+//            flushed, so only these count toward the master's release and
+//            commit.wait=mandatory.
+// With journalcopy.fsync=off the copy is synced only when a journal is
+// complete, so flushed lags; a mandatory standby syncs regardless.
+//
+// A failed sync is fatal and sticky (the kernel may have dropped the pages
+// and will not say so twice): the copy is cut back to the last good sync,
+// journalcopy stops, and the server leaves failover candidacy until it is
+// restarted on a healthy disk. Other errors reconnect (bounded backoff) and
+// resume from the written position; before the upstream sends anything it
+// checks that our copy's last bytes equal its own, so a diverged copy is
+// refused, never appended to.
 #pragma once
 
 #include <atomic>
@@ -44,6 +57,8 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream);
 
 struct CopierStatus {
   bool connected = false;
+  bool failed = false;  // a sync failed: journalcopy stopped for good (last_error says why)
+  Position written;
   Position flushed;
   Position upstream_durable;
   Position release;
@@ -56,7 +71,8 @@ struct CopierStatus {
 
 class JournalCopier {
  public:
-  // Runs after each flushed frame, with the new status. Must not block.
+  // Runs after each group of frames is written (and synced when it is), with
+  // the new status. Must not block.
   using Progress = std::function<void(const CopierStatus&)>;
 
   // What the downstream reports upstream besides its journalcopy position.
@@ -65,7 +81,9 @@ class JournalCopier {
     uint64_t backlog_files = 0;
     uint64_t backlog_bytes = 0;
   };
-  JournalCopier(RootLayout layout, UpstreamOptions upstream, Position flushed, Progress progress,
+  // `copied` is where valid data in journals.rep ends (start-up recovery has
+  // synced it, so it is durable).
+  JournalCopier(RootLayout layout, UpstreamOptions upstream, Position copied, Progress progress,
                 std::function<LocalProgress()> local);
   ~JournalCopier();
   JournalCopier(const JournalCopier&) = delete;
@@ -80,6 +98,8 @@ class JournalCopier {
   Status Connection();
   // Writes a frame's bytes (not yet synced).
   Status Receive(const JournalData& data);
+  // Syncs what is written; a failure is sticky (see above).
+  Status Flush();
   Status PersistPosition();
   JournalAck MakeAck(uint32_t frames) const;
 
@@ -97,6 +117,8 @@ class JournalCopier {
   // Owned by the copier thread.
   File file_;
   uint32_t file_journal_ = 0;
+  bool sync_each_batch_ = true;  // journalcopy.fsync, or a mandatory standby
+  Position written_;
   Position flushed_;
   Position persisted_;
   std::thread thread_;

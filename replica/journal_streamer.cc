@@ -106,14 +106,19 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
                               " on a journal stream");
   }
   TANDEM_ASSIGN_OR_RETURN(JournalAck ack, DecodeJournalAck(body));
-  if (ack.flushed > next_) return Status::Corruption("acknowledged bytes that were never sent");
+  if (ack.written > next_) return Status::Corruption("acknowledged bytes that were never sent");
+  if (ack.flushed > ack.written || ack.applied > ack.written) {
+    return Status::Corruption(
+        "acknowledged as flushed or applied bytes it says it has not written");
+  }
   if (ack.frames == 0 || static_cast<int>(ack.frames) > in_flight_) {
     return Status::Corruption("acknowledged frames that were never sent");
   }
   in_flight_ -= static_cast<int>(ack.frames);
   origin_->OnAck(id_, ack);
   Pump();
-  if ((ack.applied < ack.flushed || ack.backlog_files > 0) && !refresh_scheduled_) {
+  if ((ack.applied < ack.written || ack.flushed < ack.written || ack.backlog_files > 0) &&
+      !refresh_scheduled_) {
     // The downstream applies, and fetches archive content, after it
     // acknowledges; ask again shortly so that servers -J shows where it
     // really is.

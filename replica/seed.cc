@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <filesystem>
 
 #include "journal/checkpoint.h"
 #include "journal/file.h"
@@ -48,8 +47,8 @@ Result<uint32_t> FetchCheckpoint(const RootLayout& layout, const UpstreamOptions
   // Verify digest and content before anything relies on it.
   auto loaded = ReadCheckpoint(path);
   if (!loaded.ok()) {
-    ::unlink(path.c_str());
-    ::unlink((path + ".md5").c_str());
+    (void)RemoveFile(path);
+    (void)RemoveFile(path + ".md5");
     return loaded.status().Annotate("seeding");
   }
   LogInfo() << "seeded from " << name << ": state at the start of journal " << loaded->meta.journal;
@@ -57,10 +56,9 @@ Result<uint32_t> FetchCheckpoint(const RootLayout& layout, const UpstreamOptions
 }
 
 Status ClearDownstreamState(const RootLayout& layout) {
-  std::error_code ec;
-  std::filesystem::remove_all(layout.rep_dir(), ec);
-  std::filesystem::remove_all(layout.checkpoint_dir(), ec);
-  for (const auto& f : {layout.state(), layout.statejcopy()}) std::filesystem::remove(f, ec);
+  TANDEM_RETURN_IF_ERROR(RemoveTree(layout.rep_dir()));
+  TANDEM_RETURN_IF_ERROR(RemoveTree(layout.checkpoint_dir()));
+  for (const auto& f : {layout.state(), layout.statejcopy()}) TANDEM_RETURN_IF_ERROR(RemoveFile(f));
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
   return SyncDir(layout.root());

@@ -49,6 +49,7 @@ std::string EncodeJournalAck(const JournalAck& a) {
   PutFixed32(&out, a.frames);
   PutFixed64(&out, a.backlog_files);
   PutFixed64(&out, a.backlog_bytes);
+  PutPosition(&out, a.written);
   return out;
 }
 
@@ -56,7 +57,8 @@ Result<JournalAck> DecodeJournalAck(std::string_view body) {
   Decoder d(body);
   JournalAck a;
   if (!GetPosition(&d, &a.flushed) || !GetPosition(&d, &a.applied) || !d.GetFixed32(&a.frames) ||
-      !d.GetFixed64(&a.backlog_files) || !d.GetFixed64(&a.backlog_bytes) || !d.empty()) {
+      !d.GetFixed64(&a.backlog_files) || !d.GetFixed64(&a.backlog_bytes) ||
+      !GetPosition(&d, &a.written) || !d.empty()) {
     return Status::Corruption("malformed journal ack");
   }
   return a;

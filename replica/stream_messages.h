@@ -9,10 +9,12 @@
 // An empty JournalData is a heartbeat carrying fresh positions.
 //
 // JournalAck (downstream -> upstream), body:
-//   u32 journal, u64 offset   flushed (journalcopy) position
+//   u32 journal, u64 offset   flushed: journalcopied and synced (durable there)
 //   u32 journal, u64 offset   applied (pull -L) position
 //   u32 frames                how many JournalData frames this acknowledges
 //   u64 files, u64 bytes      its pull -u backlog (archive content still to fetch)
+//   u32 journal, u64 offset   written: journalcopied, perhaps not yet synced
+// flushed <= written <= what was sent, and applied <= written.
 #pragma once
 
 #include <string>
@@ -34,11 +36,12 @@ struct JournalData {
 inline constexpr size_t kJournalDataHeaderSize = 40;
 
 struct JournalAck {
-  Position flushed;
+  Position flushed;  // durable on the downstream server: only this may gate release
   Position applied;
   uint32_t frames = 1;
   uint64_t backlog_files = 0;
   uint64_t backlog_bytes = 0;
+  Position written;
 };
 
 // The frame body header; the journal bytes follow it unchanged.

@@ -75,12 +75,34 @@ TEST_F(JournalReaderTest, DamageBeforeTheTailIsRefusedWithFileAndOffset) {
   EXPECT_GT(testing::FileSize(live()), positions.back().offset);
 }
 
-TEST_F(JournalReaderTest, DamagedLastRecordIsATornTail) {
+TEST_F(JournalReaderTest, DamagedLastRecordIsATornTailWhenNothingSaysItWasAcknowledged) {
   auto positions = Fill(3);
   testing::FlipByte(live(), positions[1].offset + 40);
   auto sum = ScanJournal(live(), TailPolicy::kCutTornTail, nullptr);
   ASSERT_TRUE(sum.ok()) << sum.status().ToString();
   EXPECT_EQ(sum->records, 2u);
+}
+
+TEST_F(JournalReaderTest, DamageBeforeAnAcknowledgedEndIsRefusedEvenInTheLastRecord) {
+  auto positions = Fill(3);
+  testing::FlipByte(live(), positions[1].offset + 40);
+  auto sum = ScanJournal(live(), TailPolicy::kCutTornTail, nullptr, positions[2].offset);
+  ASSERT_FALSE(sum.ok());
+  EXPECT_NE(sum.status().message().find("acknowledged"), std::string::npos);
+  EXPECT_GT(testing::FileSize(live()), positions.back().offset) << "the file was cut";
+}
+
+TEST_F(JournalReaderTest, ACopyIsCutAtItsFirstDamageWhateverFollowsButNotBeforeItsLastSync) {
+  // A downstream copy's syncs do not follow the master's batches: valid
+  // batch-start records after damage prove nothing there.
+  auto positions = Fill(5);
+  testing::FlipByte(live(), positions[1].offset + 40);
+  auto refused = ScanJournal(live(), TailPolicy::kCutCopyTail, nullptr, positions[3].offset);
+  ASSERT_FALSE(refused.ok()) << "damage before the last recorded sync was cut";
+  auto sum = ScanJournal(live(), TailPolicy::kCutCopyTail, nullptr, positions[1].offset);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->data_end, positions[1].offset);
+  EXPECT_EQ(testing::FileSize(live()), positions[1].offset);
 }
 
 TEST_F(JournalReaderTest, StrictPolicyRefusesAnyDamage) {

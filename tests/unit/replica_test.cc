@@ -40,9 +40,10 @@ TEST(StreamMessagesTest, DataAndAckRoundTrip) {
   EXPECT_EQ(back->bytes, "journal bytes");
   EXPECT_EQ(wire.size(), kJournalDataHeaderSize + d.bytes.size());
 
-  auto ack = DecodeJournalAck(EncodeJournalAck({{3, 100}, {3, 50}, 7}));
+  auto ack = DecodeJournalAck(EncodeJournalAck({{3, 100}, {3, 50}, 7, 0, 0, {3, 120}}));
   ASSERT_TRUE(ack.ok());
   EXPECT_EQ(ack->frames, 7u);
+  EXPECT_EQ(ack->written, (Position{3, 120}));
   EXPECT_FALSE(DecodeJournalAck("short").ok());
   EXPECT_FALSE(DecodeJournalData(std::string(10, 'x')).ok());
 }
