@@ -1,16 +1,16 @@
 #include "failover/coordinator.h"
 
-#include <signal.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 
 #include "failover/journal_digest.h"
 #include "failover/promote.h"
+#include "failover/stop_resolution.h"
 #include "journal/archive_store.h"
+#include "journal/fault_point.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "replica/server_spec.h"
 #include "transport/archive_commands.h"
 
@@ -35,6 +35,12 @@ constexpr milliseconds kCopyTimeout{5000};
 // (we crashed): it covers the steps between pause-master and stop-master.
 constexpr milliseconds kLeaseSlack{10000};
 
+int64_t WallMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 struct Failover::Master {
@@ -52,10 +58,12 @@ struct Failover::Master {
 struct Failover::Plan {
   bool ok = true;
   bool planned = false;
+  bool mandatory = false;
   std::string master_id;
   std::string master_address;
+  Address master_target;  // how we reached it
   Master master;
-  Master ignored;  // a live master that -i passed over
+  std::string digest;  // the master's journal digest up to the point
 };
 
 Failover::Failover(DownstreamNode* node, FailoverOptions options, Observer observer)
@@ -81,7 +89,13 @@ Failover::Plan Failover::Check() {
     plan.ok = false;
   };
   const std::string& id = node_->server_id();
-  auto spec = LoadServerSpec(node_->tables(), id);
+  CopierStatus up = node_->upstream_status();
+  if (up.failed) fail(up.last_error);
+  // Our own durable copy decides, not only what pull -L has applied: after a
+  // restart during an outage our spec may lie in the unapplied tail.
+  auto spec_or = node_->SpecAtConsistencyPoint();
+  if (!spec_or.ok()) fail("cannot read our journal copy: " + spec_or.status().message());
+  std::optional<ServerSpec> spec = spec_or.ok() ? *spec_or : std::nullopt;
   if (!spec) {
     fail("there is no server spec for '" + id +
          "': only a standby or forwarding-standby may fail over");
@@ -89,6 +103,7 @@ Failover::Plan Failover::Check() {
     fail("'" + id + "' is a " + std::string(ServerTypeName(spec->type)) +
          "; only a standby or forwarding-standby may fail over");
   }
+  plan.mandatory = spec && spec->mandatory;
   if (PathExists(node_->layout().statefailover())) {
     fail("a failover is already in progress here (" + node_->layout().statefailover() + ")");
   }
@@ -97,18 +112,23 @@ Failover::Plan Failover::Check() {
 
   // Ask the master who it is; that also tells whether it can take part.
   Status reach = Status::Ok();
-  auto conn = ConnectUpstream(node_->upstream());
+  plan.master_target = node_->upstream().resolve_target ? node_->upstream().resolve_target()
+                                                        : node_->upstream().target;
+  UpstreamOptions to_master = node_->upstream();
+  to_master.target = plan.master_target;
+  to_master.resolve_target = nullptr;
+  auto conn = ConnectUpstream(to_master);
   if (conn.ok()) {
     plan.master.client = std::move(conn->client);
-    plan.master.user = node_->upstream().user;
+    plan.master.user = conn->user;
     plan.master.ticket = conn->ticket;
     auto info = plan.master.Call({"info"}, milliseconds(2000));
     if (info.ok() && FieldOf(*info, "role") != "standard") {
-      fail("the upstream at " + std::string(FieldOf(*info, "address")) + " is a " +
-           std::string(FieldOf(*info, "role")) + ", not the master");
+      reach = Status::Unavailable("the upstream at " + plan.master_target.ToString() + " is " +
+                                  std::string(FieldOf(*info, "role")) + ", not a master");
     } else if (info.ok()) {
       plan.master_id = FieldOf(*info, "serverID");
-      plan.master_address = FieldOf(*info, "address");
+      plan.master_address = plan.master_target.ToString();
     } else {
       reach = info.status();
     }
@@ -117,6 +137,15 @@ Failover::Plan Failover::Check() {
   }
   bool reachable = reach.ok() && !plan.master_id.empty();
   plan.planned = reachable && !options_.ignore_master;
+  if (reachable && !options_.master_id.empty() && options_.master_id != plan.master_id) {
+    fail("-s " + options_.master_id + ", but the master at " + plan.master_address + " is '" +
+         plan.master_id + "'");
+  }
+  if (!reachable && !options_.master_id.empty() && spec && !spec->replicating_from.empty() &&
+      options_.master_id != spec->replicating_from) {
+    fail("-s " + options_.master_id + ", but this standby replicates from '" +
+         spec->replicating_from + "'");
+  }
   if (!reachable) {
     plan.master.client.reset();
     if (options_.require_master) {
@@ -130,9 +159,9 @@ Failover::Plan Failover::Check() {
                        " is running and reachable, and -i leaves it running. Stop it first, or "
                        "drop -i to let it take part.");
     if (!options_.execute) fail("with -i and a live master, failover runs only with -y");
-    plan.ignored = std::move(plan.master);  // told it is stale once we are master
+    plan.master.client.reset();  // told it is stale once we serve
   }
-  if (!options_.master_id.empty()) plan.master_id = options_.master_id;
+  if (plan.master_id.empty()) plan.master_id = options_.master_id;
   if (plan.master_id.empty() && spec) plan.master_id = spec->replicating_from;
   if (plan.master_id.empty()) fail("the master's ServerID is unknown: give it with -s MASTERID");
   if (!plan.planned && spec && !spec->mandatory) {
@@ -140,8 +169,6 @@ Failover::Plan Failover::Check() {
          "' is not a mandatory standby: it may lack writes the master acknowledged, so it may "
          "fail over only with the master taking part");
   }
-
-  CopierStatus up = node_->upstream_status();
   if (plan.planned && !up.connected) {
     Say("warning", "journalcopy is not connected to the master (" + up.last_error + ")");
   }
@@ -151,48 +178,220 @@ Failover::Plan Failover::Check() {
   Say("info", std::string(plan.planned ? "planned" : "unplanned") + " failover from master '" +
                   plan.master_id + "'" +
                   (plan.master_address.empty() ? "" : " at " + plan.master_address) +
-                  " to standby '" + id + "'; journalcopy at " + up.flushed.Token() +
+                  " to standby '" + id + "'; journalcopy at " + up.written.Token() +
                   ", applied at " + node_->applied().Token());
   return plan;
 }
 
-Status Failover::Step(const std::string& name, const std::string& text,
-                      const std::function<Status()>& fn) {
-  Say("step", text);
-  if (const char* fault = std::getenv("TANDEM_FAILOVER_FAULT")) {
-    std::string f = fault;
-    if (f == "crash:" + name) ::raise(SIGKILL);
-    if (f == "sleep:" + name) std::this_thread::sleep_for(std::chrono::seconds(2));
-    if (f == name) return Status::IOError("fault injected at step '" + name + "'");
+Status Failover::StopMaster(Plan& plan) {
+  FailoverRecord& rec = report_.record;
+  auto stopped = plan.master.Call(
+      {"failover-master", "stop", rec.standby_id, rec.point.Token(), options_.address},
+      kMasterCallTimeout);
+  if (stopped.ok()) return Status::Ok();
+  Code code = stopped.status().code();
+  if (code != Code::kUnavailable && code != Code::kTimeout) return stopped.status();  // an answer
+  // The stop may or may not have reached the master: ask it, until its
+  // pause lease is surely over.
+  Say("warning", "the master did not confirm the stop (" + stopped.status().message() +
+                     "); asking it until its pause lease ends");
+  UpstreamOptions to_master = node_->upstream();
+  to_master.target = plan.master_target;
+  to_master.resolve_target = nullptr;
+  std::string detail;
+  auto deadline = std::chrono::system_clock::time_point(milliseconds(rec.lease_end_ms)) +
+                  std::chrono::seconds(1);
+  switch (ResolveStop({to_master, rec.standby_id, rec.point, options_.address}, true, deadline,
+                      &detail)) {
+    case StopOutcome::kStopped:
+      Say("info", "the master had stopped for us");
+      return Status::Ok();
+    case StopOutcome::kNotStopped:
+      return Status::FailedPrecondition("the master did not stop: " + detail);
+    case StopOutcome::kNoAnswer:
+      break;
   }
-  Status st = fn();
-  return st.ok() ? st : st.Annotate(name);
+  // A hung master resumes when its lease ends: going on would make two
+  // masters. The operator is here to decide; a restart in phase stopping,
+  // with nobody watching, decides by itself (SettleInterruptedFailover).
+  return Status::Unavailable("the master never answered (" + detail +
+                             "); if it is dead, fail over again without it");
 }
 
-Status Failover::ResolveStop(const Status& failed, std::chrono::steady_clock::time_point lease_end,
-                             const std::string& standby_id) {
-  // The stop may or may not have reached the master. Ask again on a new
-  // connection until its lease is surely over (after which a late stop is
-  // refused): "resumed" means roll back, "already failed over" means the
-  // master did stop for us.
-  Say("warning", "the master did not confirm the stop (" + failed.message() +
-                     "); asking it again until its pause lease ends");
-  auto deadline = lease_end + std::chrono::seconds(1);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto conn = ConnectUpstream(node_->upstream()); conn.ok()) {
-      auto r = conn->client->Call(
-          {node_->upstream().user, conn->ticket, {"failover-master", "resume", standby_id}},
-          milliseconds(1000));
-      if (r.ok() && r->status.ok()) return failed;  // it resumed: roll back
-      if (r.ok() && r->status.message().find("already failed over") != std::string::npos) {
-        Say("info", "the master had stopped for us");
-        return Status::Ok();
-      }
-    }
-    std::this_thread::sleep_for(milliseconds(200));
+std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
+  FailoverRecord& rec = report_.record;
+  const RootLayout& layout = node_->layout();
+  std::vector<Step> steps;
+  steps.push_back(
+      {.name = "pause-master",
+       .text = "pausing master '" + plan.master_id + "': refusing new commands, waiting up to " +
+               std::to_string(options_.quiesce_secs) + " s for running ones",
+       .run = [this, &plan, &rec]() -> Status {
+         std::string message =
+             options_.message.empty()
+                 ? "failover in progress: '" + rec.standby_id + "' is taking over as master"
+                 : options_.message;
+         milliseconds wait(options_.quiesce_secs * 1000);
+         TANDEM_ASSIGN_OR_RETURN(
+             Row row, plan.master.Call(
+                          {"failover-master", "pause", rec.standby_id, std::to_string(wait.count()),
+                           std::to_string((wait + kLeaseSlack).count()), message},
+                          wait + kMasterCallTimeout));
+         if (!Position::ParseToken(std::string(FieldOf(row, "position")), &rec.point)) {
+           return Status::Corruption("the master's pause reply has no position");
+         }
+         plan.digest = FieldOf(row, "digest");
+         rec.lease_end_ms = WallMs() + (wait + kLeaseSlack).count();
+         TANDEM_ASSIGN_OR_RETURN(uint32_t epoch,
+                                 ParseDecimal<uint32_t>(FieldOf(row, "epoch"), "epoch"));
+         rec.old_epoch = std::max(rec.old_epoch, epoch);
+         Say("info", "master quiesced at " + rec.point.Token());
+         return Status::Ok();
+       },
+       .undo =
+           [&plan, id = rec.standby_id] {
+             return plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout)
+                 .status();
+           }});
+  steps.push_back(
+      {.name = "journalcopy",
+       .text = "journalcopying to the master's final position",
+       .run = [this, &rec]() -> Status {
+         if (!WaitUntil(kCopyTimeout,
+                        [&] { return node_->upstream_status().flushed >= rec.point; })) {
+           return Status::Unavailable("journalcopy stopped at " +
+                                      node_->upstream_status().flushed.Token());
+         }
+         if (node_->upstream_status().flushed != rec.point) {
+           return Status::FailedPrecondition("journalcopy went past the master's final position");
+         }
+         return Status::Ok();
+       }});
+  steps.push_back(
+      {.name = "compare",
+       .text = "comparing our journal with the master's up to the final position",
+       .run = [&layout, &rec, &plan]() -> Status {
+         TANDEM_ASSIGN_OR_RETURN(
+             std::string ours,
+             JournalPrefixDigest(layout.rep_journal(rec.point.journal), rec.point.offset));
+         if (ours != plan.digest) {
+           return Status::Corruption("journal " + std::to_string(rec.point.journal) +
+                                     " differs: master digest " + plan.digest + ", ours " + ours);
+         }
+         return Status::Ok();
+       }});
+  steps.push_back({.name = "apply",
+                   .text = "stopping journalcopy; applying everything up to the final position",
+                   .run =
+                       [this, &rec] {
+                         node_->StopJournalcopy();
+                         return node_->ApplyTo(rec.point);
+                       },
+                   .undo = [this] { return node_->Restart(); }});
+  return steps;
+}
+
+std::vector<Failover::Step> Failover::UnplannedSteps(Plan&) {
+  FailoverRecord& rec = report_.record;
+  return {{.name = "apply",
+           .text = "stopping journalcopy; applying everything journalcopied, to the end of its "
+                   "last whole record",
+           .run = [this, &rec]() -> Status {
+             node_->StopJournalcopy();
+             TANDEM_ASSIGN_OR_RETURN(rec.point, node_->ConsistencyPoint());
+             Say("info", "consistency point " + rec.point.Token());
+             return node_->ApplyTo(rec.point);
+           },
+           .undo = [this] { return node_->Restart(); }}};
+}
+
+std::vector<Failover::Step> Failover::CommonSteps(Plan& plan) {
+  FailoverRecord& rec = report_.record;
+  const RootLayout& layout = node_->layout();
+  std::vector<Step> steps;
+  steps.push_back({.name = "archive",
+                   .text = "checking archive content submitted in the last " +
+                           std::to_string(options_.verify_secs) + " s",
+                   .run = [this, &plan, &layout]() -> Status {
+                     WaitUntil(milliseconds(3000), [&] { return node_->archive_backlog() == 0; });
+                     ArchiveStore archive(layout.root() + "/archive");
+                     auto bad = VerifyRecentRevisions(node_->tables(), archive,
+                                                      NowSeconds() - options_.verify_secs);
+                     size_t backlog = node_->archive_backlog();
+                     if (bad.empty() && backlog == 0) return Status::Ok();
+                     std::string what = std::to_string(bad.size()) +
+                                        " recent revision(s) missing or damaged, " +
+                                        std::to_string(backlog) + " pull -u transfer(s) pending";
+                     if (!plan.planned) {
+                       Say("warning", what + " (unplanned: the master cannot supply them now)");
+                       return Status::Ok();
+                     }
+                     return Status::FailedPrecondition(what);
+                   }});
+  steps.push_back({.name = "statepullL",
+                   .text = "renaming state to statepullL",
+                   .run = [&layout]() -> Status {
+                     if (!PathExists(layout.state())) return Status::Ok();
+                     return RenameDurably(layout.state(), layout.statepullL());
+                   },
+                   .undo = [&layout]() -> Status {
+                     if (!PathExists(layout.statepullL())) return Status::Ok();
+                     return RenameDurably(layout.statepullL(), layout.state());
+                   }});
+  // Without a master to stop, recording the point is the point of no return.
+  steps.push_back(
+      {.name = "statefailover",
+       .text = "writing statefailover: the consistency point",
+       .run = [] { return Status::Ok(); },  // the phase is the record
+       .undo = [&layout] { return RemoveDurably(layout.statefailover()); },
+       .phase_after = plan.planned ? FailoverPhase::kPrepared : FailoverPhase::kMasterStopped,
+       .no_return = !plan.planned});
+  if (plan.planned) {
+    steps.push_back({.name = "stop-master",
+                     .text = "stopping master '" + plan.master_id + "' (the point of no return)",
+                     .run = [this, &plan] { return StopMaster(plan); },
+                     .phase_before = FailoverPhase::kStopping,
+                     .phase_after = FailoverPhase::kMasterStopped,
+                     .no_return = true});
   }
-  Say("warning", "the master never answered: if it is dead, fail over again without it");
-  return failed;
+  steps.push_back({.name = "promote",
+                   .text = "promoting journals.rep to the live journal; taking ServerID '" +
+                           plan.master_id + "'",
+                   .run = [&layout, &rec] { return PromoteRoot(layout, &rec); }});
+  return steps;
+}
+
+Status Failover::RunSteps(std::vector<Step>& steps) {
+  const RootLayout& layout = node_->layout();
+  FailoverRecord& rec = report_.record;
+  for (Step& step : steps) {
+    std::string text = step.text;
+    if (step.name == "journalcopy" || step.name == "compare" || step.name == "statefailover" ||
+        step.name == "apply") {
+      text += rec.point == Position{} ? "" : " " + rec.point.Token();
+    }
+    Say("step", text);
+    if (step.undo) undo_.emplace_back(step.name, step.undo);
+    if (step.phase_before) {
+      rec.phase = *step.phase_before;
+      TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec).Annotate(step.name));
+    }
+    Status st = TANDEM_FAULT_STATUS("failover." + step.name);
+    if (st.ok()) st = step.run();
+    if (!st.ok()) return st.Annotate(step.name);
+    TANDEM_FAULT_POINT("failover." + step.name + ".after");
+    if (step.phase_after) {
+      rec.phase = *step.phase_after;
+      TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec).Annotate(step.name));
+    }
+    if (step.no_return) {
+      // Past here a failure is finished at the next start
+      // (SettleInterruptedFailover), never rolled back.
+      undo_.clear();
+      past_no_return_ = true;
+    }
+  }
+  return Status::Ok();
 }
 
 void Failover::RollBack() {
@@ -201,160 +400,6 @@ void Failover::RollBack() {
     if (Status st = it->second(); !st.ok()) Say("error", "rollback: " + st.message());
   }
   undo_.clear();
-}
-
-Status Failover::Execute(Plan& plan) {
-  const RootLayout& layout = node_->layout();
-  FailoverRecord& rec = report_.record;
-  rec.master_id = plan.master_id;
-  rec.standby_id = node_->server_id();
-  rec.planned = plan.planned;
-  rec.old_epoch = node_->highest_epoch().value;
-  std::string digest;
-  // When the master's pause lease is over at the latest (our clock).
-  std::chrono::steady_clock::time_point lease_end;
-
-  if (plan.planned) {
-    TANDEM_RETURN_IF_ERROR(Step(
-        "pause-master",
-        "pausing master '" + plan.master_id + "': refusing new commands, waiting up to " +
-            std::to_string(options_.quiesce_secs) + " s for running ones",
-        [&]() -> Status {
-          std::string message =
-              options_.message.empty()
-                  ? "failover in progress: '" + rec.standby_id + "' is taking over as master"
-                  : options_.message;
-          milliseconds wait(options_.quiesce_secs * 1000);
-          TANDEM_ASSIGN_OR_RETURN(
-              Row row, plan.master.Call({"failover-master", "pause", rec.standby_id,
-                                         std::to_string(wait.count()),
-                                         std::to_string((wait + kLeaseSlack).count()), message},
-                                        wait + kMasterCallTimeout));
-          undo_.emplace_back("master accepts commands again", [&plan, id = rec.standby_id] {
-            return plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout).status();
-          });
-          if (!Position::ParseToken(std::string(FieldOf(row, "position")), &rec.point)) {
-            return Status::Corruption("the master's pause reply has no position");
-          }
-          digest = FieldOf(row, "digest");
-          lease_end = std::chrono::steady_clock::now() + wait + kLeaseSlack;
-          rec.old_epoch = std::max<uint32_t>(
-              rec.old_epoch, static_cast<uint32_t>(std::stoul(std::string(FieldOf(row, "epoch")))));
-          Say("info", "master quiesced at " + rec.point.Token());
-          return Status::Ok();
-        }));
-    TANDEM_RETURN_IF_ERROR(
-        Step("journalcopy", "journalcopying to the master's final position " + rec.point.Token(),
-             [&]() -> Status {
-               if (!WaitUntil(kCopyTimeout,
-                              [&] { return node_->upstream_status().flushed >= rec.point; })) {
-                 return Status::Unavailable("journalcopy stopped at " +
-                                            node_->upstream_status().flushed.Token());
-               }
-               if (node_->upstream_status().flushed != rec.point) {
-                 return Status::FailedPrecondition(
-                     "journalcopy went past the master's final "
-                     "position");
-               }
-               return Status::Ok();
-             }));
-    TANDEM_RETURN_IF_ERROR(
-        Step("compare", "comparing our journal with the master's up to " + rec.point.Token(),
-             [&]() -> Status {
-               TANDEM_ASSIGN_OR_RETURN(
-                   std::string ours,
-                   JournalPrefixDigest(layout.rep_journal(rec.point.journal), rec.point.offset));
-               if (ours != digest) {
-                 return Status::Corruption("journal " + std::to_string(rec.point.journal) +
-                                           " differs: master digest " + digest + ", ours " + ours);
-               }
-               return Status::Ok();
-             }));
-  } else {
-    rec.point = node_->upstream_status().flushed;
-  }
-
-  TANDEM_RETURN_IF_ERROR(
-      Step("apply", "stopping journalcopy; applying everything up to " + rec.point.Token(),
-           [&]() -> Status {
-             undo_.emplace_back("replication restarted", [this] { return node_->Restart(); });
-             Position applied = node_->StopAndApplyTo(rec.point);
-             if (applied < rec.point) {
-               return Status::IOError("applied only to " + applied.Token() + " (see the log)");
-             }
-             return Status::Ok();
-           }));
-  TANDEM_RETURN_IF_ERROR(Step(
-      "archive",
-      "checking archive content submitted in the last " + std::to_string(options_.verify_secs) +
-          " s",
-      [&]() -> Status {
-        WaitUntil(milliseconds(3000), [&] { return node_->archive_backlog() == 0; });
-        ArchiveStore archive(layout.root() + "/archive");
-        auto bad =
-            VerifyRecentRevisions(node_->tables(), archive, NowSeconds() - options_.verify_secs);
-        size_t backlog = node_->archive_backlog();
-        if (bad.empty() && backlog == 0) return Status::Ok();
-        std::string what = std::to_string(bad.size()) + " recent revision(s) missing or damaged, " +
-                           std::to_string(backlog) + " pull -u transfer(s) pending";
-        if (!plan.planned) {
-          Say("warning", what + " (unplanned: the master cannot supply them now)");
-          return Status::Ok();
-        }
-        return Status::FailedPrecondition(what);
-      }));
-  auto rename_state = [&]() -> Status {
-    if (!PathExists(layout.state())) return Status::Ok();
-    TANDEM_RETURN_IF_ERROR(RenameDurably(layout.state(), layout.statepullL()));
-    undo_.emplace_back("statepullL renamed back to state",
-                       [&layout] { return RenameDurably(layout.statepullL(), layout.state()); });
-    return Status::Ok();
-  };
-  TANDEM_RETURN_IF_ERROR(Step("statepullL", "renaming state to statepullL", rename_state));
-  // Without a master to stop, recording the point is the point of no return.
-  rec.phase = plan.planned ? FailoverPhase::kPrepared : FailoverPhase::kMasterStopped;
-  auto write_point = [&]() -> Status {
-    TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec));
-    undo_.emplace_back("statefailover removed",
-                       [&layout] { return RemoveDurably(layout.statefailover()); });
-    return Status::Ok();
-  };
-  TANDEM_RETURN_IF_ERROR(Step("statefailover",
-                              "writing statefailover: consistency point " + rec.point.Token(),
-                              write_point));
-  if (plan.planned) {
-    TANDEM_RETURN_IF_ERROR(
-        Step("stop-master", "stopping master '" + plan.master_id + "' (the point of no return)",
-             [&]() -> Status {
-               Status st = plan.master
-                               .Call({"failover-master", "stop", rec.standby_id, rec.point.Token()},
-                                     kMasterCallTimeout)
-                               .status();
-               return st.ok() || st.code() == Code::kFailedPrecondition
-                          ? st
-                          : ResolveStop(st, lease_end, rec.standby_id);
-             }));
-    rec.phase = FailoverPhase::kMasterStopped;
-    undo_.clear();
-    // Past the point of no return: a failure from here on is finished at
-    // the next start (SettleInterruptedFailover), never rolled back.
-    TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec));
-  }
-  undo_.clear();
-  TANDEM_RETURN_IF_ERROR(
-      Step("promote",
-           "promoting journals.rep to the live journal; taking ServerID '" + rec.master_id + "'",
-           [&] { return PromoteRoot(layout, &rec); }));
-  if (plan.ignored.client) {
-    // Split brain by request: at least make the old master stop writing.
-    auto told = plan.ignored.Call(
-        {"failover-master", "newer", std::to_string(rec.old_epoch + 1), rec.standby_id},
-        kMasterCallTimeout);
-    Say(told.ok() ? "info" : "warning",
-        told.ok() ? "the old master was told it is stale and refuses writes"
-                  : "the old master could not be told it is stale: " + told.status().message());
-  }
-  return Status::Ok();
 }
 
 FailoverReport Failover::Run() {
@@ -366,20 +411,38 @@ FailoverReport Failover::Run() {
                           : "failover cannot run until the errors above are addressed");
     return std::move(report_);
   }
-  Status st = Execute(plan);
+  FailoverRecord& rec = report_.record;
+  rec.master_id = plan.master_id;
+  rec.standby_id = node_->server_id();
+  rec.planned = plan.planned;
+  rec.mandatory = plan.mandatory;
+  rec.old_epoch = node_->highest_epoch().value;
+  rec.master_address = plan.master_address;
+  // Without the old master's word that it stopped (unplanned, or -i), the new
+  // master keeps telling its address that it is stale until it hears it.
+  rec.tell_address = plan.planned ? "" : plan.master_target.ToString();
+  std::vector<Step> steps = plan.planned ? PlannedSteps(plan) : UnplannedSteps(plan);
+  for (Step& s : CommonSteps(plan)) steps.push_back(std::move(s));
+  Status st = RunSteps(steps);
   if (!st.ok()) {
     Say("error", st.message());
-    bool rolled_back = !undo_.empty() || report_.record.phase == FailoverPhase::kPrepared;
-    RollBack();
-    Say("result", rolled_back || report_.record.phase < FailoverPhase::kMasterStopped
-                      ? "failover did not succeed and was rolled back: " + st.message()
-                      : "failover passed the point of no return but did not finish (" +
-                            st.message() + "); it finishes when this server restarts");
+    if (!past_no_return_) {
+      RollBack();
+      Say("result", "failover did not succeed and was rolled back: " + st.message());
+    } else {
+      Say("result", "failover passed the point of no return but did not finish (" + st.message() +
+                        "); it finishes when this server restarts");
+    }
     return std::move(report_);
   }
   report_.ok = true;
-  Say("result", "failover complete: '" + report_.record.standby_id + "' is now master '" +
-                    report_.record.master_id + "'");
+  if (!rec.tell_address.empty()) {
+    Say("info", "the old master at " + rec.tell_address +
+                    " will be told it is stale as soon as this server serves as master, and "
+                    "again until it hears it");
+  }
+  Say("result",
+      "failover complete: '" + rec.standby_id + "' is now master '" + rec.master_id + "'");
   return std::move(report_);
 }
 

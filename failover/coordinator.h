@@ -1,30 +1,38 @@
 // The failover coordinator, run on a standby: checks, then (with `execute`)
-// the steps that make it the master, as an explicit sequence of steps with
-// an undo for each one taken before the point of no return.
+// the steps that make it the master. The steps are a table: each has an
+// action, an undo, and the phase statefailover records around it
+// (failover_state.h), so that a failure rolls back what was done and a crash
+// at any moment is finished or undone by the next start.
 //
 // Planned (the master takes part):
 //   pause-master    the master refuses new commits and reports its final
 //                   durable position P and the digest of its journal up to P
-//   journalcopy     our journalcopy reaches P
+//   journalcopy     our journalcopy reaches P (synced)
 //   compare         our copy's digest up to P equals the master's
 //   apply           journalcopy stops; everything up to P is applied
 //   archive         no pending pull -u; content of the last -v seconds verified
 //   statepullL      state is renamed to statepullL
 //   statefailover   the consistency point P is recorded (phase prepared)
-//   stop-master     the master fences its server.id and stops: the point of
-//                   no return (phase master-stopped)
+//   stop-master     phase stopping, then the master fences itself for us at
+//                   P and refuses every commit: the point of no return
+//                   (phase master-stopped)
 //   promote         journals.rep becomes our journal history (promote.h)
-// Unplanned (master dead, or -i): only a mandatory standby; apply takes
-// everything journalcopied, and the point of no return is statefailover.
+// Unplanned (master dead, or -i; only a mandatory standby):
+//   apply           journalcopy stops; P is the end of the last whole record
+//                   journalcopied; everything up to P is applied
+//   archive, statepullL as above
+//   statefailover   phase master-stopped: the point of no return
+//   promote
 //
-// A failure before the point of no return undoes the steps taken, in reverse.
-// On success the root is a master root; the caller opens it as one (an
-// Engine, then FinishFailover) — `tandemd` does this by restarting its
-// server in place.
+// Every step is also a pair of test-only fault points, failover.<step> and
+// failover.<step>.after (journal/fault_point.h). On success the root is a
+// master root; the caller opens it as one (an Engine, then FinishFailover)
+// — `tandemd` does this by restarting its server in place.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +49,7 @@ struct FailoverOptions {
   int quiesce_secs = 60;        // -w, 0..3600
   int verify_secs = 300;        // -v, 0..43200
   std::string message;          // what clients of the paused master are told
+  std::string address;          // where this server serves (for the old master's fence)
 };
 
 struct FailoverLine {
@@ -65,23 +74,32 @@ class Failover {
  private:
   struct Master;  // what we know of the master, and a connection to it
   struct Plan;
+  struct Step {
+    std::string name = {};
+    std::string text = {};  // what the operator sees as it starts
+    std::function<Status()> run = nullptr;
+    // Undoes `run`, whether it finished or not; registered before it runs.
+    std::function<Status()> undo = nullptr;
+    std::optional<FailoverPhase> phase_before = std::nullopt;  // persisted before run
+    std::optional<FailoverPhase> phase_after = std::nullopt;   // persisted once run succeeded
+    bool no_return = false;                                    // after it, only forward
+  };
 
   void Say(const std::string& kind, const std::string& text);
   Plan Check();
-  Status Execute(Plan& plan);
-  // Runs a step: an injected fault first (TANDEM_FAILOVER_FAULT=step,
-  // crash:step or sleep:step, for tests), then `fn`.
-  Status Step(const std::string& name, const std::string& text, const std::function<Status()>& fn);
+  std::vector<Step> PlannedSteps(Plan& plan);
+  std::vector<Step> UnplannedSteps(Plan& plan);
+  std::vector<Step> CommonSteps(Plan& plan);
+  Status RunSteps(std::vector<Step>& steps);
+  Status StopMaster(Plan& plan);
   void RollBack();
-  // The stop call failed without an answer: find out whether it happened.
-  Status ResolveStop(const Status& failed, std::chrono::steady_clock::time_point lease_end,
-                     const std::string& standby_id);
 
   DownstreamNode* node_;
   FailoverOptions options_;
   Observer observer_;
   FailoverReport report_;
   std::vector<std::pair<std::string, std::function<Status()>>> undo_;
+  bool past_no_return_ = false;
 };
 
 }  // namespace tandem

@@ -1,5 +1,6 @@
 #include "failover/failover_state.h"
 
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -9,8 +10,15 @@
 namespace tandem {
 namespace {
 
-constexpr FailoverPhase kPhases[] = {FailoverPhase::kPrepared, FailoverPhase::kMasterStopped,
-                                     FailoverPhase::kPromoted, FailoverPhase::kComplete};
+constexpr FailoverPhase kPhases[] = {FailoverPhase::kPrepared, FailoverPhase::kStopping,
+                                     FailoverPhase::kMasterStopped, FailoverPhase::kPromoted,
+                                     FailoverPhase::kComplete};
+
+template <typename T>
+bool ParseNumber(const std::string& s, T* out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
 
 }  // namespace
 
@@ -18,6 +26,8 @@ std::string_view FailoverPhaseName(FailoverPhase p) {
   switch (p) {
     case FailoverPhase::kPrepared:
       return "prepared";
+    case FailoverPhase::kStopping:
+      return "stopping";
     case FailoverPhase::kMasterStopped:
       return "master-stopped";
     case FailoverPhase::kPromoted:
@@ -54,10 +64,14 @@ Result<std::optional<FailoverRecord>> ReadFailoverRecord(const RootLayout& layou
   rec.master_id = fields["master"];
   rec.standby_id = fields["standby"];
   rec.planned = fields["planned"] == "yes";
-  try {
-    rec.old_epoch = static_cast<uint32_t>(std::stoul(fields["epoch"]));
-  } catch (...) {
+  rec.mandatory = fields["mandatory"] == "yes";
+  rec.master_address = fields["master-address"];
+  rec.tell_address = fields["tell"];
+  if (!ParseNumber(fields["epoch"], &rec.old_epoch)) {
     return Status::Corruption(path + ": bad epoch '" + fields["epoch"] + "'");
+  }
+  if (!fields["lease-end-ms"].empty() && !ParseNumber(fields["lease-end-ms"], &rec.lease_end_ms)) {
+    return Status::Corruption(path + ": bad lease-end-ms '" + fields["lease-end-ms"] + "'");
   }
   if (rec.master_id.empty()) return Status::Corruption(path + ": no master ServerID");
   return std::optional<FailoverRecord>(rec);
@@ -70,7 +84,11 @@ Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& rec) 
       << "master: " << rec.master_id << "\n"
       << "standby: " << rec.standby_id << "\n"
       << "epoch: " << rec.old_epoch << "\n"
-      << "planned: " << (rec.planned ? "yes" : "no") << "\n";
+      << "planned: " << (rec.planned ? "yes" : "no") << "\n"
+      << "mandatory: " << (rec.mandatory ? "yes" : "no") << "\n";
+  if (!rec.master_address.empty()) out << "master-address: " << rec.master_address << "\n";
+  if (rec.lease_end_ms > 0) out << "lease-end-ms: " << rec.lease_end_ms << "\n";
+  if (!rec.tell_address.empty()) out << "tell: " << rec.tell_address << "\n";
   return WriteFileDurably(layout.statefailover(), out.str());
 }
 

@@ -1,18 +1,21 @@
 // ROOT/statefailover: the consistency point a standby takes over from, and
 // how far its failover got. It is written (durably) at every transition that
-// a crash could interrupt, so a restarted server either finishes the
-// failover or rolls it back:
+// a crash could interrupt, so a restarted server finishes the failover or
+// rolls it back, and never leaves a cluster without a master:
 //
 //   prepared        state renamed to statepullL; the master is still alive
 //                   (paused) -> on restart: roll back
-//   master-stopped  the master is fenced and stopped (or was dead): the point
-//                   of no return -> on restart: promote, then serve as master
+//   stopping        the stop was sent, or is about to be: it may have reached
+//                   the master -> on restart: ask the master (Resolve below)
+//   master-stopped  the master is fenced (or was dead): the point of no
+//                   return -> on restart: promote, then serve as master
 //   promoted        journals moved, ServerID taken -> serve as master, write
 //                   the failover record if it is not there yet
 //   complete        the new epoch is durable; kept until downstream servers
-//                   have reconnected
+//                   have reconnected and any old master has been told
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,7 +25,7 @@
 
 namespace tandem {
 
-enum class FailoverPhase { kPrepared, kMasterStopped, kPromoted, kComplete };
+enum class FailoverPhase { kPrepared, kStopping, kMasterStopped, kPromoted, kComplete };
 std::string_view FailoverPhaseName(FailoverPhase p);
 
 struct FailoverRecord {
@@ -32,6 +35,10 @@ struct FailoverRecord {
   std::string standby_id;  // ours before the failover
   uint32_t old_epoch = 1;
   bool planned = true;
+  bool mandatory = false;      // our spec at the point said mandatory
+  std::string master_address;  // where the old master answered (planned)
+  int64_t lease_end_ms = 0;    // unix ms: after this, a paused master has resumed
+  std::string tell_address;    // an old master still to be told it is stale
 };
 
 // nullopt when there is no statefailover.

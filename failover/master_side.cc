@@ -1,39 +1,38 @@
 #include "failover/master_side.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "failover/failover_state.h"
 #include "failover/journal_digest.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "journal/server_identity.h"
+#include "replica/journal_copier.h"
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
+#include "transport/auth.h"
 
 namespace tandem {
 namespace {
 
+using std::chrono::milliseconds;
+
 Response Error(Status st) { return Response::Error(std::move(st)); }
 
-bool ParseMillis(const std::string& s, std::chrono::milliseconds* out) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(s, &used);
-    if (used != s.size() || v < 0) return false;
-    *out = std::chrono::milliseconds(v);
-    return true;
-  } catch (...) {
-    return false;
-  }
+// A connection to another server as this root's service user (config.local),
+// trusting its key on first use, as downstream servers do.
+Result<UpstreamConnection> ConnectTo(const Engine& engine, const std::string& address) {
+  TANDEM_ASSIGN_OR_RETURN(Address target, Address::Parse(address));
+  return ConnectUpstream(UpstreamFor(engine.layout(), target));
 }
 
 }  // namespace
 
 FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
-                                         std::function<void()> stop_server)
-    : engine_(engine), hub_(hub), stop_server_(std::move(stop_server)) {
-  lease_thread_ = std::thread([this] { WatchLease(); });
+                                         std::function<std::string()> address)
+    : engine_(engine), hub_(hub), address_(std::move(address)) {
+  housekeeping_ = std::thread([this] { Housekeeping(); });
 }
 
 FailoverParticipant::~FailoverParticipant() {
@@ -42,14 +41,14 @@ FailoverParticipant::~FailoverParticipant() {
     closing_ = true;
   }
   cv_.notify_all();
-  lease_thread_.join();
+  housekeeping_.join();
 }
 
 bool FailoverParticipant::TidyStateFailover() {
   const RootLayout& layout = engine_->layout();
   auto rec = ReadFailoverRecord(layout);
   if (!rec.ok() || !*rec) return true;
-  if ((*rec)->phase != FailoverPhase::kComplete) return false;
+  if ((*rec)->phase != FailoverPhase::kComplete || !(*rec)->tell_address.empty()) return false;
   std::vector<DownstreamStatus> connected = hub_->Downstream();
   for (const ServerSpec& spec : LoadServerSpecs(engine_->tables())) {
     if (spec.type == ServerType::kStandard || spec.id == engine_->server_id() ||
@@ -69,16 +68,46 @@ bool FailoverParticipant::TidyStateFailover() {
   return true;
 }
 
-void FailoverParticipant::WatchLease() {
+void FailoverParticipant::TellOldMaster() {
+  auto rec = ReadFailoverRecord(engine_->layout());
+  if (!rec.ok() || !*rec || (*rec)->phase != FailoverPhase::kComplete ||
+      (*rec)->tell_address.empty()) {
+    return;
+  }
+  FailoverRecord r = **rec;
+  auto conn = ConnectTo(*engine_, r.tell_address);
+  if (!conn.ok()) return;  // tried again shortly
+  auto told =
+      conn->client->Call({conn->user,
+                          conn->ticket,
+                          {"failover-master", "newer", std::to_string(engine_->epoch().value),
+                           r.standby_id, address_()}},
+                         milliseconds(5000));
+  if (!told.ok()) return;
+  if (!told->status.ok() && told->status.code() != Code::kFenced) {
+    LogWarning() << "failover: the old master at " << r.tell_address
+                 << " refused to fence itself: " << told->status.message();
+    return;
+  }
+  LogWarning() << "failover: the old master at " << r.tell_address
+               << " was told it is stale and refuses writes";
+  r.tell_address.clear();
+  if (Status st = WriteFailoverRecord(engine_->layout(), r); !st.ok()) {
+    LogWarning() << "cannot update statefailover: " << st.message();
+  }
+}
+
+void FailoverParticipant::Housekeeping() {
   std::unique_lock lock(mu_);
   bool tidy = false;
   while (!closing_) {
     if (!tidy) {
       lock.unlock();
+      TellOldMaster();
       tidy = TidyStateFailover();
       lock.lock();
     }
-    if (paused_by_.empty() || fenced_) {
+    if (paused_by_.empty()) {
       if (tidy) {
         cv_.wait(lock);
       } else {
@@ -87,7 +116,7 @@ void FailoverParticipant::WatchLease() {
       continue;
     }
     if (cv_.wait_until(lock, lease_end_) == std::cv_status::timeout && !paused_by_.empty() &&
-        !fenced_ && std::chrono::steady_clock::now() >= lease_end_) {
+        std::chrono::steady_clock::now() >= lease_end_) {
       LogWarning() << "failover by '" << paused_by_
                    << "' neither finished nor rolled back in time: accepting commits again";
       paused_by_.clear();
@@ -96,32 +125,61 @@ void FailoverParticipant::WatchLease() {
   }
 }
 
+Status FailoverParticipant::CheckCaller(const RequestContext& ctx,
+                                        const std::string& standby) const {
+  auto spec = LoadServerSpec(engine_->tables(), standby);
+  if (!spec || !spec->is_standby() || spec->replicating_from != engine_->server_id()) {
+    return Status::PermissionDenied(
+        "'" + standby + "' is not a standby replicating from '" + engine_->server_id() +
+        "' (its spec needs Services: standby and ReplicatingFrom: " + engine_->server_id() + ")");
+  }
+  bool secured = HasUsers(engine_->tables());
+  if (secured && ctx.identity.level != AccessLevel::kSuper && spec->user != ctx.identity.user) {
+    return Status::PermissionDenied("user '" + ctx.identity.user + "' may not act for standby '" +
+                                    standby + "': its spec names " +
+                                    (spec->user.empty() ? "no User" : "User " + spec->user));
+  }
+  return Status::Ok();
+}
+
 void FailoverParticipant::Register(Dispatcher* d) {
   d->Register(
       "failover-master",
       {AccessLevel::kService, /*blocking=*/true, true,
-       [this](const RequestContext&, const auto& args, Reply reply) {
+       [this](const RequestContext& ctx, const auto& args, Reply reply) {
          std::string sub = args.empty() ? "" : args[0];
          std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-         if (sub == "pause") return reply(Pause(rest));
-         if (sub == "resume") return reply(Resume(rest));
-         if (sub == "stop") return reply(Stop(rest));
-         if (sub == "newer") return reply(Newer(rest));
+         if (sub == "pause") return reply(Pause(ctx, rest));
+         if (sub == "resume") return reply(Resume(ctx, rest));
+         if (sub == "stop") return reply(Stop(ctx, rest));
+         if (sub == "status") return reply(Report(ctx, rest));
+         if (sub == "newer") return reply(Newer(ctx, rest));
          reply(Error(Status::InvalidArgument(
-             "usage: failover-master pause|resume|stop|newer ... (sent by standbys, replicas)")));
+             "usage: failover-master pause|resume|stop|status|newer ... (sent by standbys)")));
        }});
 }
 
-Response FailoverParticipant::Pause(const std::vector<std::string>& args) {
-  std::chrono::milliseconds wait, lease;
-  if (args.size() != 4 || !ParseMillis(args[1], &wait) || !ParseMillis(args[2], &lease)) {
+Response FailoverParticipant::Pause(const RequestContext& ctx,
+                                    const std::vector<std::string>& args) {
+  if (args.size() != 4) {
     return Error(
         Status::InvalidArgument("usage: failover-master pause STANDBY WAIT_MS LEASE_MS MESSAGE"));
   }
+  auto wait_ms = ParseDecimal<int64_t>(args[1], "WAIT_MS");
+  auto lease_ms = ParseDecimal<int64_t>(args[2], "LEASE_MS");
+  if (!wait_ms.ok()) return Error(wait_ms.status());
+  if (!lease_ms.ok()) return Error(lease_ms.status());
+  milliseconds wait(*wait_ms), lease(*lease_ms);
+  if (wait.count() < 0 || lease < wait || lease > kMaxLease) {
+    return Error(Status::InvalidArgument("a pause lease is at least WAIT_MS and at most " +
+                                         std::to_string(kMaxLease.count()) + " ms"));
+  }
   const std::string& standby = args[0];
+  if (Status st = CheckCaller(ctx, standby); !st.ok()) return Error(st);
+  if (auto fence = engine_->fence())
+    return Error(Status::Fenced("already fenced: " + fence->fence));
   {
     std::lock_guard lock(mu_);
-    if (fenced_) return Error(Status::FailedPrecondition("this master is already failed over"));
     if (!paused_by_.empty() && paused_by_ != standby) {
       return Error(
           Status::FailedPrecondition("a failover to '" + paused_by_ + "' is already in progress"));
@@ -157,10 +215,13 @@ Response FailoverParticipant::Pause(const std::vector<std::string>& args) {
                           {"digest", *digest}}});
 }
 
-Response FailoverParticipant::Resume(const std::vector<std::string>& args) {
-  std::lock_guard lock(mu_);
+Response FailoverParticipant::Resume(const RequestContext& ctx,
+                                     const std::vector<std::string>& args) {
   if (args.size() != 1) return Error(Status::InvalidArgument("usage: failover-master resume ID"));
-  if (fenced_) return Error(Status::FailedPrecondition("this master is already failed over"));
+  if (Status st = CheckCaller(ctx, args[0]); !st.ok()) return Error(st);
+  if (auto fence = engine_->fence())
+    return Error(Status::Fenced("already fenced: " + fence->fence));
+  std::lock_guard lock(mu_);
   if (paused_by_ != args[0]) return Response::Rows({{{"resumed", "not paused"}}});
   paused_by_.clear();
   engine_->Resume();
@@ -168,10 +229,20 @@ Response FailoverParticipant::Resume(const std::vector<std::string>& args) {
   return Response::Rows({{{"resumed", "yes"}}});
 }
 
-Response FailoverParticipant::Stop(const std::vector<std::string>& args) {
+Response FailoverParticipant::Stop(const RequestContext& ctx,
+                                   const std::vector<std::string>& args) {
   Position at;
-  if (args.size() != 2 || !Position::ParseToken(args[1], &at)) {
-    return Error(Status::InvalidArgument("usage: failover-master stop STANDBY N/S"));
+  if ((args.size() != 2 && args.size() != 3) || !Position::ParseToken(args[1], &at)) {
+    return Error(Status::InvalidArgument("usage: failover-master stop STANDBY N/S [ADDRESS]"));
+  }
+  const std::string& standby = args[0];
+  if (Status st = CheckCaller(ctx, standby); !st.ok()) return Error(st);
+  if (auto fence = engine_->fence()) {
+    // Asked again (the first answer was lost): the same answer.
+    if (fence->fenced_for == standby && fence->point == at) {
+      return Response::Rows({{{"stopped", engine_->server_id()}}});
+    }
+    return Error(Status::Fenced("already fenced: " + fence->fence));
   }
   std::lock_guard lock(mu_);
   // After the lease the standby may already have rolled back: a stop that
@@ -180,45 +251,85 @@ Response FailoverParticipant::Stop(const std::vector<std::string>& args) {
     paused_by_.clear();
     engine_->Resume();
   }
-  if (paused_by_ != args[0] || at != paused_at_ || engine_->durable() != at) {
+  if (paused_by_ != standby || at != paused_at_ || engine_->durable() != at) {
     return Error(Status::FailedPrecondition(
-        "not stopping: this master is no longer paused for '" + args[0] + "' at " + at.Token() +
+        "not stopping: this master is no longer paused for '" + standby + "' at " + at.Token() +
         " (its lease may have run out); the standby must roll back"));
   }
-  ServerIdentity identity{engine_->server_id(), "failed over to '" + args[0] + "' at " +
-                                                    at.Token() + " (epoch " +
-                                                    std::to_string(engine_->epoch().value) + ")"};
-  if (Status st = WriteServerIdentity(engine_->layout(), identity); !st.ok()) {
-    return Error(st.Annotate("cannot fence server.id"));
-  }
-  fenced_ = true;
-  LogWarning() << "failover to '" << args[0] << "': server.id fenced; stopping";
-  Response resp = Response::Rows({{{"stopped", engine_->server_id()}}});
-  resp.after_send = stop_server_;
-  return resp;
+  ServerIdentity identity;
+  identity.id = engine_->server_id();
+  identity.fence = "failed over to '" + standby + "' at " + at.Token() + " (epoch " +
+                   std::to_string(engine_->epoch().value) + ")";
+  identity.fenced_for = standby;
+  identity.new_master = args.size() == 3 ? args[2] : "";
+  identity.point = at;
+  if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
+  paused_by_.clear();
+  hub_->CloseStreams("this master failed over to '" + standby + "'");
+  LogWarning() << "failover to '" << standby << "': server.id fenced; refusing all commits";
+  return Response::Rows({{{"stopped", engine_->server_id()}}});
 }
 
-Response FailoverParticipant::Newer(const std::vector<std::string>& args) {
-  uint32_t newer = 0;
-  if (args.size() != 2 || (newer = static_cast<uint32_t>(std::atol(args[0].c_str()))) == 0) {
-    return Error(Status::InvalidArgument("usage: failover-master newer EPOCH FROM"));
+Response FailoverParticipant::Report(const RequestContext& ctx,
+                                     const std::vector<std::string>& args) {
+  if (args.size() != 1) return Error(Status::InvalidArgument("usage: failover-master status ID"));
+  if (Status st = CheckCaller(ctx, args[0]); !st.ok()) return Error(st);
+  Row row = {{"serverID", engine_->server_id()}, {"epoch", std::to_string(engine_->epoch().value)}};
+  if (auto fence = engine_->fence()) {
+    row.insert(row.end(), {{"state", "fenced"},
+                           {"fencedFor", fence->fenced_for},
+                           {"position", fence->point.Token()}});
+    return Response::Rows({row});
   }
+  std::lock_guard lock(mu_);
+  if (paused_by_.empty()) {
+    row.emplace_back("state", "serving");
+  } else {
+    row.insert(row.end(),
+               {{"state", "paused"}, {"pausedBy", paused_by_}, {"position", paused_at_.Token()}});
+  }
+  return Response::Rows({row});
+}
+
+Response FailoverParticipant::Newer(const RequestContext&, const std::vector<std::string>& args) {
+  if (args.size() != 3) {
+    return Error(Status::InvalidArgument("usage: failover-master newer EPOCH FROM ADDRESS"));
+  }
+  auto epoch = ParseDecimal<uint32_t>(args[0], "EPOCH");
+  if (!epoch.ok()) return Error(epoch.status());
   const uint32_t ours = engine_->epoch().value;
-  if (newer <= ours) {
+  if (*epoch <= ours) {
     return Error(Status::FailedPrecondition(
         "epoch " + args[0] + " is not newer than this master's " + std::to_string(ours)));
   }
-  std::string why = "a master of epoch " + args[0] + " exists (reported by '" + args[1] +
-                    "'); this master of epoch " + std::to_string(ours) + " is stale";
-  std::lock_guard lock(mu_);
-  if (!fenced_) {
-    fenced_ = true;
-    LogError() << why << ": refusing all commits and fencing server.id";
-    (void)engine_->Pause(why, std::chrono::milliseconds(0));  // refuses from now on
-    if (Status st = WriteServerIdentity(engine_->layout(), {engine_->server_id(), why}); !st.ok()) {
-      LogError() << "cannot fence server.id: " << st.message();
-    }
+  if (auto fence = engine_->fence())
+    return Error(Status::Fenced("already fenced: " + fence->fence));
+  // Believe no one's word for it: reach the newer master ourselves.
+  auto conn = ConnectTo(*engine_, args[2]);
+  if (!conn.ok()) {
+    return Error(Status::FailedPrecondition("not fencing: cannot reach the master '" + args[1] +
+                                            "' names at " + args[2] + ": " +
+                                            conn.status().message()));
   }
+  auto hello = conn->client->Call({"", "", {"hello"}}, milliseconds(5000));
+  Row there = hello.ok() && hello->status.ok() && !hello->rows.empty() ? hello->rows[0] : Row{};
+  auto their_epoch = ParseDecimal<uint32_t>(FieldOf(there, "epoch"));
+  if (FieldOf(there, "role") != "standard" || FieldOf(there, "serverID") != engine_->server_id() ||
+      !their_epoch || *their_epoch < *epoch) {
+    return Error(Status::FailedPrecondition(
+        "not fencing: " + args[2] + " is not a master of '" + engine_->server_id() + "' at epoch " +
+        args[0] + " or later (it says role '" + std::string(FieldOf(there, "role")) + "', epoch '" +
+        std::string(FieldOf(there, "epoch")) + "')"));
+  }
+  ServerIdentity identity;
+  identity.id = engine_->server_id();
+  identity.fence = "a master of epoch " + std::to_string(*their_epoch) + " serves at " + args[2] +
+                   " (reported by '" + args[1] + "'); this master of epoch " +
+                   std::to_string(ours) + " is stale";
+  identity.new_master = args[2];
+  LogError() << identity.fence << ": refusing all commits and fencing server.id";
+  if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
+  hub_->CloseStreams("this master is stale");
   return Response::Rows({{{"fenced", engine_->server_id()}}});
 }
 

@@ -1,4 +1,4 @@
-// The master's part in a planned failover, driven by the standby taking over:
+// The master's part in a failover, driven by the standby taking over:
 //
 //   failover-master pause STANDBY WAIT_MS LEASE_MS MESSAGE
 //       refuse new commits with MESSAGE, let those in flight finish (up to
@@ -6,21 +6,30 @@
 //       live journal up to it;
 //   failover-master resume STANDBY
 //       undo the pause (the standby rolls back);
-//   failover-master stop STANDBY N/S
-//       only while still paused at N/S: fence ROOT/server.id, then stop the
-//       server. This is the failover's point of no return.
+//   failover-master stop STANDBY N/S [ADDRESS]
+//       only while still paused for STANDBY at N/S: fence ROOT/server.id
+//       (naming STANDBY and ADDRESS, where it will serve) and refuse every
+//       commit from then on. This is the failover's point of no return. The
+//       server stays up, fenced, so that it can tell clients and servers
+//       where the master went and a standby that crashed can ask it:
+//   failover-master status STANDBY
+//       serving | paused (by whom, at what position) | fenced (for whom, at
+//       what position), as fields of one row;
+//   failover-master newer EPOCH FROM ADDRESS
+//       FROM has seen a master of a higher epoch at ADDRESS. This master
+//       reaches ADDRESS itself and fences only if a master there carries our
+//       ServerID at EPOCH or later.
 //
-//   failover-master newer EPOCH FROM
-//       a server has seen a master of a higher epoch: this master is stale.
-//       It fences server.id and refuses every commit from now on.
+// Only a standby whose spec names this master in ReplicatingFrom may pause,
+// resume, stop or ask, and on a secured master only as the service user its
+// spec names (User:), or a super user. A pause is a lease of at most
+// kMaxLease: if the standby neither stops nor resumes the master in time (it
+// died, or lost the network), the master resumes by itself, and a later
+// `stop` is refused.
 //
 // It also removes the new master's statefailover once every downstream
-// server in the specs has reconnected to it (they all continue from
-// positions at or before the failover point).
-//
-// A pause is a lease: if the standby neither stops nor resumes the master
-// within LEASE_MS (it died, or lost the network), the master resumes by
-// itself, and a later `stop` is refused because the master is no longer paused.
+// server in the specs has reconnected to it, and tells an old master it
+// passed over (failover -i) that it is stale, until that succeeds.
 #pragma once
 
 #include <chrono>
@@ -36,10 +45,12 @@
 
 namespace tandem {
 
+inline constexpr std::chrono::milliseconds kMaxLease{3700 * 1000};
+
 class FailoverParticipant {
  public:
-  // `stop_server` shuts the master's server down once `stop` is answered.
-  FailoverParticipant(Engine* engine, ReplicationHub* hub, std::function<void()> stop_server);
+  // `address` gives the address this server listens on.
+  FailoverParticipant(Engine* engine, ReplicationHub* hub, std::function<std::string()> address);
   ~FailoverParticipant();
   FailoverParticipant(const FailoverParticipant&) = delete;
   FailoverParticipant& operator=(const FailoverParticipant&) = delete;
@@ -47,26 +58,30 @@ class FailoverParticipant {
   void Register(Dispatcher* d);
 
  private:
-  Response Pause(const std::vector<std::string>& args);
-  Response Resume(const std::vector<std::string>& args);
-  Response Stop(const std::vector<std::string>& args);
-  Response Newer(const std::vector<std::string>& args);
-  void WatchLease();
+  Response Pause(const RequestContext& ctx, const std::vector<std::string>& args);
+  Response Resume(const RequestContext& ctx, const std::vector<std::string>& args);
+  Response Stop(const RequestContext& ctx, const std::vector<std::string>& args);
+  Response Report(const RequestContext& ctx, const std::vector<std::string>& args);
+  Response Newer(const RequestContext& ctx, const std::vector<std::string>& args);
+  // A standby spec replicating from us, used by the service user it names.
+  Status CheckCaller(const RequestContext& ctx, const std::string& standby) const;
+  void Housekeeping();
   // True once there is no statefailover left to remove.
   bool TidyStateFailover();
+  // Tells the old master in statefailover's `tell` that it is stale.
+  void TellOldMaster();
 
   Engine* engine_;
   ReplicationHub* hub_;
-  std::function<void()> stop_server_;
+  std::function<std::string()> address_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::string paused_by_;  // empty when not paused
   Position paused_at_;
   std::chrono::steady_clock::time_point lease_end_;
-  bool fenced_ = false;
   bool closing_ = false;
-  std::thread lease_thread_;
+  std::thread housekeeping_;
 };
 
 }  // namespace tandem

@@ -9,9 +9,11 @@
 #include <cstring>
 #include <thread>
 
+#include "failover/stop_resolution.h"
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/server_identity.h"
+#include "replica/journal_copier.h"
 #include "replica/local_config.h"
 #include "replica/server_spec.h"
 
@@ -74,7 +76,7 @@ Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
       TANDEM_RETURN_IF_ERROR(RenameDurably(from, aside));
     }
   }
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec->master_id, ""}));
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = rec->master_id}));
   TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", ""));
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statejcopy()));
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // it described another journal
@@ -85,18 +87,68 @@ Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
   return Status::Ok();
 }
 
-Status SettleInterruptedFailover(const RootLayout& layout) {
+namespace {
+
+Status RollBackInterrupted(const RootLayout& layout, const FailoverRecord* rec) {
+  if (PathExists(layout.statepullL())) {
+    TANDEM_RETURN_IF_ERROR(RenameDurably(layout.statepullL(), layout.state()));
+  }
+  if (rec) {
+    TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
+    LogWarning() << "a failover to this server was interrupted before the point of no return: "
+                    "rolled back; this server stays a standby of '"
+                 << rec->master_id << "'";
+  }
+  return Status::Ok();
+}
+
+// Phase stopping: the stop may have reached the master. Ask it.
+Status SettleStopping(const RootLayout& layout, FailoverRecord* rec, const std::string& address) {
+  std::string target = rec->master_address;
+  if (target.empty()) target = ReadLocalConfig(layout)["target"];
+  auto parsed = Address::Parse(target);
+  if (!parsed.ok()) return parsed.status().Annotate("the old master's address in statefailover");
+  LogWarning() << "a failover to this server was interrupted while stopping master '"
+               << rec->master_id << "'; asking it at " << target << " whether it stopped";
+  auto deadline =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(rec->lease_end_ms)) +
+      std::chrono::seconds(1);
+  std::string detail;
+  StopOutcome outcome =
+      ResolveStop({UpstreamFor(layout, *parsed), rec->standby_id, rec->point, address},
+                  /*send_stop=*/false, deadline, &detail);
+  if (outcome == StopOutcome::kNotStopped) {
+    LogWarning() << "the old master did not stop (" << detail << ")";
+    return RollBackInterrupted(layout, rec);
+  }
+  if (outcome == StopOutcome::kNoAnswer && !rec->mandatory) {
+    LogError() << "the old master '" << rec->master_id << "' did not answer (" << detail
+               << "). This standby is not mandatory, so it cannot tell whether the master "
+                  "acknowledged writes it lacks: it stays a standby. If the master is stopped "
+                  "(its server.id says it failed over to '"
+               << rec->standby_id << "'), fail over here again with 'tandem failover -y'.";
+    return RollBackInterrupted(layout, rec);
+  }
+  LogWarning() << (outcome == StopOutcome::kStopped
+                       ? "the old master had stopped for this server"
+                       : "the old master did not answer (" + detail +
+                             "); as a mandatory standby this server holds everything it "
+                             "acknowledged, so the failover goes on without it");
+  if (outcome == StopOutcome::kNoAnswer) rec->tell_address = target;  // if it comes back
+  rec->phase = FailoverPhase::kMasterStopped;
+  return WriteFailoverRecord(layout, *rec);
+}
+
+}  // namespace
+
+Status SettleInterruptedFailover(const RootLayout& layout, const std::string& address) {
   TANDEM_ASSIGN_OR_RETURN(auto rec, ReadFailoverRecord(layout));
-  bool pulll = PathExists(layout.statepullL());
   if (!rec || rec->phase == FailoverPhase::kPrepared) {
-    if (pulll) TANDEM_RETURN_IF_ERROR(RenameDurably(layout.statepullL(), layout.state()));
-    if (rec) {
-      TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
-      LogWarning() << "a failover to this server was interrupted before the point of no return: "
-                      "rolled back; this server stays a standby of '"
-                   << rec->master_id << "'";
-    }
-    return Status::Ok();
+    return RollBackInterrupted(layout, rec ? &*rec : nullptr);
+  }
+  if (rec->phase == FailoverPhase::kStopping) {
+    TANDEM_RETURN_IF_ERROR(SettleStopping(layout, &*rec, address));
+    if (rec->phase != FailoverPhase::kMasterStopped) return Status::Ok();
   }
   if (rec->phase == FailoverPhase::kMasterStopped) {
     LogWarning() << "finishing a failover interrupted after the point of no return";

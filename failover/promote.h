@@ -17,8 +17,10 @@ namespace tandem {
 Status PromoteRoot(const RootLayout& layout, FailoverRecord* record);
 
 // Called before a server decides its role: rolls back a failover that had not
-// passed the point of no return, and finishes the promotion of one that had.
-Status SettleInterruptedFailover(const RootLayout& layout);
+// passed the point of no return, finishes the promotion of one that had, and
+// for one interrupted while stopping the master asks the master (see
+// failover_state.h). `address` is where this server will serve.
+Status SettleInterruptedFailover(const RootLayout& layout, const std::string& address);
 
 // On the new master's engine, once: the failover record that opens the next
 // epoch, the old standby spec set nomandatory, the master's spec given our

@@ -21,13 +21,8 @@ namespace {
 // The newest failover that took over from `id`, as the new master records it.
 Result<FailoverRecord> AskFailoverPoint(const RootLayout& layout, const std::string& target,
                                         const std::string& id) {
-  auto local = ReadLocalConfig(layout);
-  UpstreamOptions up;
-  TANDEM_ASSIGN_OR_RETURN(up.target, Address::Parse(target));
-  up.user = local["service.user"];
-  up.password = local["service.password"];
-  up.client.trust_file = layout.root() + "/trust";
-  up.client.trust_new = true;
+  TANDEM_ASSIGN_OR_RETURN(Address address, Address::Parse(target));
+  UpstreamOptions up = UpstreamFor(layout, address);
   TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(up));
   TANDEM_ASSIGN_OR_RETURN(Response info, conn.client->Call({up.user, conn.ticket, {"info"}}));
   if (!info.status.ok()) return info.status;
@@ -129,7 +124,7 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
   TANDEM_RETURN_IF_ERROR(RemoveDurably(root + "/staterelease"));
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // its live journal is gone
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {rec.standby_id, ""}));
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = rec.standby_id}));
   TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", target));
   if (report.orig_master_bytes > 0) {
     LogWarning() << "rejoin: " << report.orig_master_bytes << " bytes of journal past the failover "

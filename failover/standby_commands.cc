@@ -57,10 +57,13 @@ Result<FailoverOptions> ParseFailoverArgs(const std::vector<std::string>& args) 
 
 }  // namespace
 
-StandbyFailover::StandbyFailover(DownstreamNode* node, std::function<void()> on_promoted)
-    : node_(node), on_promoted_(std::move(on_promoted)) {}
+StandbyFailover::StandbyFailover(DownstreamNode* node, std::function<std::string()> address,
+                                 std::function<void()> on_promoted)
+    : node_(node), address_(std::move(address)), on_promoted_(std::move(on_promoted)) {}
 
-StandbyFailover::~StandbyFailover() {
+StandbyFailover::~StandbyFailover() { StopWatching(); }
+
+void StandbyFailover::StopWatching() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -69,9 +72,10 @@ StandbyFailover::~StandbyFailover() {
   if (watch_.joinable()) watch_.join();
 }
 
-std::optional<FailoverReport> StandbyFailover::RunExclusive(const FailoverOptions& options) {
+std::optional<FailoverReport> StandbyFailover::RunExclusive(FailoverOptions options) {
   std::unique_lock lock(run_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
+  options.address = address_();
   return Failover(node_, options).Run();
 }
 
@@ -96,6 +100,7 @@ void StandbyFailover::Register(Dispatcher* d) {
                  options.status().Annotate("usage: failover [-y] [-m | [-i] [-s MASTERID]] "
                                            "[-w SECS] [-v SECS] [MESSAGE]")));
            }
+           options->address = address_();
            std::unique_lock running(run_mu_, std::try_to_lock);
            if (!running.owns_lock()) {
              return reply(Response::Error(

@@ -21,7 +21,9 @@ class StandbyFailover {
  public:
   // `on_promoted` runs once a failover has promoted the root (after the
   // response to `failover -y` is on the wire): serve it as a master now.
-  StandbyFailover(DownstreamNode* node, std::function<void()> on_promoted);
+  // `address` gives the address this server listens on.
+  StandbyFailover(DownstreamNode* node, std::function<std::string()> address,
+                  std::function<void()> on_promoted);
   ~StandbyFailover();
   StandbyFailover(const StandbyFailover&) = delete;
   StandbyFailover& operator=(const StandbyFailover&) = delete;
@@ -30,13 +32,16 @@ class StandbyFailover {
   // Starts the thread that watches for a dead master (it does nothing while
   // failover.auto is not 1).
   void StartAutoWatch();
+  // Stops and joins that thread.
+  void StopWatching();
 
  private:
   // Runs one failover unless another is running; nullopt if one is.
-  std::optional<FailoverReport> RunExclusive(const FailoverOptions& options);
+  std::optional<FailoverReport> RunExclusive(FailoverOptions options);
   void WatchMaster();
 
   DownstreamNode* node_;
+  std::function<std::string()> address_;
   std::function<void()> on_promoted_;
   std::mutex run_mu_;  // one failover at a time
 

@@ -39,14 +39,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   engine->recovery_ = recovered->report;
   engine->tables_.Reset(std::move(recovered->tables));
   TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
-  if (!identity.fence.empty()) {
-    return Status::FailedPrecondition(
-        options.root + " may not serve as master: " + identity.fence +
-        ". Make it a standby of the new master with 'tandemd -r ROOT --rejoin MASTER' or, "
-        "only if you are sure no other master exists, clear the fence with "
-        "'tandemd -r ROOT -xD'");
-  }
   engine->server_id_ = identity.id;
+  if (identity.fenced()) engine->StartFenced(identity);
 
   WriterOptions wopts;
   wopts.fsync = options.fsync_override.value_or(engine->Config(kCfgFsync, "always") != "off");
@@ -67,6 +61,38 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 
 Engine::Engine(EngineOptions options, RootLayout layout, int lock_fd)
     : options_(std::move(options)), layout_(std::move(layout)), lock_fd_(lock_fd) {}
+
+namespace {
+
+Status FenceStatus(const ServerIdentity& identity) {
+  std::string where =
+      identity.new_master.empty() ? "" : "; the master is now at " + identity.new_master;
+  return Status::Fenced("this server (" + identity.id +
+                        ") may not serve as master: " + identity.fence + where +
+                        ". Make it a standby of the new master with 'tandemd -r ROOT --rejoin "
+                        "MASTER' or, only if you are sure no other master exists, clear the fence "
+                        "with 'tandemd -r ROOT -xD'");
+}
+
+}  // namespace
+
+void Engine::StartFenced(const ServerIdentity& identity) {
+  std::lock_guard lock(pause_mu_);
+  fence_ = identity;
+  refusal_ = FenceStatus(identity);
+  refusing_.store(true);
+}
+
+Status Engine::Fence(const ServerIdentity& identity) {
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout_, identity).Annotate("cannot fence server.id"));
+  StartFenced(identity);
+  return Status::Ok();
+}
+
+std::optional<ServerIdentity> Engine::fence() const {
+  std::lock_guard lock(pause_mu_);
+  return fence_;
+}
 
 Engine::~Engine() {
   Close();
@@ -134,13 +160,13 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
   }
   in_flight_.fetch_add(1);
   if (refusing_.load()) {
-    std::string why;
+    Status why;
     {
       std::lock_guard lock(pause_mu_);
       why = refusal_;
     }
     CountOut();
-    done(Status::Unavailable(why), Position{});
+    done(why, Position{});
     return;
   }
   if (!commit_wait_mandatory_) {
@@ -154,7 +180,7 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
                         gate = commit_gate_;
                       }
                       if (!st.ok() || !gate) return done(st, pos);
-                      gate(pos, [done, st, pos] { done(st, pos); });
+                      gate(pos, [done, pos](const Status& released) { done(released, pos); });
                     });
   }
   CountOut();  // queued: from here a pause waits on the writer, not on us
@@ -261,7 +287,8 @@ Result<Position> Engine::Pause(const std::string& message, std::chrono::millisec
   auto deadline = std::chrono::steady_clock::now() + wait;
   {
     std::unique_lock lock(pause_mu_);
-    refusal_ = message;
+    if (fence_) return refusal_;
+    refusal_ = Status::Unavailable(message);
     refusing_.store(true);
     if (!drained_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; })) {
       return Status::Unavailable(std::to_string(in_flight_.load()) +
@@ -280,8 +307,9 @@ Result<Position> Engine::Pause(const std::string& message, std::chrono::millisec
 
 void Engine::Resume() {
   std::lock_guard lock(pause_mu_);
+  if (fence_) return;  // for good
   refusing_.store(false);
-  refusal_.clear();
+  refusal_ = Status::Ok();
 }
 
 Result<Position> Engine::RaiseEpoch(const std::string& old_id) {

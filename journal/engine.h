@@ -16,6 +16,7 @@
 #include "journal/position.h"
 #include "journal/recovery.h"
 #include "journal/root_layout.h"
+#include "journal/server_identity.h"
 #include "journal/table_set.h"
 #include "journal/writer.h"
 
@@ -51,7 +52,8 @@ class Engine {
   using CommitCallback = std::function<void(const Status&, Position)>;
 
   // Opens (creating if needed) the root, takes an exclusive lock on it and
-  // recovers. Only one Engine may hold a root at a time.
+  // recovers. Only one Engine may hold a root at a time. A root whose
+  // server.id carries a fence opens fenced (see Fence).
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -87,8 +89,10 @@ class Engine {
 
   // With commit.wait=mandatory, a durable commit is acknowledged only once
   // the gate calls back (replication: once every mandatory standby has
-  // flushed it). gate(pos, fn) must call fn exactly once, from any thread.
-  using CommitGate = std::function<void(Position, std::function<void()>)>;
+  // flushed it). gate(pos, fn) must call fn exactly once, from any thread:
+  // Ok once released, or why the commit is not acknowledged (it is durable
+  // here, but no mandatory standby has confirmed it).
+  using CommitGate = std::function<void(Position, std::function<void(const Status&)>)>;
   void SetCommitGate(CommitGate gate);
 
   // Failover, master side. Pause refuses every new commit with `message`
@@ -98,6 +102,13 @@ class Engine {
   Result<Position> Pause(const std::string& message, std::chrono::milliseconds wait);
   void Resume();
   bool paused() const { return refusing_.load(); }
+
+  // Fencing: records `identity` (with its fence) in server.id, durably, and
+  // from then on refuses every commit with Code::kFenced and the fence's
+  // text, for good: Resume does not undo it. A failed-over or stale master.
+  Status Fence(const ServerIdentity& identity);
+  // The fence, if this engine is fenced.
+  std::optional<ServerIdentity> fence() const;
 
   // Failover, new master side: writes the failover record that opens the
   // next epoch. `old_id` is the standby's ServerID before it took ours.
@@ -109,6 +120,7 @@ class Engine {
  private:
   Engine(EngineOptions options, RootLayout layout, int lock_fd);
   void OnDurable(const Record& rec, Position end);
+  void StartFenced(const ServerIdentity& identity);
   void ApplyConfig();
   void CountOut();  // a commit counted in by CommitAsync is in the writer's queue
   Status ApplyRetention();
@@ -132,9 +144,10 @@ class Engine {
   // seen by it. Nothing is added to a commit's callback.
   std::atomic<bool> refusing_{false};
   std::atomic<int64_t> in_flight_{0};
-  std::mutex pause_mu_;
+  mutable std::mutex pause_mu_;
   std::condition_variable drained_;
-  std::string refusal_;  // guarded by pause_mu_
+  Status refusal_;                       // guarded by pause_mu_
+  std::optional<ServerIdentity> fence_;  // guarded by pause_mu_
 
   std::mutex rotate_mu_;  // one rotation/checkpoint at a time
   // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it

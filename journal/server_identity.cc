@@ -5,11 +5,14 @@
 namespace tandem {
 namespace {
 
-constexpr std::string_view kFencePrefix = "fenced: ";
+constexpr std::string_view kFence = "fenced: ";
+constexpr std::string_view kFencedFor = "fenced-for: ";
+constexpr std::string_view kNewMaster = "new-master: ";
+constexpr std::string_view kPoint = "point: ";
 
-std::string TrimLine(std::string_view s) {
+std::string_view TrimLine(std::string_view s) {
   while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
-  return std::string(s);
+  return s;
 }
 
 }  // namespace
@@ -19,18 +22,35 @@ Result<ServerIdentity> ReadServerIdentity(const RootLayout& layout) {
   if (!PathExists(layout.server_id_file())) return out;
   TANDEM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(layout.server_id_file()));
   std::string_view rest = text;
-  size_t nl = rest.find('\n');
-  out.id = TrimLine(rest.substr(0, nl));
-  if (nl == std::string_view::npos) return out;
-  rest.remove_prefix(nl + 1);
-  std::string second = TrimLine(rest.substr(0, rest.find('\n')));
-  if (second.starts_with(kFencePrefix)) out.fence = second.substr(kFencePrefix.size());
+  bool first = true;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = TrimLine(rest.substr(0, nl));
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (first) {
+      out.id = line;
+      first = false;
+    } else if (line.starts_with(kFence)) {
+      out.fence = line.substr(kFence.size());
+    } else if (line.starts_with(kFencedFor)) {
+      out.fenced_for = line.substr(kFencedFor.size());
+    } else if (line.starts_with(kNewMaster)) {
+      out.new_master = line.substr(kNewMaster.size());
+    } else if (line.starts_with(kPoint)) {
+      Position::ParseToken(std::string(line.substr(kPoint.size())), &out.point);
+    }
+  }
   return out;
 }
 
 Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity) {
   std::string text = identity.id + "\n";
-  if (!identity.fence.empty()) text += std::string(kFencePrefix) + identity.fence + "\n";
+  if (identity.fenced()) {
+    text += std::string(kFence) + identity.fence + "\n";
+    if (!identity.fenced_for.empty()) text += std::string(kFencedFor) + identity.fenced_for + "\n";
+    if (!identity.new_master.empty()) text += std::string(kNewMaster) + identity.new_master + "\n";
+    if (identity.point != Position{}) text += std::string(kPoint) + identity.point.Token() + "\n";
+  }
   return WriteFileDurably(layout.server_id_file(), text);
 }
 

@@ -1,23 +1,37 @@
 // ROOT/server.id: the server's name on its first line and, after this server
-// was failed over from, a fence on the second ("fenced: <why>"). A fenced root
-// never opens as a master again; `tandemd -r ROOT -xD` or rejoining as a
-// standby clears the fence.
+// was failed over from (or learned of a newer epoch), a fence:
+//
+//   master1
+//   fenced: failed over to 'sb1' at 1/4096 (epoch 1)
+//   fenced-for: sb1
+//   new-master: 127.0.0.1:2666
+//   point: 1/4096
+//
+// A fenced root serves only to say so: it refuses every commit with the
+// fence (Code::kFenced) and names the new master where it knows it. Rejoining
+// as a standby (`tandemd --rejoin`) or `tandemd -r ROOT -xD` clears the fence.
 #pragma once
 
 #include <string>
 
+#include "journal/position.h"
 #include "journal/root_layout.h"
 #include "journal/status.h"
 
 namespace tandem {
 
 struct ServerIdentity {
-  std::string id;     // empty when the file is missing
-  std::string fence;  // why this root may not serve as master; empty if it may
+  std::string id = {};          // empty when the file is missing
+  std::string fence = {};       // why this root may not serve as master; empty if it may
+  std::string fenced_for = {};  // the standby this master stopped for (planned failover)
+  std::string new_master = {};  // where the master is now, when known
+  Position point = {};          // the failover point it stopped at
+
+  bool fenced() const { return !fence.empty(); }
 };
 
 Result<ServerIdentity> ReadServerIdentity(const RootLayout& layout);
-// Writes the file durably; an empty `fence` clears it.
+// Writes the file durably; an empty `fence` clears every fence line.
 Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity);
 
 }  // namespace tandem

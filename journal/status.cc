@@ -31,6 +31,14 @@ std::string_view CodeName(Code code) {
       return "already-exists";
     case Code::kTimeout:
       return "timeout";
+    case Code::kFenced:
+      return "fenced";
+    case Code::kDiverged:
+      return "diverged";
+    case Code::kNeedsReseed:
+      return "needs-reseed";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }

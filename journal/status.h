@@ -23,10 +23,17 @@ enum class Code {
   kFailedPrecondition,  // the system is not in a state that allows this
   kAlreadyExists,
   kTimeout,
+  // Protocol outcomes between servers; callers decide on these, never on
+  // message text.
+  kFenced,       // this server was failed over from, or learned of a newer epoch
+  kDiverged,     // the peer's journal differs from ours at the point it named
+  kNeedsReseed,  // the peer must start again from a checkpoint
+  kInternal,     // a bug: a handler failed in a way it did not anticipate
 };
 
 // Stable lower-case name, used on the wire and in --json output.
 std::string_view CodeName(Code code);
+inline constexpr Code kLastCode = Code::kInternal;
 
 class [[nodiscard]] Status {
  public:
@@ -47,6 +54,10 @@ class [[nodiscard]] Status {
   }
   static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
   static Status Timeout(std::string m) { return {Code::kTimeout, std::move(m)}; }
+  static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
+  static Status Diverged(std::string m) { return {Code::kDiverged, std::move(m)}; }
+  static Status NeedsReseed(std::string m) { return {Code::kNeedsReseed, std::move(m)}; }
+  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   // An errno from a system call on `what` (a path or an operation).
   static Status FromErrno(int err, std::string_view what);
 

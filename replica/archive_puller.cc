@@ -1,9 +1,9 @@
 #include "replica/archive_puller.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
+#include "journal/fault_point.h"
 #include "journal/file.h"
 #include "journal/log.h"
 #include "transport/archive_commands.h"
@@ -110,19 +110,6 @@ void ArchivePuller::Work() {
   }
 }
 
-namespace {
-
-// Tests SIGKILL the server here: part of a file fetched, none installed.
-void MaybeCrashMidTransfer(const ArchiveEntry& entry) {
-  const char* fault = std::getenv("TANDEM_PULL_FAULT");
-  if (fault != nullptr && std::string_view(fault) == "crash:mid-transfer" &&
-      entry.size > kContentChunk) {
-    ::raise(SIGKILL);
-  }
-}
-
-}  // namespace
-
 // The stored bytes are decoded and checked as they arrive, so a file that
 // fails its digest is never installed.
 Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const ArchiveEntry& entry) {
@@ -141,7 +128,9 @@ Status ArchivePuller::Fetch(Client* client, const std::string& ticket, const Arc
                             TANDEM_RETURN_IF_ERROR(decoder->Write(stored, nullptr));
                             TANDEM_RETURN_IF_ERROR(out.PWriteAll(stored, written));
                             written += stored.size();
-                            MaybeCrashMidTransfer(entry);
+                            // Part of a file fetched, none installed.
+                            if (entry.size > kContentChunk)
+                              TANDEM_FAULT_POINT("pull-u.mid-transfer");
                             return Status::Ok();
                           });
   if (st.ok() && decoder) st = decoder->Finish().Annotate("fetched content");

@@ -8,6 +8,7 @@
 #include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "replica/copied_journal.h"
 #include "replica/downstream_recovery.h"
 #include "replica/local_config.h"
 #include "replica/seed.h"
@@ -35,14 +36,9 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
 
+  node->upstream_ = UpstreamFor(layout, node->target_);
   UpstreamOptions& up = node->upstream_;
-  up.target = node->target_;
   up.server_id = node->server_id_;
-  up.user = local["service.user"];
-  up.password = local["service.password"];
-  up.client.trust_file = root + "/trust";
-  up.client.trust_new = true;  // first contact pins the upstream's key
-  up.fsync = local["journalcopy.fsync"] != "off";
   DownstreamNode* self = node.get();
   up.resolve_target = [self] {
     // SERVERID#target set on the master (replicated) wins over the local one.
@@ -94,17 +90,25 @@ Address DownstreamNode::FindMaster() {
   // Never follow a master older than history we already hold; and tell any
   // master older than the newest known that it is stale, so it stops writing.
   uint32_t newest = highest_epoch().value;
-  for (const Master& m : masters) newest = std::max(newest, m.epoch);
+  const Master* newest_master = nullptr;
+  for (const Master& m : masters) {
+    if (m.epoch >= newest) {
+      newest = m.epoch;
+      newest_master = &m;
+    }
+  }
   Address best = current_target();
   bool found = false;
   for (Master& m : masters) {
     if (m.epoch < newest) {
+      if (!newest_master) continue;  // we only know of it from our own history
       LogWarning() << "not following " << m.address.ToString() << ": a master of epoch " << m.epoch
                    << ", older than epoch " << newest << "; telling it so";
-      (void)m.conn.client->Call({upstream_.user,
+      (void)m.conn.client->Call({m.conn.user,
                                  m.conn.ticket,
-                                 {"failover-master", "newer", std::to_string(newest), server_id_}},
-                                std::chrono::milliseconds(2000));
+                                 {"failover-master", "newer", std::to_string(newest), server_id_,
+                                  newest_master->address.ToString()}},
+                                std::chrono::milliseconds(5000));
     } else if (!found) {
       best = m.address;
       found = true;
@@ -179,16 +183,43 @@ void DownstreamNode::Stop() {
 
 void DownstreamNode::StartArchive() { puller_->Start(); }
 
-Position DownstreamNode::StopAndApplyTo(Position to) {
-  copier()->Stop();
+void DownstreamNode::StopJournalcopy() { copier()->Stop(); }
+
+Result<Position> DownstreamNode::ConsistencyPoint() const {
+  return ReadCopy(layout_, applier()->applied(), copier()->status().written);
+}
+
+Result<std::optional<ServerSpec>> DownstreamNode::SpecAtConsistencyPoint() const {
+  std::optional<ServerSpec> spec = LoadServerSpec(tables_, server_id_);
+  Position point = copier()->status().written;
+  Status st =
+      ReadCopy(layout_, applier()->applied(), point, [&](const Record& rec, Position) -> Status {
+        if (rec.type != RecordType::kTransaction) return Status::Ok();
+        TANDEM_ASSIGN_OR_RETURN(Transaction txn, DecodeTransaction(rec.payload));
+        for (const Op& op : txn.ops) {
+          if (op.table != kServerTable || op.key != server_id_) continue;
+          spec.reset();
+          if (op.kind == Op::Kind::kPut) {
+            if (auto s = ServerSpec::Parse(op.value); s.ok()) spec = *s;
+          }
+        }
+        return Status::Ok();
+      }).status();
+  if (!st.ok()) return st;
+  return spec;
+}
+
+Status DownstreamNode::ApplyTo(Position to) {
   std::shared_ptr<PullApplier> a = applier();
   a->SetLimit(to, to);
-  // The applier stops early only at damage, which it logs; bounded wait.
-  for (int i = 0; i < 30000 && a->applied() < to; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  // The applier stops short only at damage, which it reports; a large
+  // backlog applies at hundreds of MB/s, so a minute is ample.
+  bool reached = a->WaitApplied(to, std::chrono::seconds(60));
   a->Stop();  // nothing may write `state` once failover renames it
-  return a->applied();
+  if (reached) return Status::Ok();
+  std::string why = a->last_error();
+  return Status::IOError("applied only to " + a->applied().Token() + " of " + to.Token() +
+                         (why.empty() ? "" : ": " + why));
 }
 
 Status DownstreamNode::Restart() {
@@ -280,6 +311,14 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
   for (const char* cmd : {"put", "del", "txn", "configure", "user-add", "submit"}) {
     d->Register(cmd, {AccessLevel::kRead, false, true, refuse});
   }
+  d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
+                        [this, address](const RequestContext&, const auto&, Reply reply) {
+                          CopierStatus up = copier()->status();
+                          reply(Response::Rows({{{"serverID", server_id_},
+                                                 {"role", up.role.empty() ? "downstream" : up.role},
+                                                 {"epoch", std::to_string(highest_epoch().value)},
+                                                 {"address", address()}}}));
+                        }});
   d->Register("info", {AccessLevel::kRead, false, true,
                        [this, address](const RequestContext& ctx, const auto&, Reply reply) {
                          CopierStatus up = copier()->status();

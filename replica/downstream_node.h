@@ -12,6 +12,7 @@
 #include "replica/archive_puller.h"
 #include "replica/journal_copier.h"
 #include "replica/pull_applier.h"
+#include "replica/server_spec.h"
 #include "replica/stream_origin.h"
 #include "transport/dispatcher.h"
 
@@ -59,10 +60,17 @@ class DownstreamNode : public StreamOrigin {
     return c ? std::max(recovered_epoch_, c->status().epoch) : recovered_epoch_;
   }
   size_t archive_backlog() const { return puller_->backlog().files; }
-  // Stops journalcopy, applies everything journalcopied up to `to`
-  // regardless of the master's release position, then stops applying;
-  // returns where it got.
-  Position StopAndApplyTo(Position to);
+  // Stops journalcopy (for good, until Restart).
+  void StopJournalcopy();
+  // The end of the last whole record journalcopied: where an unplanned
+  // failover can take over.
+  Result<Position> ConsistencyPoint() const;
+  // This server's spec as of ConsistencyPoint(): the applied tables, plus
+  // what the journalcopied but unapplied records say of it.
+  Result<std::optional<ServerSpec>> SpecAtConsistencyPoint() const;
+  // Applies everything journalcopied up to `to` regardless of the master's
+  // release position, then stops applying; journalcopy must be stopped.
+  Status ApplyTo(Position to);
   // Replicates again from its own files (a failover rolled back).
   Status Restart();
 

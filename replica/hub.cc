@@ -21,16 +21,27 @@ ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
   persisted_release_ = release_;
   RecomputeLocked(engine_->durable());
   engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
-  engine_->SetCommitGate(
-      [this](Position pos, std::function<void()> fn) { WhenReleased(pos, std::move(fn)); });
+  engine_->SetCommitGate([this](Position pos, std::function<void(const Status&)> fn) {
+    WhenReleased(pos, std::move(fn));
+  });
 }
 
 ReplicationHub::~ReplicationHub() {
   engine_->SetDurableObserver(nullptr);
   engine_->SetCommitGate(nullptr);
+  std::multimap<Position, std::function<void(const Status&)>> waiting;
+  {
+    std::lock_guard lock(mu_);
+    waiting.swap(waiting_);
+  }
+  for (auto& [pos, fn] : waiting) {
+    fn(Status::Unavailable("the server is stopping: the commit at " + pos.Token() +
+                           " is durable here, but no mandatory standby has confirmed it; its "
+                           "outcome after a failover is unknown"));
+  }
 }
 
-void ReplicationHub::WhenReleased(Position pos, std::function<void()> fn) {
+void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {
   {
     std::lock_guard lock(mu_);
     if (release_ < pos) {
@@ -38,11 +49,11 @@ void ReplicationHub::WhenReleased(Position pos, std::function<void()> fn) {
       return;
     }
   }
-  fn();
+  fn(Status::Ok());
 }
 
-std::vector<std::function<void()>> ReplicationHub::TakeReleasedLocked() {
-  std::vector<std::function<void()>> out;
+std::vector<std::function<void(const Status&)>> ReplicationHub::TakeReleasedLocked() {
+  std::vector<std::function<void(const Status&)>> out;
   auto end = waiting_.upper_bound(release_);
   for (auto it = waiting_.begin(); it != end; ++it) out.push_back(std::move(it->second));
   waiting_.erase(waiting_.begin(), end);
@@ -118,7 +129,7 @@ void AddSample(std::vector<uint32_t>* v, std::optional<uint32_t> us) {
 }  // namespace
 
 void ReplicationHub::OnDurable(Position durable) {
-  std::vector<std::function<void()>> released;
+  std::vector<std::function<void(const Status&)>> released;
   {
     std::lock_guard lock(mu_);
     auto now = std::chrono::steady_clock::now();
@@ -129,7 +140,7 @@ void ReplicationHub::OnDurable(Position durable) {
     }
     if (RecomputeLocked(durable)) released = TakeReleasedLocked();
   }
-  for (auto& fn : released) fn();
+  for (auto& fn : released) fn(Status::Ok());
   WakeListeners();
 }
 
@@ -162,7 +173,7 @@ void ReplicationHub::Detach(const std::string& id, const Listener* listener) {
 
 void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
   bool moved;
-  std::vector<std::function<void()>> released;
+  std::vector<std::function<void(const Status&)>> released;
   {
     std::lock_guard lock(mu_);
     auto& d = downstream_[id];
@@ -180,8 +191,30 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
     moved = RecomputeLocked(engine_->durable());
     if (moved) released = TakeReleasedLocked();
   }
-  for (auto& fn : released) fn();
+  for (auto& fn : released) fn(Status::Ok());
   if (moved) WakeListeners();
+}
+
+void ReplicationHub::CloseStreams(const std::string& reason) {
+  std::vector<std::shared_ptr<Listener>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, list] : listeners_) {
+      for (auto& w : list) {
+        if (auto p = w.lock()) live.push_back(std::move(p));
+      }
+    }
+  }
+  for (auto& l : live) l->Close(reason);
+}
+
+Status ReplicationHub::Serving() const {
+  if (auto fence = engine_->fence()) {
+    return Status::Fenced(
+        "this server (" + engine_->server_id() + ") is fenced: " + fence->fence +
+        (fence->new_master.empty() ? "" : "; the master is now at " + fence->new_master));
+  }
+  return Status::Ok();
 }
 
 void ReplicationHub::WakeListeners() {

@@ -63,13 +63,17 @@ class ReplicationHub : public StreamOrigin {
   Epoch epoch() const override { return engine_->epoch(); }
   const Tables& tables() const override { return engine_->tables(); }
   Result<std::string> JournalPath(uint32_t n) const override;
-  // Calls fn once release reaches pos (at once if it has).
-  void WhenReleased(Position pos, std::function<void()> fn);
+  // Calls fn(Ok) once release reaches pos (at once if it has), or fn(error)
+  // if the hub goes first (the server stops).
+  void WhenReleased(Position pos, std::function<void(const Status&)> fn);
   void Attach(const std::string& id, std::shared_ptr<Listener> listener) override;
   void Detach(const std::string& id, const Listener* listener) override;
   void OnAck(const std::string& id, const JournalAck& ack) override;
   // Server specs changed (a mandatory flag, a new standby): recompute now.
   void Recompute();
+  // Ends every journal stream (this master was fenced).
+  void CloseStreams(const std::string& reason);
+  Status Serving() const override;
   std::vector<DownstreamStatus> Downstream() const;
   // Mandatory standbys that hold release back because they are not connected.
   std::vector<std::string> StalledBy() const;
@@ -83,7 +87,7 @@ class ReplicationHub : public StreamOrigin {
   const std::vector<ServerSpec>& SpecsLocked();
   void WakeListeners();
   // Takes the waiters that release has passed, to run outside mu_.
-  std::vector<std::function<void()>> TakeReleasedLocked();
+  std::vector<std::function<void(const Status&)>> TakeReleasedLocked();
 
   Engine* engine_;  // borrowed
   mutable std::mutex mu_;
@@ -94,7 +98,7 @@ class ReplicationHub : public StreamOrigin {
   std::set<std::string> warned_;
   std::optional<uint64_t> specs_checksum_;
   std::vector<ServerSpec> specs_;
-  std::multimap<Position, std::function<void()>> waiting_;
+  std::multimap<Position, std::function<void(const Status&)>> waiting_;
   // When recent durable positions were reached, for lag samples.
   std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_;
 };

@@ -6,6 +6,7 @@
 
 #include "journal/log.h"
 #include "replica/journal_streamer.h"
+#include "replica/local_config.h"
 #include "replica/state_file.h"
 #include "transport/dispatcher.h"
 
@@ -69,9 +70,22 @@ void JournalCopier::Run() {
   }
 }
 
+UpstreamOptions UpstreamFor(const RootLayout& layout, const Address& target) {
+  auto local = ReadLocalConfig(layout);
+  UpstreamOptions up;
+  up.target = target;
+  up.user = local["service.user"];
+  up.password = local["service.password"];
+  up.client.trust_file = layout.root() + "/trust";
+  up.client.trust_new = true;
+  up.fsync = local["journalcopy.fsync"] != "off";
+  return up;
+}
+
 Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
   Address target = upstream.resolve_target ? upstream.resolve_target() : upstream.target;
   UpstreamConnection conn;
+  conn.user = upstream.user;
   TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, upstream.client));
   if (!upstream.password.empty()) {
     TANDEM_ASSIGN_OR_RETURN(Response login,

@@ -51,9 +51,14 @@ struct UpstreamOptions {
 // upstream is secured.
 struct UpstreamConnection {
   std::unique_ptr<Client> client;
+  std::string user;  // the service user it logged in as (empty: unsecured)
   std::string ticket;
 };
 Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream);
+// How this root reaches another server of its cluster: as its local
+// service.user (ROOT/config.local), pinning the peer's key on first contact
+// in ROOT/trust.
+UpstreamOptions UpstreamFor(const RootLayout& layout, const Address& target);
 
 struct CopierStatus {
   bool connected = false;

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include "journal/coding.h"
+#include "journal/fault_point.h"
 #include "journal/log.h"
 #include "journal/markers.h"
 #include "journal/record.h"
@@ -55,6 +56,7 @@ Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n) {
 
 Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const std::string& id,
                                       Position start, const std::string& tail) {
+  TANDEM_RETURN_IF_ERROR(origin.Serving());
   auto spec = LoadServerSpec(origin.tables(), id);
   if (!spec) {
     return Status::PermissionDenied("no server spec for '" + id +
@@ -98,6 +100,10 @@ void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
 
 void JournalStreamer::OnPositions() {
   if (auto sink = sink_) sink->Post([self = shared_from_this()] { self->Pump(); });
+}
+
+void JournalStreamer::Close(const std::string& reason) {
+  if (auto sink = sink_) sink->CloseWith(reason);
 }
 
 Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
@@ -181,6 +187,17 @@ void JournalStreamer::Pump() {
     }
     // The body is the data header followed by the bytes, read in place.
     size_t want = std::min<uint64_t>(end - next_.offset, kMaxChunk);
+#ifdef TANDEM_FAULT_POINTS
+    // Tests: this chunk ends 5 bytes short of a record's end, and the stream
+    // then sends no more bytes, as if the link died mid-record.
+    if (cut_) return;
+    if (want > 5 && !TANDEM_FAULT_STATUS("stream.cut-mid-record").ok()) {
+      want -= 5;
+      cut_ = true;
+      LogWarning() << "stream to '" << id_ << "' cut at "
+                   << Position{next_.journal, next_.offset + want}.Token() << " (fault point)";
+    }
+#endif
     std::string body = EncodeJournalDataHeader({next_, durable, release, origin_->epoch(), {}});
     body.resize(kJournalDataHeaderSize + want);
     auto n = file_.PRead(body.data() + kJournalDataHeaderSize, want, next_.offset);

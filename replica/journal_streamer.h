@@ -29,6 +29,7 @@ class JournalStreamer : public Stream,
   Status OnFrame(MessageType type, std::string_view body) override;
   void OnClose() override;
   void OnPositions() override;
+  void Close(const std::string& reason) override;
 
  private:
   void Pump();
@@ -45,6 +46,7 @@ class JournalStreamer : public Stream,
   Position sent_durable_, sent_release_;
   bool closed_ = false;
   bool refresh_scheduled_ = false;  // a heartbeat to learn the applied position
+  bool cut_ = false;                // the stream.cut-mid-record fault point fired
 };
 
 // Checks a downstream server's resume point against our journal: XXH3-64 of

@@ -77,6 +77,16 @@ Position PullApplier::limit() const {
   return limit_;
 }
 
+bool PullApplier::WaitApplied(Position to, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return progress_cv_.wait_for(lock, timeout, [&] { return to <= applied_; });
+}
+
+std::string PullApplier::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
 ChecksumReport PullApplier::last_checksums() const {
   std::lock_guard lock(mu_);
   return checksums_;
@@ -151,6 +161,7 @@ Status PullApplier::ApplyAvailable() {
     }
     std::lock_guard lock(mu_);
     applied_ = applied;
+    progress_cv_.notify_all();
     if (applied_.journal != persisted_.journal ||
         applied_.offset >= persisted_.offset + (1u << 20)) {
       if (WritePositionFile(layout_.state(), applied_).ok()) persisted_ = applied_;

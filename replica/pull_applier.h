@@ -6,6 +6,7 @@
 // exactly that position and reports `match` or `DIFFER` per table.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -46,6 +47,10 @@ class PullApplier {
   void SetLimit(Position flushed, Position release);
   Position applied() const;
   Position limit() const;
+  // Waits until everything up to `to` is applied; false when `timeout`
+  // passes first (the last error, if any, says why).
+  bool WaitApplied(Position to, std::chrono::milliseconds timeout);
+  std::string last_error() const;
   ChecksumReport last_checksums() const;
 
  private:
@@ -58,6 +63,7 @@ class PullApplier {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable progress_cv_;  // applied_ moved
   Position applied_;
   Position limit_;
   bool stopping_ = false;

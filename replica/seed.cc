@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-
 #include "journal/checkpoint.h"
 #include "journal/file.h"
 #include "journal/log.h"

@@ -33,6 +33,7 @@ std::string ServerSpec::Format() const {
       << "Options: " << (mandatory ? "mandatory" : "nomandatory") << "\n"
       << "ReplicatingFrom: " << replicating_from << "\n"
       << "Address: " << address << "\n";
+  if (!user.empty()) out << "User: " << user << "\n";
   return out.str();
 }
 
@@ -74,6 +75,8 @@ Result<ServerSpec> ServerSpec::Parse(std::string_view text) {
       spec.replicating_from = value;
     } else if (field == "Address") {
       spec.address = value;
+    } else if (field == "User") {
+      spec.user = value;
     } else {
       return Status::InvalidArgument("spec line " + std::to_string(lineno) + ": unknown field '" +
                                      field + "'");

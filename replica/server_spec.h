@@ -23,12 +23,15 @@ struct ServerSpec {
   ServerType type = ServerType::kStandard;
   std::string address;
   std::string replicating_from;
+  // The service user allowed to replicate (and fail over) as this ServerID.
+  // On a secured master a spec without one cannot replicate.
+  std::string user;
   bool mandatory = false;
 
   bool is_standby() const {
     return type == ServerType::kStandby || type == ServerType::kForwardingStandby;
   }
-  // ServerID:, Services:, Options:, ReplicatingFrom:, Address: lines.
+  // ServerID:, Services:, Options:, ReplicatingFrom:, Address:, User: lines.
   std::string Format() const;
   static Result<ServerSpec> Parse(std::string_view text);
 };

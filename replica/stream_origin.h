@@ -16,6 +16,8 @@ class StreamListener {
  public:
   virtual ~StreamListener() = default;
   virtual void OnPositions() = 0;
+  // Ends the stream with `reason` (the origin will not serve it any more).
+  virtual void Close(const std::string& reason) = 0;
 };
 
 class StreamOrigin {
@@ -33,6 +35,9 @@ class StreamOrigin {
   virtual void Attach(const std::string& id, std::shared_ptr<StreamListener> listener) = 0;
   virtual void Detach(const std::string& id, const StreamListener* listener) = 0;
   virtual void OnAck(const std::string& id, const JournalAck& ack) = 0;
+  // Ok while this origin may serve journal streams; why not otherwise (a
+  // fenced master, Code::kFenced).
+  virtual Status Serving() const { return Status::Ok(); }
 };
 
 }  // namespace tandem

@@ -197,7 +197,11 @@ until tandem -p "$STANDBY1" put cluster after-failover yes >/dev/null 2>&1; do s
 echo "first write acknowledged by the new master after $(( ($(date +%s%N) - START) / 1000000 )) ms"
 wait "$LOAD" || true
 tandem -p "$STANDBY1" info | grep -E "serverID|role|epoch"
-"$BIN/tandemd" -r "$RUN/master" -p 127.0.0.1:0 2>&1 | tail -1 || true
+echo "-- the old master stays up, fenced: it says where the master went and refuses writes"
+tandem -p "$MASTER" info | grep -E "role|newMaster"
+tandem -p "$MASTER" put cluster stale write 2>&1 | head -c 160 || true
+echo
+tandem -p "$MASTER" admin stop >/dev/null
 MASTER=$STANDBY1
 tandem -p "$MASTER" journaldbchecksums
 for pair in "standby2 $STANDBY2" "replica1 $REPLICA1"; do

@@ -158,7 +158,7 @@ Status OfflineSetServerId(const std::string& root, const std::string& id) {
   RootLayout layout(root);
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   // A new ServerID (rejoining under another name) also clears a fence.
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {id, ""}));
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = id}));
   std::cout << "server id " << id << "\n";
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 //   tandemd -r ROOT --add-user NAME --level LEVEL       add a user (password on stdin)
 //   tandemd -r ROOT --id NAME                           set this server's ServerID
 //   tandemd -r ROOT --rejoin MASTER                     failed-over master -> standby of MASTER
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -128,7 +129,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   *exit_code = 1;
   // A failover that a crash interrupted is finished or undone before the
   // role is decided.
-  if (Status st = SettleInterruptedFailover(RootLayout(args.root)); !st.ok()) {
+  if (Status st = SettleInterruptedFailover(RootLayout(args.root), *address_text); !st.ok()) {
     CannotStart(st);
     return false;
   }
@@ -165,15 +166,17 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   ServerOptions options;
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";
+  // Declared before the server, so destroyed after it: the server joins its
+  // threads (handlers hold raw pointers to these) before they go.
+  std::unique_ptr<FailoverParticipant> participant;
+  std::unique_ptr<StandbyFailover> standby_failover;
   Server server(options, &dispatcher);
   auto bound = [&server] { return server.bound().ToString(); };
   auto stop = [&server] { server.Stop(); };
   bool promoted = false;
-  std::unique_ptr<FailoverParticipant> participant;
-  std::unique_ptr<StandbyFailover> standby_failover;
   if (node) {
     node->RegisterCommands(&dispatcher, bound, stop);
-    standby_failover = std::make_unique<StandbyFailover>(node.get(), [&server, &promoted] {
+    standby_failover = std::make_unique<StandbyFailover>(node.get(), bound, [&server, &promoted] {
       promoted = true;
       server.Stop();
     });
@@ -183,7 +186,12 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
     RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
     RegisterSubmitCommand(engine.get(), &dispatcher);
-    participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(), stop);
+    participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(), bound);
+    if (auto fence = engine->fence()) {
+      LogWarning() << "serving fenced: " << fence->fence
+                   << (fence->new_master.empty() ? ""
+                                                 : "; the master is now at " + fence->new_master);
+    }
     participant->Register(&dispatcher);
     // Before any client can write: a new master's history opens with its
     // failover record.
@@ -212,13 +220,19 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     server.Stop();
   });
   std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
-            << at << (node ? " (downstream)" : "") << std::endl;
+            << at
+            << (node              ? " (downstream)"
+                : engine->fence() ? " (fenced)"
+                                  : "")
+            << std::endl;
   LogInfo() << "listening on " << server.bound().ToString();
   server.Wait();
   exiting.store(true);
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
   *address_text = server.bound().ToString();  // a promoted server keeps its address
+  if (standby_failover) standby_failover->StopWatching();
+  server.Shutdown();  // no handler runs from here on
   if (node) node->Stop();
   if (engine) engine->Close();
   LogInfo() << "stopped";
@@ -309,6 +323,11 @@ int Main(int argc, char** argv) {
 }  // namespace tandem
 
 int main(int argc, char** argv) {
+  // Frames, uploads and fetches use transient buffers of a MiB or so. With
+  // glibc's default (a threshold that rises after the first such buffer is
+  // freed) they come from per-thread arenas and stay resident; a fixed
+  // threshold maps and unmaps them, so memory follows the load.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   tandem::SetLogQuiet(false);
   return tandem::Main(argc, argv);
 }

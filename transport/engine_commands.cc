@@ -128,21 +128,35 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
 
 void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
   RegisterReadCommands(&engine->tables(), engine->server_id(), d);
-  d->Register(
-      "info",
-      {AccessLevel::kRead, false, true,
-       [engine, info](const RequestContext& ctx, const auto&, Reply reply) {
-         Position pos = engine->durable();
-         reply(Ok({{"serverID", engine->server_id().empty() ? "(unset)" : engine->server_id()},
-                   {"role", "standard"},
-                   {"address", info.address()},
-                   {"root", engine->layout().root()},
-                   {"epoch", std::to_string(engine->epoch().value)},
-                   {"journal", std::to_string(pos.journal)},
-                   {"sequence", std::to_string(pos.offset)},
-                   {"user", ctx.identity.user},
-                   {"access", std::string(AccessLevelName(ctx.identity.level))}}));
-       }});
+  // Who is this? Answered without a ticket: what another server needs to
+  // verify an epoch, and nothing more.
+  d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
+                        [engine, info](const RequestContext&, const auto&, Reply reply) {
+                          reply(Ok({{"serverID", engine->server_id()},
+                                    {"role", engine->fence() ? "fenced" : "standard"},
+                                    {"epoch", std::to_string(engine->epoch().value)},
+                                    {"address", info.address()}}));
+                        }});
+  d->Register("info", {AccessLevel::kRead, false, true,
+                       [engine, info](const RequestContext& ctx, const auto&, Reply reply) {
+                         Position pos = engine->durable();
+                         auto fence = engine->fence();
+                         Row row = {{"serverID",
+                                     engine->server_id().empty() ? "(unset)" : engine->server_id()},
+                                    {"role", fence ? "fenced" : "standard"},
+                                    {"address", info.address()},
+                                    {"root", engine->layout().root()},
+                                    {"epoch", std::to_string(engine->epoch().value)},
+                                    {"journal", std::to_string(pos.journal)},
+                                    {"sequence", std::to_string(pos.offset)},
+                                    {"user", ctx.identity.user},
+                                    {"access", std::string(AccessLevelName(ctx.identity.level))}};
+                         if (fence) {
+                           row.emplace_back("fence", fence->fence);
+                           row.emplace_back("newMaster", fence->new_master);
+                         }
+                         reply(Ok(std::move(row)));
+                       }});
 
   d->Register("put", {AccessLevel::kWrite, false, true,
                       [engine](const RequestContext&, const auto& args, Reply reply) {

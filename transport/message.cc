@@ -59,8 +59,7 @@ Result<Response> DecodeResponse(std::string_view body) {
   if (!d.GetFixed32(&code) || !d.GetLengthPrefixed(&message) || !d.GetFixed32(&nrows)) {
     return Status::Corruption("malformed response header");
   }
-  if (code > static_cast<uint32_t>(Code::kTimeout))
-    return Status::Corruption("unknown status code");
+  if (code > static_cast<uint32_t>(kLastCode)) return Status::Corruption("unknown status code");
   if (nrows > d.remaining()) return Status::Corruption("response row count too large");
   Response resp;
   resp.status = Status(static_cast<Code>(code), std::string(message));

@@ -262,9 +262,13 @@ Server::Server(ServerOptions options, Dispatcher* dispatcher)
       [this](std::function<void()> fn) { asio::post(impl_->blocking, std::move(fn)); });
 }
 
-Server::~Server() {
+Server::~Server() { Shutdown(); }
+
+void Server::Shutdown() {
   Stop();
-  for (auto& t : impl_->threads) t.join();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
   impl_->blocking.join();
 }
 

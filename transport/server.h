@@ -42,6 +42,9 @@ class Server {
   // Blocks until Stop() is called (from any thread, or a signal).
   void Wait();
   void Stop();
+  // Stops, then joins the network threads and the blocking pool: once it
+  // returns no handler runs, and none will. The destructor does it too.
+  void Shutdown();
 
  private:
   struct Impl;

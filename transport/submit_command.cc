@@ -1,6 +1,5 @@
 #include "transport/submit_command.h"
 
-#include <csignal>
 #include <cstdlib>
 #include <deque>
 #include <future>
@@ -10,6 +9,7 @@
 #include <optional>
 
 #include "journal/archive_store.h"
+#include "journal/fault_point.h"
 #include "transport/archive_commands.h"
 #include "transport/content_protocol.h"
 
@@ -30,12 +30,6 @@ struct Depot {
   uint64_t last_change = 0;
   std::map<std::string, uint64_t, std::less<>> last_rev;  // depot path -> highest handed out
 };
-
-// Tests SIGKILL the server here, with the content durable and no revision.
-void MaybeCrashAfterArchiveWrite() {
-  const char* fault = std::getenv("TANDEM_SUBMIT_FAULT");
-  if (fault != nullptr && std::string_view(fault) == "crash:after-archive") ::raise(SIGKILL);
-}
 
 uint64_t Number(const Tables& tables, std::string_view table, const std::string& key) {
   return std::stoull(tables.Get(table, key).value_or("0"));
@@ -169,7 +163,7 @@ class Upload : public Stream, public std::enable_shared_from_this<Upload> {
   Response Commit() {
     auto entry = writer_->Commit();
     if (!entry.ok()) return Response::Error(entry.status().Annotate("archive write"));
-    MaybeCrashAfterArchiveWrite();
+    TANDEM_FAULT_POINT("submit.after-archive");  // content durable, no revision yet
     return CommitRevision(depot_, path_, *entry);
   }
 

@@ -158,7 +158,7 @@ TEST_F(ArchiveTest, ReplicaFetchesContentSurvivesSigkillAndRepairsBadFiles) {
   ASSERT_EQ(RunTandemd({"-r", rroot, "-cset", "target=" + server_->address()}).exit_code, 0);
   // The replica kills itself (SIGKILL) once part of the big file is here.
   SpawnOptions faulty;
-  faulty.env["TANDEM_PULL_FAULT"] = "crash:mid-transfer";
+  faulty.env["TANDEM_FAULTS"] = "pull-u.mid-transfer=crash";
   auto replica = TandemdProcess::Start(rroot, "127.0.0.1:0", faulty);
   ASSERT_TRUE(replica);
   auto R = [&](std::vector<std::string> args) {

@@ -77,6 +77,16 @@ class FailoverTest : public ClusterTest {
     args.insert(args.end(), flags.begin(), flags.end());
     return RunTandem(args);
   }
+  // A mandatory standby sb1 of `master` holding 10 keys, armed to die at
+  // `fault`, and a failover -y that it does not survive.
+  void FailOverIntoACrash(const TandemdProcess& master, const std::string& fault) {
+    AddSpec(master, "sb1", "standby", true);
+    Put(master, 0, 10);
+    auto standby = StartDownstream("sb1", master, {"", {{"TANDEM_FAULTS", fault + "=crash"}}, {}});
+    ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, master); }));
+    EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
+    ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
+  }
 };
 
 TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaster) {
@@ -124,10 +134,19 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
   EXPECT_TRUE(
       WaitFor([&] { return !std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"); }));
 
-  // The old master stopped itself, and its root refuses to serve as master.
-  ASSERT_TRUE(WaitFor([&] { return master->Exited(); }));
-  EXPECT_FALSE(TandemdProcess::Start(master_root_));
-  EXPECT_NE(ReadAll(master_root_ + ".stderr").find("may not serve as master"), std::string::npos);
+  // The old master fenced itself: it stays up only to say where the master
+  // went, and refuses writes; so it does when started again.
+  Row old = One(*master, {"info"});
+  EXPECT_EQ(FieldOf(old, "role"), "fenced");
+  EXPECT_EQ(FieldOf(old, "newMaster"), standby->address());
+  auto refused = RunTandem({"-p", master->address(), "put", "kv", "late", "v"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("the master is now at " + standby->address()), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(master->Terminate(), 0);
+  master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  EXPECT_EQ(Role(*master), "fenced");
 }
 
 TEST_F(FailoverTest, UnplannedToAMandatoryStandbyWithCommitWaitLosesNothing) {
@@ -186,7 +205,7 @@ TEST_F(FailoverTest, AMasterThatStopsAnsweringRollsBackAndASecondFailoverIsRefus
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
   auto standby =
-      StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "sleep:journalcopy"}}, {}});
+      StartDownstream("sb1", *master, {"", {{"TANDEM_FAULTS", "failover.journalcopy=sleep"}}, {}});
   Put(*master, 0, 10);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   CommandResult first;
@@ -252,7 +271,8 @@ TEST_F(FailoverTest, OnASecuredClusterOnlyASuperUserMayFailOver) {
   SpawnOptions admin;
   admin.env = {{"TANDEM_TICKETS", dir_.Sub("tickets")}, {"TANDEM_PASSWORD", "pw"}};
   ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "login"}, admin).exit_code, 0);
-  admin.stdin_data = "ServerID: sb1\nServices: standby\nOptions: mandatory\n";
+  admin.stdin_data =
+      "ServerID: sb1\nServices: standby\nOptions: mandatory\nReplicatingFrom: master1\nUser: svc\n";
   ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "server", "-i"}, admin).exit_code,
             0);
   admin.stdin_data.clear();
@@ -289,7 +309,8 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
   for (const char* step : {"pause-master", "journalcopy", "compare", "apply", "archive",
                            "statepullL", "statefailover", "stop-master"}) {
     SCOPED_TRACE(step);
-    auto standby = StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", step}}, {}});
+    auto standby = StartDownstream(
+        "sb1", *master, {"", {{"TANDEM_FAULTS", "failover." + std::string(step) + "=error"}}, {}});
     Put(*master, next, next + 5);
     next += 5;
     ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
@@ -314,43 +335,128 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
 
 TEST_F(FailoverTest, StandbyKilledBeforeThePointOfNoReturnComesBackAsAStandby) {
   auto master = StartMaster();
-  AddSpec(*master, "sb1", "standby", true);
-  Put(*master, 0, 10);
-  auto standby =
-      StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:stop-master"}}, {}});
-  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
-  EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
-  standby = StartDownstream("sb1", *master);
+  ASSERT_NO_FATAL_FAILURE(FailOverIntoACrash(*master, "failover.stop-master"));
+  // It died in phase stopping, before the stop was sent: on restart it asks
+  // the master, finds it still paused for it, resumes it and rolls back.
+  auto standby = StartDownstream("sb1", *master);
   EXPECT_NE(Role(*standby), "standard");
   EXPECT_NE(standby->Log().find("rolled back"), std::string::npos);
-  // The paused master resumes when its lease runs out, and replication goes on.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return RunTandem({"-p", master->address(), "put", "kv", "later", "v"}).exit_code == 0;
-      },
-      30000));
+  EXPECT_EQ(RunTandem({"-p", master->address(), "put", "kv", "later", "v"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+}
+
+TEST_F(FailoverTest, AStandbyKilledAfterTheMasterStoppedForItFinishesAsTheMaster) {
+  // The window between the master's answer to `stop` and the standby
+  // recording it: the master is fenced, so rolling back would leave no master.
+  auto master = StartMaster();
+  ASSERT_NO_FATAL_FAILURE(FailOverIntoACrash(*master, "failover.stop-master.after"));
+  ASSERT_EQ(Role(*master), "fenced");
+  auto restarted = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(restarted);
+  EXPECT_TRUE(IsMaster(*restarted)) << restarted->Log();
+  EXPECT_NE(restarted->Log().find("had stopped for this server"), std::string::npos);
+  EXPECT_EQ(Keys(*restarted, "kv").size(), 10u);
+  EXPECT_EQ(RunTandem({"-p", restarted->address(), "put", "kv", "after", "v"}).exit_code, 0);
+}
+
+TEST_F(FailoverTest, AMandatoryStandbyThatFindsItsStoppedMasterGoneFinishesAfterTheLease) {
+  auto master = StartMaster();
+  ASSERT_NO_FATAL_FAILURE(FailOverIntoACrash(*master, "failover.stop-master.after"));
+  master->Kill9();  // and then the fenced master dies too
+  auto restarted = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(restarted);
+  EXPECT_TRUE(IsMaster(*restarted)) << restarted->Log();
+  EXPECT_NE(restarted->Log().find("as a mandatory standby"), std::string::npos);
+  EXPECT_EQ(Keys(*restarted, "kv").size(), 10u);
+}
+
+TEST_F(FailoverTest, ADashSThatIsNotTheReachableMastersServerIdIsRefused) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 5);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto r = Failover(*standby, {"-y", "-i", "-s", "not-the-master"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(
+      r.out.find("-s not-the-master, but the master at " + master->address() + " is 'master1'"),
+      std::string::npos)
+      << r.out;
+  EXPECT_EQ(Role(*master), "standard");
+  EXPECT_NE(Role(*standby), "standard");
+  EXPECT_EQ(RunTandem({"-p", master->address(), "put", "kv", "still", "master"}).exit_code, 0);
+}
+
+TEST_F(FailoverTest, AMandatoryStandbyFailsOverFromItsOwnCopyWhenItsSpecIsNotAppliedYet) {
+  // sb2 is mandatory and never connects, so release stays put and sb1 applies
+  // nothing it copies: its own spec sits in the unapplied tail.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", true);
+  Put(*master, 0, 10);
+  Position durable = Durable(*master);
+  auto standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy") == durable; }));
+  ASSERT_LT(PullPosition(*standby, "applied"), durable);
+  master->Kill9();
+  EXPECT_EQ(standby->Terminate(), 0);  // restarted during the outage
+  standby = StartDownstream("sb1", *master);
+  auto r = Failover(*standby, {"-y"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+}
+
+TEST_F(FailoverTest, AnUnplannedFailoverTakesOverAtTheLastWholeRecordItCopied) {
+  // The master's stream is cut in the middle of a record (chunks end
+  // anywhere), then the master dies: the standby's copy ends mid-record.
+  auto master = StartMaster();
+  master->Kill9();
+  master = TandemdProcess::Start(master_root_, "127.0.0.1:0",
+                                 {"", {{"TANDEM_FAULTS", "stream.cut-mid-record=error@6"}}, {}});
+  ASSERT_TRUE(master);
+  AddSpec(*master, "sb1", "standby", true);
+  auto standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy") == Durable(*master); }));
+  for (int i = 0; i < 20; ++i) Put(*master, i, i + 1);
+  ASSERT_TRUE(WaitFor([&] { return master->Log().find("cut at") != std::string::npos; }));
+  std::string log = master->Log();
+  size_t at = log.find("cut at ") + 7;
+  Position cut;
+  ASSERT_TRUE(Position::ParseToken(log.substr(at, log.find(' ', at) - at), &cut));
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopyWritten") == cut; }));
+  master->Kill9();
+  auto r = Failover(*standby, {"-y"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  Position point;
+  ASSERT_NE(r.out.find("consistency point "), std::string::npos) << r.out;
+  std::string text = r.out.substr(r.out.find("consistency point ") + 18);
+  ASSERT_TRUE(Position::ParseToken(text.substr(0, text.find_first_of(" \n")), &point));
+  EXPECT_LT(point, cut);
+  EXPECT_GT(Keys(*standby, "kv").size(), 0u);
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "after", "v"}).exit_code, 0);
 }
 
 TEST_F(FailoverTest, StandbyKilledAfterThePointOfNoReturnFinishesAsTheOnlyMaster) {
   auto master = StartMaster();
-  AddSpec(*master, "sb1", "standby", true);
-  Put(*master, 0, 10);
-  auto standby =
-      StartDownstream("sb1", *master, {"", {{"TANDEM_FAILOVER_FAULT", "crash:promote"}}, {}});
-  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
-  EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
-  ASSERT_TRUE(WaitFor([&] { return master->Exited(); }));
+  ASSERT_NO_FATAL_FAILURE(FailOverIntoACrash(*master, "failover.promote"));
+  EXPECT_EQ(Role(*master), "fenced");
   auto restarted = TandemdProcess::Start(dir_.Sub("sb1"));
   ASSERT_TRUE(restarted);
   EXPECT_TRUE(IsMaster(*restarted));
   EXPECT_EQ(Keys(*restarted, "kv").size(), 10u);
-  EXPECT_FALSE(TandemdProcess::Start(master_root_));
+  EXPECT_EQ(master->Terminate(), 0);
+  master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  EXPECT_EQ(Role(*master), "fenced");
+  EXPECT_NE(RunTandem({"-p", master->address(), "put", "kv", "x", "y"}).exit_code, 0);
   // Only an explicit -xD lets the old root serve as master again.
+  EXPECT_EQ(master->Terminate(), 0);
   EXPECT_EQ(RunTandemd({"-r", master_root_, "-xD"}).exit_code, 0);
-  EXPECT_TRUE(TandemdProcess::Start(master_root_));
+  master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  EXPECT_TRUE(IsMaster(*master));
 }
 
 TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
@@ -360,7 +466,8 @@ TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
   auto b = StartDownstream("sb1", *a);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
   ASSERT_EQ(Failover(*b, {"-y", "-w", "0"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && a->Exited(); }));
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && Role(*a) == "fenced"; }));
+  EXPECT_EQ(a->Terminate(), 0);
   Put(*b, 10, 15);
 
   // The old master rejoins as the new master's standby, under the standby's old name.
@@ -373,7 +480,8 @@ TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
 
   auto back = RunTandem({"-p", a->address(), "failback", "-y", "-w", "0"});
   ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
-  ASSERT_TRUE(WaitFor([&] { return IsMaster(*a) && b->Exited(); }));
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*a) && Role(*b) == "fenced"; }));
+  EXPECT_EQ(b->Terminate(), 0);
   EXPECT_EQ(FieldOf(One(*a, {"info"}), "serverID"), "master1");
   EXPECT_EQ(FieldOf(One(*a, {"info"}), "epoch"), "3");
   ASSERT_EQ(RunTandemd({"-r", dir_.Sub("sb1"), "--rejoin", a->address()}).exit_code, 0);
@@ -423,13 +531,19 @@ TEST_F(FailoverTest, ForcedSplitBrainTellsTheOldMasterToStopWriting) {
   auto r = Failover(*standby, {"-i", "-y"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("SPLIT BRAIN"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("told it is stale"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("will be told it is stale"), std::string::npos) << r.out;
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  // The new master tells it once it serves; the old master checks with it.
+  ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; }));
   auto refused = RunTandem({"-p", master->address(), "put", "kv", "late", "v"});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("is stale"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("the master is now at " + standby->address()), std::string::npos)
+      << refused.err;
   EXPECT_EQ(master->Terminate(), 0);
-  EXPECT_FALSE(TandemdProcess::Start(master_root_));  // fenced on disk too
+  master = TandemdProcess::Start(master_root_);  // fenced on disk too
+  ASSERT_TRUE(master);
+  EXPECT_EQ(Role(*master), "fenced");
 }
 
 TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterDies) {

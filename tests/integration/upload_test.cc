@@ -171,7 +171,7 @@ TEST_F(UploadTest, UploadBeyondItsDeclaredSizeIsRefused) {
 TEST_F(UploadTest, KilledBetweenArchiveWriteAndCommitLeavesAnOrphanOnly) {
   server_->Kill9();
   SpawnOptions faulty;
-  faulty.env["TANDEM_SUBMIT_FAULT"] = "crash:after-archive";
+  faulty.env["TANDEM_FAULTS"] = "submit.after-archive=crash";
   Start(faulty);
   std::string content = RandomBytes(3 << 20, 5);
   WriteAll(dir_.Sub("f"), content);

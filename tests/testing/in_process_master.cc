@@ -13,7 +13,7 @@ std::unique_ptr<InProcessMaster> InProcessMaster::Start(const std::string& root,
   std::unique_ptr<InProcessMaster> m(new InProcessMaster);
   RootLayout layout(root);
   EXPECT_TRUE(layout.EnsureDirs().ok());
-  EXPECT_TRUE(WriteServerIdentity(layout, {"master1", ""}).ok());
+  EXPECT_TRUE(WriteServerIdentity(layout, {.id = "master1"}).ok());
   auto engine = Engine::Open({root, fsync});
   EXPECT_TRUE(engine.ok()) << engine.status().ToString();
   if (!engine.ok()) return nullptr;

@@ -1,0 +1,19 @@
+// Reading a downstream server's copy of the master's journal (journals.rep)
+// ahead of pull -L: where its last whole record ends, and what those records
+// say, without applying them.
+#pragma once
+
+#include "journal/reader.h"
+#include "journal/root_layout.h"
+
+namespace tandem {
+
+// Reads the copy from `from` (a record boundary, such as the applied
+// position) to at most `to` (such as the journalcopy position), following
+// rotations, and calls `visit` for each whole record. Returns the end of the
+// last whole record: the copy's consistency point at or before `to`. The
+// stream cuts chunks anywhere, so `to` itself may fall inside a record.
+Result<Position> ReadCopy(const RootLayout& layout, Position from, Position to,
+                          const RecordVisitor& visit = nullptr);
+
+}  // namespace tandem
