@@ -165,9 +165,29 @@ Failover::Plan Failover::Check() {
   if (plan.master_id.empty() && spec) plan.master_id = spec->replicating_from;
   if (plan.master_id.empty()) fail("the master's ServerID is unknown: give it with -s MASTERID");
   if (!plan.planned && spec && !spec->mandatory) {
-    fail("'" + id +
-         "' is not a mandatory standby: it may lack writes the master acknowledged, so it may "
-         "fail over only with the master taking part");
+    if (!options_.force) {
+      fail("'" + id +
+           "' is not a mandatory standby: it may lack writes the master acknowledged, so it may "
+           "fail over only with the master taking part (or, if no mandatory standby survives, "
+           "with --force)");
+    } else {
+      std::string behind =
+          up.last_data_unix == 0
+              ? "unknown: nothing was heard from the master since this server started"
+          : up.upstream_durable.journal == up.written.journal
+              ? std::to_string(up.upstream_durable.offset -
+                               std::min(up.upstream_durable.offset, up.written.offset)) +
+                    " bytes"
+              : std::to_string(up.upstream_durable.journal - up.written.journal) + " journal(s)";
+      Say("warning", "FORCED: '" + id +
+                         "' is not mandatory and may lack writes the master acknowledged. The "
+                         "last master position it heard of is " +
+                         up.upstream_durable.Token() + "; its copy ends at " + up.written.Token() +
+                         " (behind by " + behind +
+                         "). Whatever it lacks is lost. The new master takes a checkpoint, and "
+                         "every downstream server that applied past the failover point "
+                         "reseeds itself from it.");
+    }
   }
   if (plan.planned && !up.connected) {
     Say("warning", "journalcopy is not connected to the master (" + up.last_error + ")");
@@ -407,7 +427,8 @@ FailoverReport Failover::Run() {
   Plan plan = Check();
   if (!options_.execute || !plan.ok) {
     report_.ok = plan.ok;
-    Say("result", plan.ok ? "failover -y would run these steps"
+    Say("result", plan.ok ? std::string("failover ") + (options_.force ? "--force " : "") +
+                                "-y would run these steps"
                           : "failover cannot run until the errors above are addressed");
     return std::move(report_);
   }
@@ -416,6 +437,7 @@ FailoverReport Failover::Run() {
   rec.standby_id = node_->server_id();
   rec.planned = plan.planned;
   rec.mandatory = plan.mandatory;
+  rec.forced = !plan.planned && !plan.mandatory;
   rec.old_epoch = node_->highest_epoch().value;
   rec.master_address = plan.master_address;
   // Without the old master's word that it stopped (unplanned, or -i), the new

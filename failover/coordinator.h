@@ -45,11 +45,15 @@ struct FailoverOptions {
   bool execute = false;         // -y
   bool require_master = false;  // -m
   bool ignore_master = false;   // -i
-  std::string master_id;        // -s, when the master cannot say it itself
-  int quiesce_secs = 60;        // -w, 0..3600
-  int verify_secs = 300;        // -v, 0..43200
-  std::string message;          // what clients of the paused master are told
-  std::string address;          // where this server serves (for the old master's fence)
+  // --force: a non-mandatory standby may fail over without the master. It
+  // may lack writes the master acknowledged; downstream servers ahead of it
+  // reseed themselves from the checkpoint the new master takes.
+  bool force = false;
+  std::string master_id;  // -s, when the master cannot say it itself
+  int quiesce_secs = 60;  // -w, 0..3600
+  int verify_secs = 300;  // -v, 0..43200
+  std::string message;    // what clients of the paused master are told
+  std::string address;    // where this server serves (for the old master's fence)
 };
 
 struct FailoverLine {

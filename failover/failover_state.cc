@@ -1,7 +1,6 @@
 #include "failover/failover_state.h"
 
 #include <charconv>
-#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -67,6 +66,7 @@ Result<std::optional<FailoverRecord>> ReadFailoverRecord(const RootLayout& layou
   rec.mandatory = fields["mandatory"] == "yes";
   rec.master_address = fields["master-address"];
   rec.tell_address = fields["tell"];
+  rec.forced = fields["forced"] == "yes";
   if (!ParseNumber(fields["epoch"], &rec.old_epoch)) {
     return Status::Corruption(path + ": bad epoch '" + fields["epoch"] + "'");
   }
@@ -89,33 +89,8 @@ Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& rec) 
   if (!rec.master_address.empty()) out << "master-address: " << rec.master_address << "\n";
   if (rec.lease_end_ms > 0) out << "lease-end-ms: " << rec.lease_end_ms << "\n";
   if (!rec.tell_address.empty()) out << "tell: " << rec.tell_address << "\n";
+  if (rec.forced) out << "forced: yes\n";
   return WriteFileDurably(layout.statefailover(), out.str());
-}
-
-std::string FailoverHistoryKey(Epoch epoch) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "epoch.%010u", epoch.value);
-  return buf;
-}
-
-std::string FormatFailoverHistory(const FailoverRecord& rec) {
-  return "point=" + rec.point.Token() + " master=" + rec.master_id + " standby=" + rec.standby_id;
-}
-
-Result<FailoverRecord> ParseFailoverHistory(std::string_view value) {
-  FailoverRecord rec;
-  std::istringstream in{std::string(value)};
-  std::string word;
-  bool has_point = false;
-  while (in >> word) {
-    if (word.starts_with("point=")) has_point = Position::ParseToken(word.substr(6), &rec.point);
-    if (word.starts_with("master=")) rec.master_id = word.substr(7);
-    if (word.starts_with("standby=")) rec.standby_id = word.substr(8);
-  }
-  if (!has_point || rec.master_id.empty() || rec.standby_id.empty()) {
-    return Status::Corruption("bad failover history row '" + std::string(value) + "'");
-  }
-  return rec;
 }
 
 }  // namespace tandem

@@ -39,17 +39,11 @@ struct FailoverRecord {
   std::string master_address;  // where the old master answered (planned)
   int64_t lease_end_ms = 0;    // unix ms: after this, a paused master has resumed
   std::string tell_address;    // an old master still to be told it is stale
+  bool forced = false;         // --force: a non-mandatory standby took over
 };
 
 // nullopt when there is no statefailover.
 Result<std::optional<FailoverRecord>> ReadFailoverRecord(const RootLayout& layout);
 Status WriteFailoverRecord(const RootLayout& layout, const FailoverRecord& record);
-
-// The replicated `failover` table: one row per failover, keyed by the epoch
-// it began ("epoch.0000000002"), valued "point=N/S master=ID standby=ID".
-inline constexpr std::string_view kFailoverTable = "failover";
-std::string FailoverHistoryKey(Epoch epoch);
-std::string FormatFailoverHistory(const FailoverRecord& record);
-Result<FailoverRecord> ParseFailoverHistory(std::string_view value);
 
 }  // namespace tandem

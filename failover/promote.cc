@@ -13,6 +13,7 @@
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/server_identity.h"
+#include "replica/failover_history.h"
 #include "replica/journal_copier.h"
 #include "replica/local_config.h"
 #include "replica/server_spec.h"
@@ -169,7 +170,8 @@ Status FinishFailover(Engine* engine, const std::string& address) {
   // over from whom (rejoin reads it).
   Transaction specs;
   specs.ops.push_back(Op::Put(std::string(kFailoverTable), FailoverHistoryKey(engine->epoch()),
-                              FormatFailoverHistory(*rec)));
+                              FormatFailoverHistory({engine->epoch(), rec->point, rec->master_id,
+                                                     rec->standby_id, rec->forced})));
   if (auto old = LoadServerSpec(engine->tables(), rec->standby_id); old && old->mandatory) {
     old->mandatory = false;  // it is this server now; nobody waits for it
     specs.ops.push_back(ServerSpecOp(*old));
@@ -180,6 +182,12 @@ Status FinishFailover(Engine* engine, const std::string& address) {
     specs.ops.push_back(ServerSpecOp(*self));
   }
   TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs)).status());
+  if (rec->forced) {
+    // Downstream servers that applied past the point reseed from this.
+    TANDEM_ASSIGN_OR_RETURN(CheckpointInfo ckp, engine->Checkpoint());
+    LogWarning() << "forced failover: checkpoint " << ckp.path
+                 << " taken for downstream servers that applied past " << rec->point.Token();
+  }
   rec->phase = FailoverPhase::kComplete;
   TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
   std::string trigger = engine->Config("trigger.failed-over", "");

@@ -8,9 +8,11 @@
 #include "failover/failover_state.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "journal/reader.h"
 #include "journal/root_layout.h"
 #include "journal/server_identity.h"
+#include "replica/failover_history.h"
 #include "replica/journal_copier.h"
 #include "replica/local_config.h"
 #include "replica/state_file.h"
@@ -19,8 +21,8 @@ namespace tandem {
 namespace {
 
 // The newest failover that took over from `id`, as the new master records it.
-Result<FailoverRecord> AskFailoverPoint(const RootLayout& layout, const std::string& target,
-                                        const std::string& id) {
+Result<FailoverHistoryEntry> AskFailoverPoint(const RootLayout& layout, const std::string& target,
+                                              const std::string& id) {
   TANDEM_ASSIGN_OR_RETURN(Address address, Address::Parse(target));
   UpstreamOptions up = UpstreamFor(layout, address);
   TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(up));
@@ -33,10 +35,12 @@ Result<FailoverRecord> AskFailoverPoint(const RootLayout& layout, const std::str
       Response rows,
       conn.client->Call({up.user, conn.ticket, {"scan", std::string(kFailoverTable)}}));
   if (!rows.status.ok()) return rows.status;
-  std::optional<FailoverRecord> newest;
+  std::optional<FailoverHistoryEntry> newest;
   for (const Row& r : rows.rows) {  // keys sort by epoch
-    auto rec = ParseFailoverHistory(FieldOf(r, "value"));
-    if (rec.ok() && rec->master_id == id) newest = *rec;
+    std::string_view key = FieldOf(r, "key");
+    auto epoch = ParseDecimal<uint32_t>(key.substr(std::min<size_t>(key.size(), 6)));
+    auto entry = ParseFailoverHistory(Epoch{epoch.value_or(0)}, FieldOf(r, "value"));
+    if (entry.ok() && entry->master_id == id) newest = *entry;
   }
   if (!newest) {
     return Status::NotFound("the master at " + target + " has no record of a failover from '" + id +
@@ -45,35 +49,14 @@ Result<FailoverRecord> AskFailoverPoint(const RootLayout& layout, const std::str
   return *newest;
 }
 
-Status AppendTo(const std::string& to, const std::string& from, uint64_t offset, uint64_t end) {
-  if (end <= offset) return Status::Ok();
-  TANDEM_ASSIGN_OR_RETURN(File in, File::Open(from, O_RDONLY));
-  TANDEM_ASSIGN_OR_RETURN(File out, File::Open(to, O_WRONLY | O_CREAT));
-  TANDEM_ASSIGN_OR_RETURN(uint64_t out_at, out.Size());
-  std::string buf(1 << 20, '\0');
-  for (uint64_t at = offset; at < end;) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - at));
-    TANDEM_ASSIGN_OR_RETURN(size_t n, in.PRead(buf.data(), want, at));
-    if (n == 0) return Status::IOError(from + ": short read at " + std::to_string(at));
-    TANDEM_RETURN_IF_ERROR(out.PWriteAll(std::string_view(buf.data(), n), out_at));
-    out_at += n;
-    at += n;
-  }
-  return out.DataSync();
-}
-
 }  // namespace
 
 Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) {
   RootLayout layout(root);
-  TANDEM_ASSIGN_OR_RETURN(int lock_fd, LockRoot(layout));
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::close(fd); }
-  } unlock{lock_fd};
+  TANDEM_ASSIGN_OR_RETURN(RootLock lock, RootLock::Acquire(layout));
   TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
   if (identity.id.empty()) return Status::FailedPrecondition(root + " has no ServerID");
-  TANDEM_ASSIGN_OR_RETURN(FailoverRecord rec, AskFailoverPoint(layout, target, identity.id));
+  TANDEM_ASSIGN_OR_RETURN(FailoverHistoryEntry rec, AskFailoverPoint(layout, target, identity.id));
   const Position p = rec.point;
 
   // This root's journals by number (the live one's number is in its header).
@@ -97,7 +80,7 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
     }
     uint64_t keep = n == p.journal ? p.offset : 0;
     if (sum.data_end > keep) {
-      TANDEM_RETURN_IF_ERROR(AppendTo(orig, path, keep, sum.data_end));
+      TANDEM_RETURN_IF_ERROR(AppendFileRange(orig, path, keep, sum.data_end));
       report.orig_master_bytes += sum.data_end - keep;
     }
     if (keep == 0) {

@@ -36,6 +36,8 @@ Result<FailoverOptions> ParseFailoverArgs(const std::vector<std::string>& args) 
       o.require_master = true;
     } else if (a == "-i") {
       o.ignore_master = true;
+    } else if (a == "--force") {
+      o.force = true;
     } else if (a == "-s") {
       TANDEM_ASSIGN_OR_RETURN(o.master_id, value("a ServerID"));
     } else if (a == "-w" || a == "-v") {
@@ -89,8 +91,8 @@ void StandbyFailover::Register(Dispatcher* d) {
          [this, name](const RequestContext&, const auto& args, Reply reply) {
            auto options = ParseFailoverArgs(args);
            if (options.ok() && name == "failback") {
-             if (options->ignore_master || !options->master_id.empty()) {
-               options = Status::InvalidArgument("failback takes neither -i nor -s");
+             if (options->ignore_master || !options->master_id.empty() || options->force) {
+               options = Status::InvalidArgument("failback takes neither -i, -s nor --force");
              } else {
                options->require_master = true;
              }
@@ -98,7 +100,7 @@ void StandbyFailover::Register(Dispatcher* d) {
            if (!options.ok()) {
              return reply(Response::Error(
                  options.status().Annotate("usage: failover [-y] [-m | [-i] [-s MASTERID]] "
-                                           "[-w SECS] [-v SECS] [MESSAGE]")));
+                                           "[--force] [-w SECS] [-v SECS] [MESSAGE]")));
            }
            options->address = address_();
            std::unique_lock running(run_mu_, std::try_to_lock);

@@ -34,6 +34,19 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_ASSIGN_OR_RETURN(int fd, LockRoot(layout));
   std::unique_ptr<Engine> engine(new Engine(options, layout, fd));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> rotated, layout.ListRotated());
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> copied, layout.ListCopied());
+  if (!PathExists(layout.live_journal()) && rotated.empty() && !copied.empty()) {
+    // A standby's root whose ServerID or target was edited by hand: as a
+    // master it would serve its checkpoint at best, an empty database at
+    // worst, and start a history of its own without what it copied.
+    return Status::FailedPrecondition(
+        options.root +
+        " holds a standby's journal copies (journals.rep) but no journal of its "
+        "own, so it cannot open as a master: it would serve an empty database. To "
+        "make a standby the master, run 'tandem -p ADDRESS failover' on it while "
+        "it runs as a standby (its target set); it keeps its data");
+  }
   auto recovered = Recover(layout);
   if (!recovered.ok()) return recovered.status();
   engine->recovery_ = recovered->report;

@@ -109,6 +109,24 @@ Status WriteFileDurably(const std::string& path, std::string_view content) {
   return RenameDurably(tmp, path);
 }
 
+Status AppendFileRange(const std::string& to, const std::string& from, uint64_t offset,
+                       uint64_t end) {
+  if (end <= offset) return Status::Ok();
+  TANDEM_ASSIGN_OR_RETURN(File in, File::Open(from, O_RDONLY));
+  TANDEM_ASSIGN_OR_RETURN(File out, File::Open(to, O_WRONLY | O_CREAT));
+  TANDEM_ASSIGN_OR_RETURN(uint64_t out_at, out.Size());
+  std::string buf(1 << 20, '\0');
+  for (uint64_t at = offset; at < end;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - at));
+    TANDEM_ASSIGN_OR_RETURN(size_t n, in.PRead(buf.data(), want, at));
+    if (n == 0) return Status::IOError(from + ": short read at " + std::to_string(at));
+    TANDEM_RETURN_IF_ERROR(out.PWriteAll(std::string_view(buf.data(), n), out_at));
+    out_at += n;
+    at += n;
+  }
+  return out.DataSync();
+}
+
 Result<std::string> ReadFileToString(const std::string& path) {
   TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
   TANDEM_ASSIGN_OR_RETURN(uint64_t size, f.Size());

@@ -62,6 +62,9 @@ Status SyncDir(const std::string& dir);
 Status RenameDurably(const std::string& from, const std::string& to);
 // unlink(2) then fsync of its directory; a missing file is not an error.
 Status RemoveDurably(const std::string& path);
+// Appends bytes [offset, end) of `from` to `to` (created if needed), synced.
+Status AppendFileRange(const std::string& to, const std::string& from, uint64_t offset,
+                       uint64_t end);
 // Writes `content` to path.tmp, fsyncs, renames over path and syncs the directory.
 Status WriteFileDurably(const std::string& path, std::string_view content);
 Result<std::string> ReadFileToString(const std::string& path);

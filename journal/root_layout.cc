@@ -74,6 +74,15 @@ Result<int> LockRoot(const RootLayout& layout) {
   return fd;
 }
 
+Result<RootLock> RootLock::Acquire(const RootLayout& layout) {
+  TANDEM_ASSIGN_OR_RETURN(int fd, LockRoot(layout));
+  return RootLock(fd);
+}
+
+RootLock::~RootLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Status CreateLiveJournal(const RootLayout& layout, uint32_t n, Epoch epoch) {
   std::string header;
   EncodeRecord(RecordType::kJournalHeader, kFlagBatchStart, epoch, 0, EncodeJournalNumber(n),

@@ -39,6 +39,8 @@ class RootLayout {
   std::string statepullL() const { return root_ + "/statepullL"; }
   std::string statefailover() const { return root_ + "/statefailover"; }
   std::string local_config() const { return root_ + "/config.local"; }
+  // Present once the root has had users or replicates from a secured master.
+  std::string secured_marker() const { return root_ + "/secured"; }
 
   Status EnsureDirs() const;
   // Numbers of rotated journals / checkpoints present, ascending.
@@ -56,6 +58,20 @@ class RootLayout {
 // Takes the exclusive lock that keeps two servers off one root; returns the
 // descriptor that holds it.
 Result<int> LockRoot(const RootLayout& layout);
+
+// The same lock, held for a scope (offline tools).
+class RootLock {
+ public:
+  static Result<RootLock> Acquire(const RootLayout& layout);
+  RootLock(RootLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  RootLock(const RootLock&) = delete;
+  RootLock& operator=(const RootLock&) = delete;
+  ~RootLock();
+
+ private:
+  explicit RootLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 // Creates ROOT/journal holding only the journal-header record for journal n,
 // durably (written as journal.tmp, fsynced, renamed).

@@ -1,7 +1,10 @@
 #include "replica/copied_journal.h"
 
+#include <fcntl.h>
+
 #include "journal/file.h"
 #include "journal/markers.h"
+#include "replica/state_file.h"
 
 namespace tandem {
 
@@ -27,6 +30,32 @@ Result<Position> ReadCopy(const RootLayout& layout, Position from, Position to,
     }
   }
   return at;
+}
+
+Result<uint64_t> CutCopyBack(const RootLayout& layout, Position point, const std::string& aside) {
+  uint64_t moved = 0;
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> copied, layout.ListCopied());
+  for (uint32_t n : copied) {
+    if (n < point.journal) continue;
+    std::string path = layout.rep_journal(n);
+    uint64_t keep = n == point.journal ? point.offset : 0;
+    uint64_t size;
+    {
+      TANDEM_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDWR));
+      TANDEM_ASSIGN_OR_RETURN(size, f.Size());
+      if (size > keep) {
+        TANDEM_RETURN_IF_ERROR(AppendFileRange(aside, path, keep, size));
+        moved += size - keep;
+      }
+      if (keep > 0) {
+        TANDEM_RETURN_IF_ERROR(f.Truncate(keep));
+        TANDEM_RETURN_IF_ERROR(f.DataSync());
+      }
+    }
+    if (keep == 0) TANDEM_RETURN_IF_ERROR(RemoveDurably(path));
+  }
+  TANDEM_RETURN_IF_ERROR(WritePositionFile(layout.statejcopy(), point));
+  return moved;
 }
 
 }  // namespace tandem

@@ -16,4 +16,10 @@ namespace tandem {
 Result<Position> ReadCopy(const RootLayout& layout, Position from, Position to,
                           const RecordVisitor& visit = nullptr);
 
+// Ends the copy at `point`: what lies past it (in its journal and in later
+// ones) is appended to `aside` and removed, and statejcopy says `point`.
+// Returns the bytes set aside. For a server that journalcopied past a new
+// master's failover point, never applied that far.
+Result<uint64_t> CutCopyBack(const RootLayout& layout, Position point, const std::string& aside);
+
 }  // namespace tandem

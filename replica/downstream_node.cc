@@ -8,13 +8,16 @@
 #include "journal/engine.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "replica/copied_journal.h"
+#include "replica/downstream_checkpoint.h"
 #include "replica/downstream_recovery.h"
 #include "replica/local_config.h"
 #include "replica/seed.h"
 #include "replica/status_rows.h"
 #include "replica/stream_command.h"
 #include "transport/archive_commands.h"
+#include "transport/auth.h"
 #include "transport/engine_commands.h"
 
 namespace tandem {
@@ -50,19 +53,28 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
     return self->targets_.size() > 1 ? self->FindMaster() : self->current_target();
   };
 
+  // A downstream server of a secured master is secured from its first
+  // start, before it has replicated a single user (and stays so, whatever
+  // its tables hold: a reseed empties them for a while).
+  if (!up.password.empty()) TANDEM_RETURN_IF_ERROR(MarkSecured(layout));
+
   // A new, empty root seeds itself from the upstream's newest checkpoint.
   TANDEM_ASSIGN_OR_RETURN(auto ckps, layout.ListCheckpoints());
   if (ckps.empty() && !PathExists(layout.rep_journal(1))) {
-    auto seeded = FetchCheckpoint(layout, up);
+    auto seeded = FetchCheckpoint(layout.checkpoint_dir(), up);
     if (!seeded.ok()) {
       LogWarning() << "not seeded from a checkpoint (" << seeded.status().message()
                    << "); replicating from journal 1";
     }
   }
-  int workers = std::max(1, std::atoi(local["pull.u.threads"].c_str()));
-  node->puller_ = std::make_unique<ArchivePuller>(layout, &node->tables_, up,
-                                                  local.count("pull.u.threads") ? workers : 4);
+  int workers = 4;
+  if (local.count("pull.u.threads")) {
+    TANDEM_ASSIGN_OR_RETURN(workers, ParseDecimal<int>(local["pull.u.threads"], "pull.u.threads"));
+    workers = std::clamp(workers, 1, 64);
+  }
+  node->puller_ = std::make_unique<ArchivePuller>(layout, &node->tables_, up, workers);
   TANDEM_RETURN_IF_ERROR(node->Load());
+  node->repair_thread_ = std::thread([self] { self->RepairLoop(); });
   return node;
 }
 
@@ -145,8 +157,11 @@ Status DownstreamNode::Load() {
       },
       [this, a] {
         ArchivePuller::Backlog backlog = puller_->backlog();
-        return JournalCopier::LocalProgress{a->applied(), backlog.files, backlog.bytes};
+        return JournalCopier::LocalProgress{highest_epoch(), a->applied(), backlog.files,
+                                            backlog.bytes};
       });
+  copier->SetRefusedHandler(
+      [this](const Status& refusal, const Row& advice) { Repair(refusal, advice); });
   std::lock_guard lock(ptr_mu_);
   applier_ = std::move(applier);
   copier_ = std::move(copier);
@@ -155,17 +170,84 @@ Status DownstreamNode::Load() {
 
 Status DownstreamNode::Reseed() {
   std::lock_guard lock(reseed_mu_);
-  LogWarning() << "reseed requested: discarding local replication state";
+  // Fetch and verify first, into a staging directory: a reseed that cannot
+  // reach the upstream leaves this server exactly as it was.
+  const std::string staging = layout_.root() + "/reseed.tmp";
+  TANDEM_RETURN_IF_ERROR(RemoveTree(staging));
+  UpstreamOptions up = upstream_;
+  if (up.resolve_target) up.target = up.resolve_target();
+  auto fetched = FetchCheckpoint(staging, up);
+  if (!fetched.ok()) {
+    (void)RemoveTree(staging);
+    return fetched.status().Annotate("reseed (nothing here was changed)");
+  }
+  LogWarning() << "reseed: replacing local replication state with " << fetched->path;
   Stop();
-  TANDEM_RETURN_IF_ERROR(ClearDownstreamState(layout_));
-  Status fetched = FetchCheckpoint(layout_, upstream_).status();
-  Status loaded = Load();
+  Status st = ClearDownstreamState(layout_);
+  const std::string dest = layout_.checkpoint(fetched->journal);
+  if (st.ok()) st = RenameDurably(fetched->path + ".md5", dest + ".md5");
+  if (st.ok()) st = RenameDurably(fetched->path, dest);
+  (void)RemoveTree(staging);
+  if (st.ok()) st = Load();
   Start();
-  TANDEM_RETURN_IF_ERROR(fetched);
-  return loaded;
+  return st;
+}
+
+void DownstreamNode::Repair(const Status& refusal, const Row& advice) {
+  std::lock_guard lock(repair_mu_);
+  repair_ = std::make_pair(refusal, advice);
+  repair_cv_.notify_all();
+}
+
+void DownstreamNode::RepairLoop() {
+  std::unique_lock lock(repair_mu_);
+  for (;;) {
+    repair_cv_.wait(lock, [&] { return repair_stopping_ || repair_; });
+    if (repair_stopping_) return;
+    auto [refusal, advice] = *repair_;
+    repair_.reset();
+    lock.unlock();
+    Position point;
+    if (refusal.code() == Code::kDiverged &&
+        Position::ParseToken(std::string(FieldOf(advice, "cutBack")), &point)) {
+      CutBack(point, refusal);
+    } else if (refusal.code() == Code::kNeedsReseed && FieldOf(advice, "reseed") == "auto") {
+      LogWarning() << "the master says: " << refusal.message();
+      if (Status st = Reseed(); !st.ok()) LogError() << "reseed failed: " << st.message();
+    }
+    lock.lock();
+  }
+}
+
+void DownstreamNode::CutBack(Position point, const Status& why) {
+  std::lock_guard lock(reseed_mu_);
+  if (applier()->applied() > point) {
+    LogError() << "not cutting the copy back to " << point.Token() << ": this server applied up to "
+               << applier()->applied().Token() << " (" << why.message() << ")";
+    return;
+  }
+  LogWarning() << "the master says: " << why.message();
+  Stop();
+  const std::string aside = layout_.root() + "/journal.diverged";
+  auto moved = CutCopyBack(layout_, point, aside);
+  if (!moved.ok()) {
+    LogError() << "cutting the copy back to " << point.Token()
+               << " failed: " << moved.status().message();
+  } else {
+    LogWarning() << "journalcopy cut back to " << point.Token() << "; " << *moved
+                 << " bytes copied past it were never applied and are kept in " << aside;
+  }
+  if (Status st = Load(); !st.ok()) LogError() << "reloading after the cut: " << st.message();
+  Start();
 }
 
 DownstreamNode::~DownstreamNode() {
+  {
+    std::lock_guard lock(repair_mu_);
+    repair_stopping_ = true;
+  }
+  repair_cv_.notify_all();
+  if (repair_thread_.joinable()) repair_thread_.join();
   Stop();
   if (puller_) puller_->Stop();
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -376,10 +458,18 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
            if (!st.ok()) return reply(Response::Error(st));
            return reply(Response::Rows({{{"reseeded", "from " + current_target().ToString()}}}));
          }
-         if (args.empty() || args[0] != "stop") {
+         if (args.size() == 1 && args[0] == "checkpoint") {
+           auto info = CheckpointDownstream(layout_, applier()->applied());
+           if (!info.ok()) return reply(Response::Error(info.status()));
+           return reply(Response::Rows({{{"checkpoint", info->path},
+                                         {"journal", std::to_string(info->journal)},
+                                         {"rows", std::to_string(info->rows)},
+                                         {"bytes", std::to_string(info->bytes)}}}));
+         }
+         if (args.size() != 1 || args[0] != "stop") {
            return reply(Response::Error(Status::FailedPrecondition(
-               "only 'admin stop' and 'admin reseed' run on a standby or replica; checkpoints "
-               "and rotation are the master's")));
+               "on a standby or replica: admin stop | reseed | checkpoint (of its own copies); "
+               "rotation is the master's")));
          }
          Response resp = Response::Rows({{{"stopping", "yes"}}});
          resp.after_send = stop;

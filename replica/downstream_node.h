@@ -3,9 +3,12 @@
 // (applying them up to the release position), and the commands it answers.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "journal/root_layout.h"
 #include "journal/table_set.h"
@@ -31,8 +34,9 @@ class DownstreamNode : public StreamOrigin {
   void Stop();
   // pull -u: queues what is missing and starts its workers (once).
   void StartArchive();
-  // Throws away everything derived from the upstream, fetches its newest
-  // checkpoint, and replicates again from there.
+  // Fetches and verifies the upstream's newest checkpoint, then throws away
+  // everything derived from the upstream and replicates again from it. If
+  // the fetch fails, nothing changes.
   Status Reseed();
   // Registers what a downstream server answers. `address` gives the address
   // it listens on; `stop` shuts the server down.
@@ -106,6 +110,18 @@ class DownstreamNode : public StreamOrigin {
     return copier_;
   }
   void WakeListeners();
+  // What the upstream asked of us (a refused stream with advice), done on
+  // the repair thread, since it stops and restarts the copier.
+  void Repair(const Status& refusal, const Row& advice);
+  void RepairLoop();
+  // Ends our copy at a new master's failover point and replicates on.
+  void CutBack(Position point, const Status& why);
+
+  std::mutex repair_mu_;
+  std::condition_variable repair_cv_;
+  std::optional<std::pair<Status, Row>> repair_;  // guarded by repair_mu_
+  bool repair_stopping_ = false;                  // guarded by repair_mu_
+  std::thread repair_thread_;
 
   std::unique_ptr<ArchivePuller> puller_;
   mutable std::mutex ptr_mu_;

@@ -147,12 +147,22 @@ void ReplicationHub::OnDurable(Position durable) {
 void ReplicationHub::Recompute() { OnDurable(engine_->durable()); }
 
 void ReplicationHub::Attach(const std::string& id, std::shared_ptr<Listener> listener) {
+  // One stream per ServerID: a new one (the server reconnected before its old
+  // connection timed out, or another process claims its name) replaces it.
+  std::vector<std::shared_ptr<Listener>> replaced;
   {
     std::lock_guard lock(mu_);
     auto& d = downstream_[id];
     d.id = id;
     d.connected = true;
-    listeners_[id].push_back(listener);
+    for (auto& w : listeners_[id]) {
+      if (auto p = w.lock()) replaced.push_back(std::move(p));
+    }
+    listeners_[id] = {listener};
+  }
+  for (auto& old : replaced) {
+    LogWarning() << "a new journal stream for '" << id << "' replaces the one already open";
+    old->Close("replaced by a newer stream for '" + id + "'");
   }
   LogInfo() << "downstream server '" << id << "' connected";
   Recompute();
@@ -161,11 +171,12 @@ void ReplicationHub::Attach(const std::string& id, std::shared_ptr<Listener> lis
 void ReplicationHub::Detach(const std::string& id, const Listener* listener) {
   std::lock_guard lock(mu_);
   auto& list = listeners_[id];
+  size_t before = list.size();
   std::erase_if(list, [&](const std::weak_ptr<Listener>& w) {
     auto p = w.lock();
     return !p || p.get() == listener;
   });
-  if (list.empty()) {
+  if (list.empty() && list.size() < before) {
     downstream_[id].connected = false;
     LogInfo() << "downstream server '" << id << "' disconnected";
   }

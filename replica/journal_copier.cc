@@ -108,11 +108,17 @@ Status JournalCopier::Connection() {
   }
   TANDEM_ASSIGN_OR_RETURN(std::string tail,
                           TailHash(layout_.rep_journal(written_.journal), written_.offset));
+  LocalProgress here = local_ ? local_() : LocalProgress{};
   TANDEM_ASSIGN_OR_RETURN(
-      Response opened, c->Call({upstream_.user,
-                                ticket,
-                                {"journal-stream", upstream_.server_id, written_.Token(), tail}}));
-  if (!opened.status.ok()) return opened.status;
+      Response opened,
+      c->Call({upstream_.user,
+               ticket,
+               {"journal-stream", upstream_.server_id, written_.Token(), tail,
+                std::to_string(here.epoch.value), std::min(here.applied, written_).Token()}}));
+  if (!opened.status.ok()) {
+    if (refused_ && !opened.rows.empty()) refused_(opened.status, opened.rows[0]);
+    return opened.status;
+  }
   bool mandatory = !opened.rows.empty() && FieldOf(opened.rows[0], "mandatory") == "1";
   {
     std::lock_guard lock(mu_);

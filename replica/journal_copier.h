@@ -82,6 +82,7 @@ class JournalCopier {
 
   // What the downstream reports upstream besides its journalcopy position.
   struct LocalProgress {
+    Epoch epoch{0};  // the highest epoch this server holds
     Position applied;
     uint64_t backlog_files = 0;
     uint64_t backlog_bytes = 0;
@@ -94,6 +95,12 @@ class JournalCopier {
   JournalCopier(const JournalCopier&) = delete;
   JournalCopier& operator=(const JournalCopier&) = delete;
 
+  // Called (on the copier thread; must not block) when the upstream refuses
+  // the stream with advice for this server: kDiverged with {"cutBack": P},
+  // kNeedsReseed with {"reseed": ...}. Set before Start.
+  void SetRefusedHandler(std::function<void(const Status&, const Row&)> handler) {
+    refused_ = std::move(handler);
+  }
   void Start();
   void Stop();
   CopierStatus status() const;
@@ -112,6 +119,7 @@ class JournalCopier {
   const UpstreamOptions upstream_;
   Progress progress_;
   std::function<LocalProgress()> local_;
+  std::function<void(const Status&, const Row&)> refused_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -9,6 +9,7 @@
 #include "journal/log.h"
 #include "journal/markers.h"
 #include "journal/record.h"
+#include "replica/failover_history.h"
 #include "replica/stream_messages.h"
 
 namespace tandem {
@@ -54,35 +55,71 @@ Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n) {
   return Status::NotFound("journal " + std::to_string(n) + " is no longer retained on this server");
 }
 
-Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const std::string& id,
-                                      Position start, const std::string& tail) {
+namespace {
+
+// The request went past the failover point that began the epoch after the
+// one it holds: what it must do about it, if this server knows.
+std::optional<Status> AfterAFailover(const StreamOrigin& origin, const StreamRequest& r,
+                                     Row* advice) {
+  if (r.epoch.value == 0 || !(r.epoch < origin.epoch())) return std::nullopt;
+  auto failover = FailoverThatBegan(origin.tables(), Epoch{r.epoch.value + 1});
+  if (!failover || !(failover->point < r.start)) return std::nullopt;
+  std::string where = failover->point.Token() + ", where epoch " +
+                      std::to_string(failover->epoch.value) + " began on this master";
+  if (failover->point < r.applied) {
+    *advice = {{"reseed", "auto"}};
+    return Status::NeedsReseed("'" + r.id + "' applied up to " + r.applied.Token() + ", past " +
+                               where + (failover->forced ? " (a forced failover)" : "") +
+                               ": it holds writes this master never had, so it reseeds itself "
+                               "from this master's newest checkpoint");
+  }
+  *advice = {{"cutBack", failover->point.Token()}};
+  return Status::Diverged("'" + r.id + "' journalcopied up to " + r.start.Token() + ", past " +
+                          where +
+                          ": it cuts its copy back to that point (setting the rest "
+                          "aside) and continues from there");
+}
+
+}  // namespace
+
+Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const StreamRequest& r,
+                                      Row* advice) {
   TANDEM_RETURN_IF_ERROR(origin.Serving());
-  auto spec = LoadServerSpec(origin.tables(), id);
+  auto spec = LoadServerSpec(origin.tables(), r.id);
   if (!spec) {
-    return Status::PermissionDenied("no server spec for '" + id +
+    return Status::PermissionDenied("no server spec for '" + r.id +
                                     "' on the master; create one with 'tandem server -i'");
   }
   if (spec->type == ServerType::kStandard) {
-    return Status::PermissionDenied("server '" + id +
+    return Status::PermissionDenied("server '" + r.id +
                                     "' is a standard server, not a standby or replica");
   }
-  Position durable = origin.durable();
-  if (start > durable) {
-    return Status::FailedPrecondition("'" + id + "' asks for " + start.ToString() +
-                                      ", past this server's durable position " +
-                                      durable.ToString() + ": its journal is ahead (diverged)");
+  if (r.secured && spec->user != r.user) {
+    return Status::PermissionDenied("user '" + r.user + "' may not replicate as '" + r.id + "': " +
+                                    (spec->user.empty()
+                                         ? "its spec names no User (add 'User: SERVICEUSER' to it)"
+                                         : "its spec names User " + spec->user));
   }
-  auto path = origin.JournalPath(start.journal);
+  Position durable = origin.durable();
+  if (r.start > durable) {
+    if (auto st = AfterAFailover(origin, r, advice)) return *st;
+    return Status::Diverged("'" + r.id + "' asks for " + r.start.ToString() +
+                            ", past this server's durable position " + durable.ToString() +
+                            ": its journal is ahead (diverged)");
+  }
+  auto path = origin.JournalPath(r.start.journal);
   if (!path.ok()) {
-    return Status::FailedPrecondition(
-        "'" + id + "' is at " + start.ToString() +
+    *advice = {{"reseed", "manual"}};
+    return Status::NeedsReseed(
+        "'" + r.id + "' is at " + r.start.ToString() +
         ", older than the journals this master retains; run 'tandem admin reseed' on it");
   }
-  auto ours = TailHash(*path, start.offset);
-  if (!ours.ok() || *ours != tail) {
-    return Status::FailedPrecondition(
-        "the journal of '" + id + "' differs from journal " + std::to_string(start.journal) +
-        " here in the 4096 bytes before sequence " + std::to_string(start.offset) +
+  auto ours = TailHash(*path, r.start.offset);
+  if (!ours.ok() || *ours != r.tail) {
+    if (auto st = AfterAFailover(origin, r, advice)) return *st;
+    return Status::Diverged(
+        "the journal of '" + r.id + "' differs from journal " + std::to_string(r.start.journal) +
+        " here in the 4096 bytes before sequence " + std::to_string(r.start.offset) +
         "; refusing to append to a diverged journal");
   }
   return *spec;

@@ -14,6 +14,7 @@
 #include "journal/file.h"
 #include "replica/server_spec.h"
 #include "replica/stream_origin.h"
+#include "transport/dispatcher.h"
 #include "transport/message.h"
 
 namespace tandem {
@@ -55,10 +56,26 @@ Result<std::string> TailHash(const std::string& path, uint64_t at);
 // The path of journal n on this master (live or rotated), by its header.
 Result<std::string> MasterJournalPath(const Engine& engine, uint32_t n);
 
-// Checks a downstream server's request to stream from `start`: a spec that
-// names it standby or replica, a resume point we hold, and a journal tail
-// equal to ours. Returns its spec.
-Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const std::string& id,
-                                      Position start, const std::string& tail);
+// A downstream server's opening request: where it resumes, a hash of the
+// bytes before that point, and — so that after a failover the master can
+// tell it what to do — the highest epoch it holds and how far it applied.
+struct StreamRequest {
+  std::string id = {};
+  Position start = {};
+  std::string tail = {};
+  Epoch epoch{0};  // 0: not sent
+  Position applied = {};
+  std::string user = {};  // who asks (empty on an unsecured server)
+  bool secured = false;
+};
+
+// Checks a request: a spec that names it standby or replica (and, on a
+// secured server, names the asking service user in User:), a resume point
+// we hold, and a journal tail equal to ours. Returns its spec. When the
+// downstream server went past a failover point of ours, the error is
+// kDiverged with {"cutBack": P} in *advice (its copy must end at P), or
+// kNeedsReseed with {"reseed": "auto"} (it applied what we never had).
+Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const StreamRequest& request,
+                                      Row* advice);
 
 }  // namespace tandem

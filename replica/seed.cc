@@ -6,52 +6,78 @@
 #include "journal/checkpoint.h"
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 
 namespace tandem {
 
-Result<uint32_t> FetchCheckpoint(const RootLayout& layout, const UpstreamOptions& upstream) {
+namespace {
+
+// ckp.N.gz: the only names a checkpoint may have (they come from the peer).
+bool IsCheckpointName(std::string_view name) {
+  if (!name.starts_with("ckp.") || !name.ends_with(".gz")) return false;
+  return ParseDecimal<uint32_t>(name.substr(4, name.size() - 7)).has_value();
+}
+
+}  // namespace
+
+Result<FetchedCheckpoint> FetchCheckpoint(const std::string& dir, const UpstreamOptions& upstream) {
   TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream));
-  Client* client = conn.client.get();
-  const std::string& ticket = conn.ticket;
-  TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
+  TANDEM_RETURN_IF_ERROR(CreateDirs(dir));
   std::string name = "-", md5, tmp;
   uint64_t offset = 0, size = 0;
   File out;
+  auto fail = [&](Status st) {
+    out = File();
+    if (!tmp.empty()) (void)RemoveFile(tmp);
+    return st.Annotate("fetching the checkpoint");
+  };
   do {
-    TANDEM_ASSIGN_OR_RETURN(
-        Response r,
-        client->Call({upstream.user, ticket, {"checkpoint-fetch", name, std::to_string(offset)}}));
-    if (!r.status.ok()) return r.status;
-    const Row& row = r.rows.at(0);
+    auto r = conn.client->Call(
+        {conn.user, conn.ticket, {"checkpoint-fetch", name, std::to_string(offset)}});
+    if (!r.ok()) return fail(r.status());
+    if (!r->status.ok()) return fail(r->status);
+    if (r->rows.empty()) return fail(Status::Corruption("the upstream's answer has no row"));
+    const Row& row = r->rows[0];
     if (name == "-") {
       name = std::string(FieldOf(row, "name"));
       md5 = std::string(FieldOf(row, "md5"));
-      size = std::stoull(std::string(FieldOf(row, "size")));
-      tmp = layout.checkpoint_dir() + "/" + name + ".fetch";
-      TANDEM_ASSIGN_OR_RETURN(out, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
-      LogInfo() << "seeding from " << upstream.target.ToString() << ": fetching " << name << " ("
-                << size << " bytes)";
+      auto parsed = ParseDecimal<uint64_t>(FieldOf(row, "size"), "checkpoint size");
+      if (!IsCheckpointName(name)) {
+        return fail(Status::Corruption("the upstream names its checkpoint '" + name.substr(0, 64) +
+                                       "', not ckp.N.gz"));
+      }
+      if (!parsed.ok()) return fail(parsed.status());
+      size = *parsed;
+      tmp = dir + "/" + name + ".fetch";
+      auto opened = File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+      if (!opened.ok()) return fail(opened.status());
+      out = std::move(opened).value();
+      LogInfo() << "fetching " << name << " (" << size << " bytes) from "
+                << upstream.target.ToString();
     }
     std::string_view data = FieldOf(row, "data");
-    if (data.empty() && offset < size)
-      return Status::Unavailable("checkpoint fetch made no progress");
-    TANDEM_RETURN_IF_ERROR(out.PWriteAll(data, offset));
+    if (data.empty() && offset < size) {
+      return fail(Status::Unavailable("checkpoint fetch made no progress"));
+    }
+    if (data.size() > size - offset) return fail(Status::Corruption("more bytes than announced"));
+    if (Status st = out.PWriteAll(data, offset); !st.ok()) return fail(st);
     offset += data.size();
   } while (offset < size);
-  TANDEM_RETURN_IF_ERROR(out.Sync());
-  TANDEM_RETURN_IF_ERROR(out.Close());
-  std::string path = layout.checkpoint_dir() + "/" + name;
-  TANDEM_RETURN_IF_ERROR(WriteFileDurably(path + ".md5", md5 + "  " + name + "\n"));
-  TANDEM_RETURN_IF_ERROR(RenameDurably(tmp, path));
+  if (Status st = out.Sync(); !st.ok()) return fail(st);
+  out = File();
+  std::string path = dir + "/" + name;
+  Status st = WriteFileDurably(path + ".md5", md5 + "  " + name + "\n");
+  if (st.ok()) st = RenameDurably(tmp, path);
+  if (!st.ok()) return fail(st);
   // Verify digest and content before anything relies on it.
   auto loaded = ReadCheckpoint(path);
   if (!loaded.ok()) {
     (void)RemoveFile(path);
     (void)RemoveFile(path + ".md5");
-    return loaded.status().Annotate("seeding");
+    return loaded.status().Annotate("the fetched checkpoint");
   }
-  LogInfo() << "seeded from " << name << ": state at the start of journal " << loaded->meta.journal;
-  return loaded->meta.journal;
+  LogInfo() << "fetched " << name << ": the state at the start of journal " << loaded->meta.journal;
+  return FetchedCheckpoint{loaded->meta.journal, path};
 }
 
 Status ClearDownstreamState(const RootLayout& layout) {

@@ -1,6 +1,7 @@
 #include "tools/offline.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -10,13 +11,27 @@
 #include "journal/file.h"
 #include "journal/reader.h"
 #include "journal/server_identity.h"
+#include "replica/downstream_checkpoint.h"
+#include "replica/downstream_recovery.h"
 #include "replica/local_config.h"
 #include "transport/auth.h"
 
 namespace tandem {
 namespace {
 
+// A root with a local target is a standby's or replica's: its data is the
+// master's, and a change made here would go into a private journal nobody
+// replicates.
+Status RefuseDownstream(const std::string& root, const std::string& what) {
+  auto local = ReadLocalConfig(RootLayout(root));
+  if (local.count("target") == 0) return Status::Ok();
+  return Status::FailedPrecondition(root + " is a standby or replica of " + local["target"] + ": " +
+                                    what);
+}
+
 Result<std::unique_ptr<Engine>> OpenRoot(const std::string& root) {
+  TANDEM_RETURN_IF_ERROR(RefuseDownstream(
+      root, "make the change on the master ('tandem -p MASTER ...'); it replicates here"));
   auto engine = Engine::Open({root, std::nullopt});
   if (!engine.ok()) return engine.status().Annotate("opening root " + root);
   return engine;
@@ -52,6 +67,16 @@ Status OfflineSetConfig(const std::string& root, const std::string& assignment) 
 }
 
 Status OfflineCheckpoint(const std::string& root) {
+  if (!RefuseDownstream(root, "").ok()) {
+    RootLayout layout(root);
+    TANDEM_ASSIGN_OR_RETURN(RootLock lock, RootLock::Acquire(layout));
+    TANDEM_ASSIGN_OR_RETURN(DownstreamState state, RecoverDownstream(layout));
+    TANDEM_ASSIGN_OR_RETURN(CheckpointInfo info, CheckpointDownstream(layout, state.applied));
+    std::cout << "checkpoint " << info.path << " (" << info.rows << " rows, " << info.bytes
+              << " bytes) of this standby's copies: the state at the start of journal "
+              << info.journal << "\n";
+    return Status::Ok();
+  }
   TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
   TANDEM_ASSIGN_OR_RETURN(CheckpointInfo info, engine->Checkpoint());
   std::cout << "checkpoint " << info.path << " (" << info.rows << " rows, " << info.bytes

@@ -162,7 +162,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     at = engine->durable().ToString();
   }
 
-  Dispatcher dispatcher(tables);
+  Dispatcher dispatcher(tables, args.root);
   ServerOptions options;
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";

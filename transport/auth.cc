@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "journal/coding.h"
+#include "journal/file.h"
 
 namespace tandem {
 namespace {
@@ -129,6 +130,14 @@ Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view n
 }
 
 bool HasUsers(const Tables& tables) { return tables.HasRows(kUserTable); }
+
+Status MarkSecured(const RootLayout& layout) {
+  if (IsMarkedSecured(layout)) return Status::Ok();
+  return WriteFileDurably(layout.secured_marker(),
+                          "users exist or existed here: every command but login needs a ticket\n");
+}
+
+bool IsMarkedSecured(const RootLayout& layout) { return PathExists(layout.secured_marker()); }
 
 Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
                                std::string_view password) {

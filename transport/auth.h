@@ -41,6 +41,13 @@ Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view n
                                         AccessLevel level, std::string_view password);
 
 bool HasUsers(const Tables& tables);
+
+// ROOT/secured: once a root has had users, or replicates from a secured
+// master, it stays secured. No loopback client ever gets super access
+// without a ticket because its tables happen to be empty (a reseed, a seed
+// still under way). Removing the file by hand is the only way back.
+Status MarkSecured(const RootLayout& layout);
+bool IsMarkedSecured(const RootLayout& layout);
 // Checks a password; returns the user's identity.
 Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
                                std::string_view password);

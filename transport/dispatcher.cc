@@ -2,12 +2,33 @@
 
 #include <chrono>
 
+#include "journal/log.h"
+
 namespace tandem {
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+Dispatcher::Dispatcher(const Tables* tables, std::string root) : tables_(tables) {
+  if (!root.empty()) {
+    root_.emplace(std::move(root));
+    secured_ = IsMarkedSecured(*root_);
+  }
+}
+
+bool Dispatcher::Unsecured() const {
+  if (secured_.load()) return false;
+  if (!HasUsers(*tables_)) return true;
+  if (root_) {
+    if (Status st = MarkSecured(*root_); !st.ok()) {
+      LogError() << "cannot record that this root is secured: " << st.message();
+    }
+  }
+  secured_ = true;
+  return false;
 }
 
 void Dispatcher::Register(const std::string& name, Command command) {
@@ -23,8 +44,8 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
         Status::InvalidArgument("unknown command '" + req.args[0] + "'; try 'tandem help'")));
   }
   const Command& cmd = it->second;
-  RequestContext ctx{{req.user, AccessLevel::kSuper}, loopback, peer};
-  if (!Unsecured() && cmd.needs_ticket) {
+  RequestContext ctx{{req.user, AccessLevel::kSuper}, loopback, peer, !Unsecured()};
+  if (ctx.secured && cmd.needs_ticket) {
     auto id = CheckTicket(*tables_, req.user, req.ticket, NowSeconds());
     if (!id.ok()) return reply(Response::Error(id.status()));
     ctx.identity = *id;

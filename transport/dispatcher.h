@@ -6,8 +6,10 @@
 // must allow the command.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@ struct RequestContext {
   Identity identity;
   bool loopback = false;
   std::string peer;
+  bool secured = false;  // the identity was checked against a ticket
 };
 
 using Reply = std::function<void(Response)>;
@@ -40,8 +43,9 @@ class Dispatcher {
  public:
   using Executor = std::function<void(std::function<void()>)>;
 
-  // `tables` must outlive the dispatcher.
-  explicit Dispatcher(const Tables* tables) : tables_(tables) {}
+  // `tables` must outlive the dispatcher. With a root, whether the server
+  // is secured is also kept there (ROOT/secured, see auth.h).
+  explicit Dispatcher(const Tables* tables, std::string root = "");
   // Where blocking commands run; without one they run inline.
   void SetBlockingExecutor(Executor blocking) { blocking_ = std::move(blocking); }
 
@@ -50,11 +54,14 @@ class Dispatcher {
   // their opening request).
   void RunBlocking(std::function<void()> fn) const { blocking_ ? blocking_(std::move(fn)) : fn(); }
   void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
-  // True while the root has no users: only loopback clients may connect.
-  bool Unsecured() const { return !HasUsers(*tables_); }
+  // True while the root has no users and never had: only loopback clients
+  // may connect, and they get super access without a ticket.
+  bool Unsecured() const;
 
  private:
   const Tables* tables_;
+  std::optional<RootLayout> root_;
+  mutable std::atomic<bool> secured_{false};
   Executor blocking_;
   std::map<std::string, Command, std::less<>> commands_;
 };

@@ -80,8 +80,11 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
        [tables, server_id](const RequestContext& ctx, const auto& args, Reply reply) {
          if (args.size() != 1) return reply(Response::Error(Usage("login (password on stdin)")));
          if (!HasUsers(*tables)) {
-           return reply(Response::Error(Status::FailedPrecondition(
-               "this server has no users; no login is needed (loopback only)")));
+           return reply(Response::Error(
+               ctx.secured ? Status::Unavailable("this server is secured but has not replicated "
+                                                 "its users yet; log in once it has caught up")
+                           : Status::FailedPrecondition(
+                                 "this server has no users; no login is needed (loopback only)")));
          }
          auto id = CheckPassword(*tables, ctx.identity.user, args[0]);
          if (!id.ok()) {

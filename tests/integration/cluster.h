@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,26 @@ class ClusterTest : public ::testing::Test {
         RunTandemd({"-r", root, "--add-user", name, "--level", level}, {password + "\n", {}, {}})
             .exit_code,
         0);
+  }
+
+  static std::set<std::string> Keys(const TandemdProcess& p, const std::string& table) {
+    std::set<std::string> out;
+    auto c = p.Connect();
+    if (!c) return out;
+    auto r = c->Call({"", "", {"scan", table}});
+    if (!r.ok() || !r->status.ok()) return out;
+    for (const Row& row : r->rows) out.insert(std::string(FieldOf(row, "key")));
+    return out;
+  }
+  static std::string Role(const TandemdProcess& p) {
+    return std::string(FieldOf(One(p, {"info"}), "role"));
+  }
+  // A promoted standby serves again on the same address once it is master.
+  static bool IsMaster(const TandemdProcess& p) { return Role(p) == "standard"; }
+  static CommandResult Failover(const TandemdProcess& standby, std::vector<std::string> flags) {
+    std::vector<std::string> args = {"-p", standby.address(), "failover"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return RunTandem(args);
   }
 
   static Row One(const TandemdProcess& p, std::vector<std::string> args) {

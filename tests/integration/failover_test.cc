@@ -58,25 +58,6 @@ class Load {
 
 class FailoverTest : public ClusterTest {
  protected:
-  static std::set<std::string> Keys(const TandemdProcess& p, const std::string& table) {
-    std::set<std::string> out;
-    auto c = p.Connect();
-    if (!c) return out;
-    auto r = c->Call({"", "", {"scan", table}});
-    if (!r.ok() || !r->status.ok()) return out;
-    for (const Row& row : r->rows) out.insert(std::string(FieldOf(row, "key")));
-    return out;
-  }
-  static std::string Role(const TandemdProcess& p) {
-    return std::string(FieldOf(One(p, {"info"}), "role"));
-  }
-  // The promoted standby serves again on the same address once it is master.
-  static bool IsMaster(const TandemdProcess& p) { return Role(p) == "standard"; }
-  CommandResult Failover(const TandemdProcess& standby, std::vector<std::string> flags) {
-    std::vector<std::string> args = {"-p", standby.address(), "failover"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    return RunTandem(args);
-  }
   // A mandatory standby sb1 of `master` holding 10 keys, armed to die at
   // `fault`, and a failover -y that it does not survive.
   void FailOverIntoACrash(const TandemdProcess& master, const std::string& fault) {

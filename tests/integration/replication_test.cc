@@ -283,7 +283,7 @@ TEST_F(ReplicationTest, StandbyWithAWrongServicePasswordIsRefused) {
   SpawnOptions env;
   env.env = {{"TANDEM_TICKETS", dir_.Sub("tickets")}, {"TANDEM_PASSWORD", "pw"}};
   ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "login"}, env).exit_code, 0);
-  env.stdin_data = "ServerID: sb1\nServices: standby\n";
+  env.stdin_data = "ServerID: sb1\nServices: standby\nReplicatingFrom: master1\nUser: svc\n";
   ASSERT_EQ(RunTandem({"-p", master->address(), "-u", "admin", "server", "-i"}, env).exit_code, 0);
 
   std::string root = dir_.Sub("sb1");
