@@ -8,6 +8,7 @@
 #include "journal/log.h"
 #include "journal/numbers.h"
 #include "journal/server_identity.h"
+#include "replica/failover_history.h"
 #include "replica/journal_copier.h"
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
@@ -143,6 +144,7 @@ Status FailoverParticipant::CheckCaller(const RequestContext& ctx,
 }
 
 void FailoverParticipant::Register(Dispatcher* d) {
+  d->ReserveTable(std::string(kFailoverTable), "failover");
   d->Register(
       "failover-master",
       {AccessLevel::kService, /*blocking=*/true, true,

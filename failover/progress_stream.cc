@@ -18,7 +18,7 @@ void FailoverProgress::Finish(const Status& result, bool promoted) {
     finished_ = true;
     promote_ = promoted;
     SendLocked(EncodeResponse(end));
-    if (sink_) ArmGraceLocked();
+    if (started_) ArmGraceLocked();
     closed = closed_;
   }
   if (closed) Promote();  // the client went away: nobody to wait for
@@ -26,8 +26,9 @@ void FailoverProgress::Finish(const Status& result, bool promoted) {
 
 void FailoverProgress::Start(std::shared_ptr<FrameSink> sink) {
   std::lock_guard lock(mu_);
-  sink_ = std::move(sink);
-  for (auto& body : pending_) sink_->SendFrame(MessageType::kResponse, std::move(body));
+  sink_ = sink;
+  started_ = true;
+  for (auto& body : pending_) sink->SendFrame(MessageType::kResponse, std::move(body));
   pending_.clear();
   if (finished_) ArmGraceLocked();
 }
@@ -45,8 +46,8 @@ void FailoverProgress::OnClose() {
 }
 
 void FailoverProgress::SendLocked(std::string body) {
-  if (sink_) {
-    sink_->SendFrame(MessageType::kResponse, std::move(body));
+  if (started_) {
+    if (auto sink = sink_.lock()) sink->SendFrame(MessageType::kResponse, std::move(body));
   } else {
     pending_.push_back(std::move(body));
   }
@@ -54,7 +55,10 @@ void FailoverProgress::SendLocked(std::string body) {
 
 void FailoverProgress::ArmGraceLocked() {
   if (!promote_) return;
-  sink_->Post([self = shared_from_this()] { self->Promote(); }, std::chrono::seconds(2));
+  // Gone already? Then it closed, and OnClose promoted.
+  if (auto sink = sink_.lock()) {
+    sink->Post([self = shared_from_this()] { self->Promote(); }, std::chrono::seconds(2));
+  }
 }
 
 void FailoverProgress::Promote() {

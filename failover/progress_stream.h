@@ -37,7 +37,8 @@ class FailoverProgress : public Stream, public std::enable_shared_from_this<Fail
 
   std::function<void()> on_promoted_;
   std::mutex mu_;
-  std::shared_ptr<FrameSink> sink_;
+  std::weak_ptr<FrameSink> sink_;  // the session owns us
+  bool started_ = false;
   std::vector<std::string> pending_;  // lines produced before Start
   bool finished_ = false;
   bool promote_ = false;

@@ -8,18 +8,15 @@
 #include "failover/progress_stream.h"
 #include "journal/engine.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 
 namespace tandem {
 namespace {
 
 bool ParseSeconds(const std::string& s, int* out) {
-  try {
-    size_t used = 0;
-    *out = std::stoi(s, &used);
-    return used == s.size();
-  } catch (...) {
-    return false;
-  }
+  auto v = ParseDecimal<int>(s);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 Result<FailoverOptions> ParseFailoverArgs(const std::vector<std::string>& args) {
@@ -143,7 +140,8 @@ void StandbyFailover::WatchMaster() {
     const std::string& id = node_->server_id();
     if (node_->upstream_status().connected) heard = std::chrono::steady_clock::now();
     if (ConfigValue(tables, id, "failover.auto", "0") != "1") continue;
-    int seconds = std::atoi(ConfigValue(tables, id, "failover.auto.seconds", "10").c_str());
+    int seconds =
+        ParseDecimal<int>(ConfigValue(tables, id, "failover.auto.seconds", "10")).value_or(10);
     auto silent = std::chrono::steady_clock::now() - heard;
     if (silent < std::chrono::seconds(std::max(1, seconds))) continue;
     LogWarning() << "failover.auto: the master has been silent for "

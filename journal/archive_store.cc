@@ -49,9 +49,7 @@ Status ArchiveStore::Install(const std::string& tmp, const std::string& name) co
   return RenameDurably(tmp, path);
 }
 
-void ArchiveStore::RemoveTempFiles() const {
-  (void)RemoveTree(dir_ + "/tmp");
-}
+void ArchiveStore::RemoveTempFiles() const { (void)RemoveTree(dir_ + "/tmp"); }
 
 Result<ArchiveEntry> ArchiveStore::Put(std::string_view content) {
   TANDEM_ASSIGN_OR_RETURN(auto writer, ArchiveWriter::Create(this));

@@ -12,19 +12,24 @@
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/markers.h"
+#include "journal/numbers.h"
 #include "journal/server_identity.h"
 
 namespace tandem {
 namespace {
 
 uint64_t ParseUint(const std::string& s, uint64_t fallback) {
-  try {
-    size_t used = 0;
-    uint64_t v = std::stoull(s, &used);
-    return used == s.size() ? v : fallback;
-  } catch (...) {
-    return fallback;
+  return ParseDecimal<uint64_t>(s).value_or(fallback);
+}
+
+bool SetsCommitWait(const Transaction& txn) {
+  for (const Op& op : txn.ops) {
+    if (op.table != kConfigTable) continue;
+    std::string_view name = op.key;
+    if (auto hash = name.find('#'); hash != std::string_view::npos) name.remove_prefix(hash + 1);
+    if (name == kCfgCommitWait) return true;
   }
+  return false;
 }
 
 }  // namespace
@@ -131,6 +136,17 @@ std::string ConfigValue(const Tables& tables, std::string_view server_id, std::s
   return std::string(fallback);
 }
 
+int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::string_view name,
+                     int64_t fallback, int64_t min, int64_t max) {
+  std::string text = ConfigValue(tables, server_id, name, "");
+  if (text.empty()) return fallback;
+  auto v = ParseDecimal<int64_t>(text);
+  if (v && *v >= min && *v <= max) return *v;
+  LogWarning() << name << "='" << text << "' is not a whole number in " << min << ".." << max
+               << "; using " << fallback;
+  return fallback;
+}
+
 std::string Engine::Config(std::string_view name, std::string_view fallback) const {
   return ConfigValue(tables_, server_id_, name, fallback);
 }
@@ -182,7 +198,10 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
     done(why, Position{});
     return;
   }
-  if (!commit_wait_mandatory_) {
+  // A commit that changes commit.wait is acknowledged under local durability:
+  // it must take effect even while the mandatory gate is stalled (that is
+  // when an operator reaches for it).
+  if (!commit_wait_mandatory_ || SetsCommitWait(txn)) {
     writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
   } else {
     writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),

@@ -33,6 +33,10 @@ inline constexpr std::string_view kCfgCommitWait = "commit.wait";     // local |
 // Configurable lookup in a `config` table: SERVERID#name, then name, then fallback.
 std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
                         std::string_view fallback);
+// A whole-number configurable in [min, max]; anything else is logged and the
+// fallback used, so a bad value can never stop a server.
+int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::string_view name,
+                     int64_t fallback, int64_t min, int64_t max);
 
 struct EngineOptions {
   std::string root;

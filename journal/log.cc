@@ -44,6 +44,24 @@ Status SetLogFile(const std::string& path) {
 
 void SetLogQuiet(bool quiet) { g_quiet = quiet; }
 
+// Control characters (a user name with a newline in it) must not forge or
+// break log lines: they are written as \xNN.
+std::string Escaped(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  for (unsigned char c : line) {
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void LogLine(LogLevel level, const std::string& line) {
   if (level == LogLevel::kInfo && g_quiet) return;
   auto now = std::chrono::system_clock::now();
@@ -55,7 +73,7 @@ void LogLine(LogLevel level, const std::string& line) {
   char stamp[40];
   std::strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
   std::string out = std::string(stamp) + "." + std::to_string(1000 + millis).substr(1) + " " +
-                    LevelName(level) + " " + line + "\n";
+                    LevelName(level) + " " + Escaped(line) + "\n";
   std::lock_guard lock(g_mu);
   // A failed log write has nowhere to be reported; the line is dropped.
   [[maybe_unused]] ssize_t ignored = ::write(g_fd, out.data(), out.size());

@@ -59,14 +59,19 @@ std::optional<std::string> Tables::Get(std::string_view table, std::string_view 
 }
 
 std::vector<std::pair<std::string, std::string>> Tables::Scan(std::string_view table,
-                                                              std::string_view prefix,
-                                                              size_t limit) const {
+                                                              std::string_view prefix, size_t limit,
+                                                              std::optional<std::string_view> after,
+                                                              size_t max_bytes) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::shared_lock lock(mu_);
   const Table* t = set_.Find(table);
   if (t == nullptr) return out;
-  for (auto it = t->rows.lower_bound(prefix); it != t->rows.end() && out.size() < limit; ++it) {
+  auto it = after && *after >= prefix ? t->rows.upper_bound(*after) : t->rows.lower_bound(prefix);
+  size_t bytes = 0;
+  for (; it != t->rows.end() && out.size() < limit; ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    bytes += it->first.size() + it->second.size();
+    if (!out.empty() && bytes > max_bytes) break;
     out.emplace_back(it->first, it->second);
   }
   return out;

@@ -4,6 +4,7 @@
 // below wraps it for concurrent readers.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -56,10 +57,12 @@ class Tables {
     set_.Apply(txn);
   }
   std::optional<std::string> Get(std::string_view table, std::string_view key) const;
-  // Rows of `table` whose keys start with `prefix`, in key order, at most `limit`.
-  std::vector<std::pair<std::string, std::string>> Scan(std::string_view table,
-                                                        std::string_view prefix,
-                                                        size_t limit) const;
+  // Rows of `table` whose keys start with `prefix`, in key order, at most
+  // `limit` of them and (past the first) at most `max_bytes` of keys and
+  // values; with `after`, only keys greater than it.
+  std::vector<std::pair<std::string, std::string>> Scan(
+      std::string_view table, std::string_view prefix, size_t limit,
+      std::optional<std::string_view> after = std::nullopt, size_t max_bytes = SIZE_MAX) const;
   std::vector<TableChecksum> Checksums() const {
     std::shared_lock lock(mu_);
     return set_.Checksums();

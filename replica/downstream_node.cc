@@ -95,9 +95,9 @@ Address DownstreamNode::FindMaster() {
         conn->client->Call({probe.user, conn->ticket, {"info"}}, std::chrono::milliseconds(2000));
     if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
     if (FieldOf(info->rows[0], "role") != "standard") continue;
-    uint32_t epoch =
-        static_cast<uint32_t>(std::atoi(std::string(FieldOf(info->rows[0], "epoch")).c_str()));
-    masters.push_back({a, epoch, std::move(conn).value()});
+    auto epoch = ParseDecimal<uint32_t>(FieldOf(info->rows[0], "epoch"));
+    if (!epoch) continue;
+    masters.push_back({a, *epoch, std::move(conn).value()});
   }
   // Never follow a master older than history we already hold; and tell any
   // master older than the newest known that it is stale, so it stops writing.

@@ -92,7 +92,8 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
                             conn.client->Call({upstream.user, "", {"login", upstream.password}}));
     if (!login.status.ok())
       return login.status.Annotate("service login as '" + upstream.user + "'");
-    conn.ticket = std::string(FieldOf(login.rows.at(0), "ticket"));
+    if (login.rows.empty()) return Status::Corruption("the upstream's login answer has no ticket");
+    conn.ticket = std::string(FieldOf(login.rows[0], "ticket"));
   }
   return conn;
 }

@@ -136,11 +136,11 @@ void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
 }
 
 void JournalStreamer::OnPositions() {
-  if (auto sink = sink_) sink->Post([self = shared_from_this()] { self->Pump(); });
+  if (auto sink = sink_.lock()) sink->Post([self = shared_from_this()] { self->Pump(); });
 }
 
 void JournalStreamer::Close(const std::string& reason) {
-  if (auto sink = sink_) sink->CloseWith(reason);
+  if (auto sink = sink_.lock()) sink->CloseWith(reason);
 }
 
 Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
@@ -166,17 +166,20 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
     // acknowledges; ask again shortly so that servers -J shows where it
     // really is.
     refresh_scheduled_ = true;
-    sink_->Post(
+    auto sink = sink_.lock();
+    if (!sink) return Status::Ok();
+    sink->Post(
         [self = shared_from_this()] {
           self->refresh_scheduled_ = false;
           if (self->closed_ || self->in_flight_ >= kMaxInFlight) return;
+          auto out = self->sink_.lock();
+          if (!out) return;
           ++self->in_flight_;
-          self->sink_->SendFrame(MessageType::kJournalData,
-                                 EncodeJournalData({self->next_,
-                                                    self->sent_durable_,
-                                                    self->sent_release_,
-                                                    self->origin_->epoch(),
-                                                    {}}));
+          out->SendFrame(MessageType::kJournalData, EncodeJournalData({self->next_,
+                                                                       self->sent_durable_,
+                                                                       self->sent_release_,
+                                                                       self->origin_->epoch(),
+                                                                       {}}));
         },
         std::chrono::milliseconds(50));
   }
@@ -184,9 +187,10 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
 }
 
 void JournalStreamer::OnClose() {
+  // sink_ stays: OnPositions and Close read it from other threads, and it is
+  // written once, in Start, before the origin knows of us.
   closed_ = true;
   origin_->Detach(id_, this);
-  sink_.reset();
 }
 
 Status JournalStreamer::OpenJournal(uint32_t journal) {
@@ -201,14 +205,15 @@ Status JournalStreamer::OpenJournal(uint32_t journal) {
 }
 
 void JournalStreamer::Pump() {
-  if (closed_ || !sink_) return;
+  auto sink = sink_.lock();
+  if (closed_ || !sink) return;
   Position durable = origin_->durable();
   Position release = origin_->release();
   Position limit = release_only_ ? release : durable;
   while (in_flight_ < kMaxInFlight && next_ < limit) {
     if (file_journal_ != next_.journal || !file_.is_open()) {
       if (Status st = OpenJournal(next_.journal); !st.ok()) {
-        sink_->CloseWith("cannot send " + next_.ToString() + " to '" + id_ + "': " + st.message());
+        sink->CloseWith("cannot send " + next_.ToString() + " to '" + id_ + "': " + st.message());
         return;
       }
     }
@@ -239,15 +244,15 @@ void JournalStreamer::Pump() {
     body.resize(kJournalDataHeaderSize + want);
     auto n = file_.PRead(body.data() + kJournalDataHeaderSize, want, next_.offset);
     if (!n.ok() || *n != want) {
-      sink_->CloseWith("short read of journal " + std::to_string(next_.journal) + " for '" + id_ +
-                       "'");
+      sink->CloseWith("short read of journal " + std::to_string(next_.journal) + " for '" + id_ +
+                      "'");
       return;
     }
     next_.offset += *n;
     ++in_flight_;
     sent_durable_ = durable;
     sent_release_ = release;
-    sink_->SendFrame(MessageType::kJournalData, std::move(body));
+    sink->SendFrame(MessageType::kJournalData, std::move(body));
   }
   // No bytes to send, but the downstream must learn of new positions (a
   // standby may apply once release moves).
@@ -255,8 +260,8 @@ void JournalStreamer::Pump() {
     ++in_flight_;
     sent_durable_ = durable;
     sent_release_ = release;
-    sink_->SendFrame(MessageType::kJournalData,
-                     EncodeJournalData({next_, durable, release, origin_->epoch(), {}}));
+    sink->SendFrame(MessageType::kJournalData,
+                    EncodeJournalData({next_, durable, release, origin_->epoch(), {}}));
   }
 }
 

@@ -39,7 +39,9 @@ class JournalStreamer : public Stream,
   StreamOrigin* origin_;
   const std::string id_;
   const bool release_only_;
-  std::shared_ptr<FrameSink> sink_;
+  // Set once in Start, read from any thread. Weak: the session owns us, and
+  // a stream open at shutdown must not keep its session (and itself) alive.
+  std::weak_ptr<FrameSink> sink_;
   Position next_;  // first byte not yet sent
   File file_;
   uint32_t file_journal_ = 0;

@@ -4,6 +4,7 @@
 
 #include "journal/file.h"
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
 #include "replica/status_rows.h"
@@ -17,6 +18,7 @@ Response Error(Status st) { return Response::Error(std::move(st)); }
 }  // namespace
 
 void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Dispatcher* d) {
+  d->ReserveTable(std::string(kServerTable), "server -i");
   RegisterJournalStreamCommand(hub, d);
 
   d->Register(
@@ -46,7 +48,9 @@ void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Disp
            return reply(
                Error(Status::NotFound("checkpoint " + name + " is gone; start the reseed again")));
          }
-         uint64_t offset = std::stoull(args[1]);
+         auto parsed = ParseDecimal<uint64_t>(args[1], "OFFSET");
+         if (!parsed.ok()) return reply(Error(parsed.status()));
+         uint64_t offset = *parsed;
          auto size_or = file->Size();
          uint64_t size = size_or.ok() ? *size_or : 0;
          std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, 4u << 20), '\0');

@@ -286,6 +286,18 @@ int Main(int argc, char** argv) {
   if (command == "print") return Print(client->get(), {req.user, req.ticket}, args, json);
   auto resp = (*client)->Call(req);
   if (!resp.ok()) return Fail(resp.status());
+  // A scan comes in pages; the last row of all but the last page is {next}.
+  while (command == "scan" && resp->status.ok() && !resp->rows.empty() &&
+         !FieldOf(resp->rows.back(), "next").empty()) {
+    Request more = req;
+    more.args.push_back("-a");
+    more.args.emplace_back(FieldOf(resp->rows.back(), "next"));
+    resp->rows.pop_back();
+    auto page = (*client)->Call(more);
+    if (!page.ok()) return Fail(page.status());
+    if (!page->status.ok()) return Fail(page->status);
+    for (Row& r : page->rows) resp->rows.push_back(std::move(r));
+  }
   if (resp->status.ok() && !resp->rows.empty() && FieldOf(resp->rows[0], "progress") == "1") {
     return FollowProgress(client->get(), command, json);
   }

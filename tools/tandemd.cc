@@ -166,6 +166,13 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   ServerOptions options;
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";
+  const std::string& id = node ? node->server_id() : engine->server_id();
+  options.max_connections =
+      static_cast<int>(ConfigNumber(*tables, id, "server.maxconnections", 1000, 1, 1000000));
+  options.idle_timeout =
+      std::chrono::seconds(ConfigNumber(*tables, id, "server.idle.timeout", 600, 1, 7 * 86400));
+  options.frame_timeout =
+      std::chrono::seconds(ConfigNumber(*tables, id, "server.frame.timeout", 30, 1, 3600));
   // Declared before the server, so destroyed after it: the server joins its
   // threads (handlers hold raw pointers to these) before they go.
   std::unique_ptr<FailoverParticipant> participant;

@@ -1,5 +1,6 @@
 #include "transport/archive_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "journal/archive_store.h"
 #include "journal/file.h"
+#include "journal/numbers.h"
 #include "transport/content_protocol.h"
 
 namespace tandem {
@@ -28,10 +30,12 @@ std::optional<RevRow> ParseRev(std::string_view key, std::string_view value) {
   if (hash == std::string_view::npos) return std::nullopt;
   RevRow r;
   r.path = key.substr(0, hash);
-  r.rev = std::stoull(std::string(key.substr(hash + 1)));
+  auto rev = ParseDecimal<uint64_t>(key.substr(hash + 1));
+  if (!rev) return std::nullopt;
+  r.rev = *rev;
   std::istringstream in{std::string(value)};
   in >> r.entry.md5 >> r.entry.size >> r.time >> r.change;
-  if (!in) return std::nullopt;
+  if (!in || !ParseDecimal<int64_t>(r.time)) return std::nullopt;
   return r;
 }
 
@@ -49,17 +53,15 @@ Result<RevRow> LookupRev(const Tables& tables, std::string_view spec) {
   uint64_t rev = 0;
   if (auto hash = spec.rfind('#'); hash != std::string_view::npos) {
     path = spec.substr(0, hash);
-    try {
-      rev = std::stoull(std::string(spec.substr(hash + 1)));
-    } catch (...) {
-      return Status::InvalidArgument("bad revision in '" + std::string(spec) + "'");
-    }
+    TANDEM_ASSIGN_OR_RETURN(rev, ParseDecimal<uint64_t>(spec.substr(hash + 1), "revision"));
   }
   TANDEM_RETURN_IF_ERROR(ValidateDepotPath(path));
   if (rev == 0) {
     auto head = tables.Get(kHeadTable, path);
     if (!head) return Status::NotFound(path + " - no such file");
-    rev = std::stoull(*head);
+    auto parsed = ParseDecimal<uint64_t>(*head);
+    if (!parsed) return Status::Corruption("unreadable head revision for " + path);
+    rev = *parsed;
   }
   auto value = tables.Get(kRevTable, RevisionKey(path, rev));
   if (!value) return Status::NotFound(path + "#" + std::to_string(rev) + " - no such revision");
@@ -92,6 +94,10 @@ Status ValidateDepotPath(std::string_view path) {
   if (path.size() < 3 || path.substr(0, 2) != "//") return bad("must start with //");
   if (path.find_first_of(std::string_view("\0\\#@", 4)) != std::string_view::npos) {
     return bad("NUL, '\\', '#' and '@' are not allowed");
+  }
+  if (std::any_of(path.begin(), path.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    return bad("control characters are not allowed");
   }
   size_t start = 2;
   while (start <= path.size()) {
@@ -127,7 +133,7 @@ std::vector<Row> VerifyRecentRevisions(const Tables& tables, const ArchiveStore&
   std::vector<Row> rows;
   for (const auto& [key, value] : tables.Scan(kRevTable, "", SIZE_MAX)) {
     auto rev = ParseRev(key, value);
-    if (!rev || std::stoll(rev->time) < since_unix) continue;
+    if (!rev || *ParseDecimal<int64_t>(rev->time) < since_unix) continue;
     Status st = archive.Verify(rev->entry);
     if (st.ok()) continue;
     Row row = RevToRow(*rev);
@@ -192,7 +198,9 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
          if (!name.ok()) return reply(Response::Error(name.status()));
          auto file = File::Open(archive->PathForName(*name), O_RDONLY);
          if (!file.ok()) return reply(Response::Error(file.status()));
-         uint64_t offset = std::stoull(args[1]);
+         auto parsed = ParseDecimal<uint64_t>(args[1], "OFFSET");
+         if (!parsed.ok()) return reply(Response::Error(parsed.status()));
+         uint64_t offset = *parsed;
          auto size_or = file->Size();
          uint64_t size = size_or.ok() ? *size_or : 0;
          std::string data(std::min<uint64_t>(size > offset ? size - offset : 0, kContentChunk),

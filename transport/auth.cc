@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -113,8 +114,12 @@ bool LevelAllows(AccessLevel have, AccessLevel need) {
 
 Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view name,
                                         AccessLevel level, std::string_view password) {
-  if (name.empty() || name.find_first_of(": \t\n") != std::string_view::npos) {
-    return Status::InvalidArgument("bad user name '" + std::string(name) + "'");
+  bool control =
+      std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  if (name.empty() || name.size() > 256 || control ||
+      name.find_first_of(": ") != std::string_view::npos) {
+    return Status::InvalidArgument(
+        "bad user name: 1 to 256 characters, no spaces, ':' or control characters");
   }
   if (password.empty()) return Status::InvalidArgument("empty password");
   TANDEM_ASSIGN_OR_RETURN(std::string salt, RandomHex(16));
@@ -131,6 +136,34 @@ Result<Transaction> MakeUserTransaction(const Tables& tables, std::string_view n
 
 bool HasUsers(const Tables& tables) { return tables.HasRows(kUserTable); }
 
+Status LoginThrottle::Check(std::string_view user, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(user);
+  if (it == entries_.end() || now >= it->second.until) return Status::Ok();
+  auto wait = std::chrono::duration_cast<std::chrono::seconds>(it->second.until - now).count() + 1;
+  return Status::Unavailable("too many failed logins for this user; try again in " +
+                             std::to_string(wait) + " s");
+}
+
+void LoginThrottle::Failed(std::string_view user, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= 10000 && entries_.find(user) == entries_.end()) {
+    std::erase_if(entries_, [&](const auto& e) { return e.second.until <= now; });
+    if (entries_.size() >= 10000) entries_.erase(entries_.begin());
+  }
+  Entry& e = entries_[std::string(user)];
+  ++e.failures;
+  if (e.failures >= 5) {
+    int doublings = std::min(e.failures - 5, 6);
+    e.until = now + std::min(std::chrono::seconds(1 << doublings), std::chrono::seconds(60));
+  }
+}
+
+void LoginThrottle::Succeeded(std::string_view user) {
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(user); it != entries_.end()) entries_.erase(it);
+}
+
 Status MarkSecured(const RootLayout& layout) {
   if (IsMarkedSecured(layout)) return Status::Ok();
   return WriteFileDurably(layout.secured_marker(),
@@ -142,7 +175,12 @@ bool IsMarkedSecured(const RootLayout& layout) { return PathExists(layout.secure
 Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
                                std::string_view password) {
   auto rec = LoadUser(tables, user);
-  if (!rec) return UnknownOrWrong();
+  if (!rec) {
+    // The same work as for a real user, so that timing does not tell
+    // which names exist.
+    (void)Pbkdf2(password, "not-a-user-salt", kIterations);
+    return UnknownOrWrong();
+  }
   if (!ConstantTimeEqual(Pbkdf2(password, rec->salt, rec->iterations), rec->hash)) {
     return UnknownOrWrong();
   }

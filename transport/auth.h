@@ -8,7 +8,10 @@
 // shared session state, and changing a password invalidates old tickets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +51,27 @@ bool HasUsers(const Tables& tables);
 // still under way). Removing the file by hand is the only way back.
 Status MarkSecured(const RootLayout& layout);
 bool IsMarkedSecured(const RootLayout& layout);
+// Slows password guessing: from the 5th failed login for a user on, the next
+// attempt waits 1 s, doubling with each failure up to 60 s; a good password
+// clears it. Refusals are answers, not sleeps, so no thread waits. Kept per
+// server process for at most 10000 names.
+class LoginThrottle {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Ok, or why `user` must wait (Unavailable, saying how long).
+  Status Check(std::string_view user, Clock::time_point now);
+  void Failed(std::string_view user, Clock::time_point now);
+  void Succeeded(std::string_view user);
+
+ private:
+  struct Entry {
+    int failures = 0;
+    Clock::time_point until;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
 // Checks a password; returns the user's identity.
 Result<Identity> CheckPassword(const Tables& tables, std::string_view user,
                                std::string_view password);

@@ -31,8 +31,22 @@ bool Dispatcher::Unsecured() const {
   return false;
 }
 
+bool Dispatcher::Authenticates(std::string_view user, std::string_view ticket) const {
+  return Unsecured() || CheckTicket(*tables_, user, ticket, NowSeconds()).ok();
+}
+
 void Dispatcher::Register(const std::string& name, Command command) {
   commands_[name] = std::move(command);
+}
+
+void Dispatcher::ReserveTable(std::string table, std::string owner) {
+  reserved_[std::move(table)] = std::move(owner);
+}
+
+std::optional<std::string> Dispatcher::TableOwner(std::string_view table) const {
+  auto it = reserved_.find(table);
+  if (it == reserved_.end()) return std::nullopt;
+  return it->second;
 }
 
 void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& peer,
@@ -57,11 +71,33 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
   }
   std::vector<std::string> args(req.args.begin() + 1, req.args.end());
   if (cmd.blocking && blocking_) {
-    blocking_([handler = cmd.handler, ctx, args = std::move(args), reply = std::move(reply)] {
-      handler(ctx, args, reply);
-    });
+    blocking_([handler = cmd.handler, ctx, args = std::move(args), reply = std::move(reply),
+               name = req.args[0]] { RunHandler(name, handler, ctx, args, reply); });
   } else {
-    cmd.handler(ctx, args, std::move(reply));
+    RunHandler(req.args[0], cmd.handler, ctx, args, std::move(reply));
+  }
+}
+
+void Dispatcher::RunHandler(const std::string& name, const Handler& handler,
+                            const RequestContext& ctx, const std::vector<std::string>& args,
+                            Reply reply) {
+  // Handlers answer with values, never exceptions; one that throws anyway is
+  // a bug, and it costs its own request only.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Reply once = [answered, reply = std::move(reply)](Response resp) {
+    if (!answered->exchange(true)) reply(std::move(resp));
+  };
+  auto fail = [&](const std::string& what) {
+    LogError() << "command '" << name << "' from " << ctx.peer << " failed: " << what;
+    once(Response::Error(Status::Internal("'" + name + "' failed inside the server (" + what +
+                                          "); the server logged it and keeps serving")));
+  };
+  try {
+    handler(ctx, args, once);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("an unknown exception");
   }
 }
 

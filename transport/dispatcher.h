@@ -50,13 +50,25 @@ class Dispatcher {
   void SetBlockingExecutor(Executor blocking) { blocking_ = std::move(blocking); }
 
   void Register(const std::string& name, Command command);
+  // A table only `owner`'s own commands may write (they commit directly);
+  // client writes to it (put, del, txn) are refused. Each module declares
+  // its tables where it registers its commands.
+  void ReserveTable(std::string table, std::string owner);
+  // The owner of a reserved table, if it is one.
+  std::optional<std::string> TableOwner(std::string_view table) const;
   // Runs slow work where blocking commands run (for streams that outlive
   // their opening request).
   void RunBlocking(std::function<void()> fn) const { blocking_ ? blocking_(std::move(fn)) : fn(); }
   void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
+  // Runs a handler; an exception it lets out becomes a kInternal answer.
+  static void RunHandler(const std::string& name, const Handler& handler, const RequestContext& ctx,
+                         const std::vector<std::string>& args, Reply reply);
   // True while the root has no users and never had: only loopback clients
   // may connect, and they get super access without a ticket.
   bool Unsecured() const;
+  // Whether a request with these credentials is from a known user (or the
+  // server is unsecured).
+  bool Authenticates(std::string_view user, std::string_view ticket) const;
 
  private:
   const Tables* tables_;
@@ -64,6 +76,7 @@ class Dispatcher {
   mutable std::atomic<bool> secured_{false};
   Executor blocking_;
   std::map<std::string, Command, std::less<>> commands_;
+  std::map<std::string, std::string, std::less<>> reserved_;  // table -> owner
 };
 
 int64_t NowSeconds();

@@ -3,12 +3,14 @@
 #include <sstream>
 
 #include "journal/log.h"
+#include "journal/numbers.h"
 #include "transport/archive_commands.h"
 
 namespace tandem {
 namespace {
 
 constexpr size_t kDefaultScanLimit = 100000;
+constexpr size_t kScanPageBytes = 16u << 20;
 
 Response Ok(Row row = {}) {
   return Response::Rows(row.empty() ? std::vector<Row>{} : std::vector<Row>{std::move(row)});
@@ -20,11 +22,11 @@ Row PositionRow(Position pos) {
 
 Status Usage(const std::string& usage) { return Status::InvalidArgument("usage: " + usage); }
 
-Status CheckWritable(std::string_view table) {
+Status CheckWritable(const Dispatcher& d, std::string_view table) {
   if (table.empty()) return Status::InvalidArgument("empty table name");
-  if (IsReservedTable(table)) {
-    return Status::PermissionDenied("table '" + std::string(table) +
-                                    "' is reserved; use the command that manages it");
+  if (auto owner = d.TableOwner(table)) {
+    return Status::PermissionDenied("table '" + std::string(table) + "' belongs to " + *owner +
+                                    "; use the command that manages it");
   }
   return Status::Ok();
 }
@@ -60,11 +62,6 @@ std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
 
 }  // namespace
 
-bool IsReservedTable(std::string_view table) {
-  return table == kUserTable || table == kAuthTable || table == kConfigTable || table == "server" ||
-         table == kRevTable || table == kHeadTable || table == kCounterTable;
-}
-
 Result<Op> ParseOpLine(std::string_view line) {
   auto words = SplitWords(line, 4);
   if (words.size() == 4 && words[0] == "put") return Op::Put(words[1], words[2], words[3]);
@@ -74,10 +71,11 @@ Result<Op> ParseOpLine(std::string_view line) {
 }
 
 void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatcher* d) {
+  auto throttle = std::make_shared<LoginThrottle>();
   d->Register(
       "login",
       {AccessLevel::kNone, /*blocking=*/true, /*needs_ticket=*/false,
-       [tables, server_id](const RequestContext& ctx, const auto& args, Reply reply) {
+       [tables, server_id, throttle](const RequestContext& ctx, const auto& args, Reply reply) {
          if (args.size() != 1) return reply(Response::Error(Usage("login (password on stdin)")));
          if (!HasUsers(*tables)) {
            return reply(Response::Error(
@@ -86,12 +84,26 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
                            : Status::FailedPrecondition(
                                  "this server has no users; no login is needed (loopback only)")));
          }
+         auto now = LoginThrottle::Clock::now();
+         if (Status wait = throttle->Check(ctx.identity.user, now); !wait.ok()) {
+           return reply(Response::Error(wait));
+         }
          auto id = CheckPassword(*tables, ctx.identity.user, args[0]);
          if (!id.ok()) {
+           throttle->Failed(ctx.identity.user, now);
            LogWarning() << "failed login for '" << ctx.identity.user << "' from " << ctx.peer;
            return reply(Response::Error(id.status()));
          }
-         int64_t lifetime = std::stoll(ConfigValue(*tables, server_id, kCfgTicketTimeout, "43200"));
+         throttle->Succeeded(id->user);
+         // A bad value must not lock everyone out: the default stands in.
+         std::string setting = ConfigValue(*tables, server_id, kCfgTicketTimeout, "43200");
+         auto parsed = ParseDecimal<int64_t>(setting);
+         if (!parsed || *parsed <= 0) {
+           LogWarning() << kCfgTicketTimeout << "='" << setting
+                        << "' is not a number of seconds; tickets last 43200 s";
+         }
+         int64_t lifetime =
+             parsed && *parsed > 0 ? std::min<int64_t>(*parsed, 10ll * 366 * 86400) : 43200;
          auto ticket = IssueTicket(*tables, id->user, NowSeconds(), lifetime);
          if (!ticket.ok()) return reply(Response::Error(ticket.status()));
          reply(Ok({{"user", id->user},
@@ -113,24 +125,48 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
                         reply(Ok({{"key", args[1]}, {"value", *value}}));
                       }});
 
+  // scan TABLE [PREFIX] [-a AFTER]: a page of rows. A page ends at
+  // kDefaultScanLimit rows or kScanPageBytes, far below the frame limit; when
+  // more rows follow, a last row {"next": KEY} says where the next page
+  // starts (-a KEY). `tandem scan` follows the pages.
   d->Register("scan", {AccessLevel::kRead, false, true,
                        [tables](const RequestContext&, const auto& args, Reply reply) {
-                         if (args.empty() || args.size() > 2)
-                           return reply(Response::Error(Usage("scan TABLE [PREFIX]")));
-                         if (Status st = CheckReadable(args[0]); !st.ok())
+                         std::vector<std::string> a = args;
+                         std::optional<std::string> after;
+                         if (a.size() >= 3 && a[a.size() - 2] == "-a") {
+                           after = a.back();
+                           a.resize(a.size() - 2);
+                         }
+                         if (a.empty() || a.size() > 2) {
+                           return reply(Response::Error(Usage("scan TABLE [PREFIX] [-a AFTER]")));
+                         }
+                         if (Status st = CheckReadable(a[0]); !st.ok())
                            return reply(Response::Error(st));
-                         auto rows = tables->Scan(args[0], args.size() == 2 ? args[1] : "",
-                                                  kDefaultScanLimit);
+                         auto rows = tables->Scan(a[0], a.size() == 2 ? a[1] : "",
+                                                  kDefaultScanLimit + 1, after, kScanPageBytes);
+                         bool more =
+                             rows.size() > kDefaultScanLimit ||
+                             !tables
+                                  ->Scan(a[0], a.size() == 2 ? a[1] : "", 1,
+                                         rows.empty()
+                                             ? after
+                                             : std::optional<std::string_view>(rows.back().first))
+                                  .empty();
+                         if (rows.size() > kDefaultScanLimit) rows.resize(kDefaultScanLimit);
                          std::vector<Row> out;
-                         out.reserve(rows.size());
+                         out.reserve(rows.size() + 1);
                          for (auto& [k, v] : rows)
-                           out.push_back({{"key", std::move(k)}, {"value", std::move(v)}});
+                           out.push_back({{"key", k}, {"value", std::move(v)}});
+                         if (more && !rows.empty()) out.push_back({{"next", rows.back().first}});
                          reply(Response::Rows(std::move(out)));
                        }});
 }
 
 void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
   RegisterReadCommands(&engine->tables(), engine->server_id(), d);
+  d->ReserveTable(std::string(kUserTable), "user-add");
+  d->ReserveTable(std::string(kAuthTable), "login");
+  d->ReserveTable(std::string(kConfigTable), "configure");
   // Who is this? Answered without a ticket: what another server needs to
   // verify an epoch, and nothing more.
   d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
@@ -162,31 +198,31 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                        }});
 
   d->Register("put", {AccessLevel::kWrite, false, true,
-                      [engine](const RequestContext&, const auto& args, Reply reply) {
+                      [engine, d](const RequestContext&, const auto& args, Reply reply) {
                         if (args.size() != 3)
                           return reply(Response::Error(Usage("put TABLE KEY VALUE")));
-                        if (Status st = CheckWritable(args[0]); !st.ok())
+                        if (Status st = CheckWritable(*d, args[0]); !st.ok())
                           return reply(Response::Error(st));
                         CommitAndReply(engine, {{Op::Put(args[0], args[1], args[2])}},
                                        std::move(reply));
                       }});
 
   d->Register("del", {AccessLevel::kWrite, false, true,
-                      [engine](const RequestContext&, const auto& args, Reply reply) {
+                      [engine, d](const RequestContext&, const auto& args, Reply reply) {
                         if (args.size() != 2) return reply(Response::Error(Usage("del TABLE KEY")));
-                        if (Status st = CheckWritable(args[0]); !st.ok())
+                        if (Status st = CheckWritable(*d, args[0]); !st.ok())
                           return reply(Response::Error(st));
                         CommitAndReply(engine, {{Op::Delete(args[0], args[1])}}, std::move(reply));
                       }});
 
   d->Register("txn", {AccessLevel::kWrite, false, true,
-                      [engine](const RequestContext&, const auto& args, Reply reply) {
+                      [engine, d](const RequestContext&, const auto& args, Reply reply) {
                         Transaction txn;
                         for (const auto& line : args) {
                           if (line.empty()) continue;
                           auto op = ParseOpLine(line);
                           if (!op.ok()) return reply(Response::Error(op.status()));
-                          if (Status st = CheckWritable(op->table); !st.ok())
+                          if (Status st = CheckWritable(*d, op->table); !st.ok())
                             return reply(Response::Error(st));
                           txn.ops.push_back(std::move(op).value());
                         }
@@ -224,7 +260,7 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
 
   d->Register("journaldbchecksums",
               {AccessLevel::kSuper, true, true,
-               [engine](const RequestContext&, const auto& args, Reply reply) {
+               [engine, d](const RequestContext&, const auto& args, Reply reply) {
                  std::string only;
                  if (args.size() == 2 && args[0] == "-t") {
                    only = args[1];
@@ -236,8 +272,7 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                  std::vector<Row> rows;
                  for (const TableChecksum& s : marked->second) {
                    if (!only.empty() && s.table != only) continue;
-                   if (IsReservedTable(s.table) && s.table != kConfigTable && only.empty())
-                     continue;
+                   if (d->TableOwner(s.table) && s.table != kConfigTable && only.empty()) continue;
                    rows.push_back({{"table", s.table},
                                    {"checksum", FormatChecksum(s.checksum)},
                                    {"rows", std::to_string(s.rows)},

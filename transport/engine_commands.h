@@ -23,9 +23,6 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* dispatcher, ServerInfo i
 // must outlive the commands.
 void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatcher* dispatcher);
 
-// Tables that only dedicated commands may touch.
-bool IsReservedTable(std::string_view table);
-
 // Parses one `txn` line: "put TABLE KEY VALUE..." or "del TABLE KEY".
 Result<Op> ParseOpLine(std::string_view line);
 

@@ -37,6 +37,14 @@ Result<Request> DecodeRequest(std::string_view body) {
   return req;
 }
 
+std::optional<std::pair<std::string_view, std::string_view>> PeekRequestCredentials(
+    std::string_view body_prefix) {
+  Decoder d(body_prefix);
+  std::string_view user, ticket;
+  if (!d.GetLengthPrefixed(&user) || !d.GetLengthPrefixed(&ticket)) return std::nullopt;
+  return std::make_pair(user, ticket);
+}
+
 std::string EncodeResponse(const Response& resp) {
   std::string out;
   PutFixed32(&out, static_cast<uint32_t>(resp.status.code()));

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,7 +44,8 @@ class FrameSink {
 
 // A long-lived exchange that takes over a connection once the response to
 // its opening request has been sent (e.g. a journal stream to a standby).
-// Its methods are called on the connection's strand, one at a time.
+// Its methods are called on the connection's strand, one at a time. The
+// connection owns the stream: a stream keeps its sink as a weak_ptr.
 class Stream {
  public:
   virtual ~Stream() = default;
@@ -69,6 +71,10 @@ struct Response {
 
 std::string EncodeRequest(const Request& req);
 Result<Request> DecodeRequest(std::string_view body);
+// The user and ticket at the start of a request body, from its first bytes;
+// nullopt until enough of them are there (or if they are malformed).
+std::optional<std::pair<std::string_view, std::string_view>> PeekRequestCredentials(
+    std::string_view body_prefix);
 std::string EncodeResponse(const Response& resp);
 Result<Response> DecodeResponse(std::string_view body);
 

@@ -1,13 +1,11 @@
 // The network server: Boost.Asio sessions speaking frames (transport/frame.h)
-// over TCP or TLS, handing requests to a Dispatcher.
-//
-// One session per connection; a session reads one request, dispatches it,
-// writes the response and only then reads the next, so responses are always
-// in request order. A frame that is garbage, oversized or of an unknown type
-// closes that connection with a logged reason; nobody else is affected.
+// over TCP or TLS, handing requests to a Dispatcher. One session per
+// connection (transport/detail/session.h: request order, and the limits
+// every connection lives within).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +24,9 @@ struct ServerOptions {
   int network_threads = 2;
   int blocking_threads = 8;
   uint32_t max_frame_body = kMaxFrameBody;
+  int max_connections = 1000;                          // server.maxconnections
+  std::chrono::milliseconds idle_timeout{600 * 1000};  // server.idle.timeout (s)
+  std::chrono::milliseconds frame_timeout{30 * 1000};  // server.frame.timeout (s)
 };
 
 class Server {

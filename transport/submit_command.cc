@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <deque>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +9,7 @@
 
 #include "journal/archive_store.h"
 #include "journal/fault_point.h"
+#include "journal/numbers.h"
 #include "transport/archive_commands.h"
 #include "transport/content_protocol.h"
 
@@ -31,49 +31,62 @@ struct Depot {
   std::map<std::string, uint64_t, std::less<>> last_rev;  // depot path -> highest handed out
 };
 
-uint64_t Number(const Tables& tables, std::string_view table, const std::string& key) {
-  return std::stoull(tables.Get(table, key).value_or("0"));
+// A counter kept in a table; a row that does not parse stops submits rather
+// than reusing numbers.
+Result<uint64_t> Number(const Tables& tables, std::string_view table, const std::string& key) {
+  auto text = tables.Get(table, key);
+  if (!text) return uint64_t{0};
+  if (auto v = ParseDecimal<uint64_t>(*text)) return *v;
+  return Status::Corruption("table '" + std::string(table) + "' row '" + key +
+                            "' is not a number: '" + text->substr(0, 32) + "'");
 }
 
-Response CommitRevision(Depot* depot, const std::string& path, const ArchiveEntry& entry) {
-  std::promise<Status> durable;
-  std::future<Status> done = durable.get_future();
-  std::optional<Status> answer;
-  uint64_t rev, change;
-  {
-    std::lock_guard lock(depot->mu);
-    const Tables& tables = depot->engine->tables();
-    uint64_t& last_rev = depot->last_rev[path];
-    rev = std::max(last_rev, Number(tables, kHeadTable, path)) + 1;
-    change = std::max(depot->last_change, Number(tables, kCounterTable, "change")) + 1;
-    std::string value = entry.md5 + " " + std::to_string(entry.size) + " " +
-                        std::to_string(NowSeconds()) + " " + std::to_string(change);
-    // Queued under the lock, so the journal holds the numbers in order.
-    depot->engine->CommitAsync(
-        {{Op::Put(std::string(kRevTable), RevisionKey(path, rev), value),
-          Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
-          Op::Put(std::string(kCounterTable), "change", std::to_string(change))}},
-        [&durable](const Status& st, Position) { durable.set_value(st); });
-    // A refusal (a paused master) answers at once: the numbers stay free.
-    if (done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      answer = done.get();
-    }
-    if (!answer || answer->ok()) {
-      last_rev = rev;
-      depot->last_change = change;
-    }
-    if (depot->last_rev.size() > 4096) {  // forget paths whose revision is durable
-      std::erase_if(depot->last_rev,
-                    [&](const auto& p) { return p.second <= Number(tables, kHeadTable, p.first); });
-    }
+// Numbers are handed out, and the commit queued, under the lock, so the
+// journal holds them in order; the answer comes from the commit's callback
+// (durable, then released under commit.wait=mandatory), holding no thread
+// while it waits.
+void CommitRevision(Depot* depot, const std::string& path, const ArchiveEntry& entry,
+                    std::function<void(Response)> done) {
+  std::lock_guard lock(depot->mu);
+  const Tables& tables = depot->engine->tables();
+  auto head = Number(tables, kHeadTable, path);
+  auto counter = Number(tables, kCounterTable, "change");
+  if (!head.ok()) return done(Response::Error(head.status()));
+  if (!counter.ok()) return done(Response::Error(counter.status()));
+  uint64_t& last_rev = depot->last_rev[path];
+  uint64_t rev = std::max(last_rev, *head) + 1;
+  uint64_t change = std::max(depot->last_change, *counter) + 1;
+  std::string value = entry.md5 + " " + std::to_string(entry.size) + " " +
+                      std::to_string(NowSeconds()) + " " + std::to_string(change);
+  Row answer = {{"change", std::to_string(change)},
+                {"depotFile", path},
+                {"rev", std::to_string(rev)},
+                {"digest", entry.md5},
+                {"fileSize", std::to_string(entry.size)}};
+  // A refusal (a paused master) answers before CommitAsync returns: the
+  // numbers stay free for the next submit.
+  auto refused_at_once = std::make_shared<bool>(false);
+  bool queueing = true;
+  depot->engine->CommitAsync(
+      {{Op::Put(std::string(kRevTable), RevisionKey(path, rev), value),
+        Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
+        Op::Put(std::string(kCounterTable), "change", std::to_string(change))}},
+      [done = std::move(done), answer = std::move(answer), refused_at_once, &queueing](
+          const Status& st, Position) {
+        if (!st.ok() && queueing) *refused_at_once = true;
+        done(st.ok() ? Response::Rows({answer}) : Response::Error(st));
+      });
+  queueing = false;
+  if (!*refused_at_once) {
+    last_rev = rev;
+    depot->last_change = change;
   }
-  if (!answer) answer = done.get();
-  if (!answer->ok()) return Response::Error(*answer);
-  return Response::Rows({{{"change", std::to_string(change)},
-                          {"depotFile", path},
-                          {"rev", std::to_string(rev)},
-                          {"digest", entry.md5},
-                          {"fileSize", std::to_string(entry.size)}}});
+  if (depot->last_rev.size() > 4096) {  // forget paths whose revision is durable
+    std::erase_if(depot->last_rev, [&](const auto& p) {
+      auto durable = Number(tables, kHeadTable, p.first);
+      return durable.ok() && p.second <= *durable;
+    });
+  }
 }
 
 // One upload. Frames arrive on the connection's strand; the disk work runs
@@ -149,40 +162,44 @@ class Upload : public Stream, public std::enable_shared_from_this<Upload> {
           chunks_.pop_front();
         }
       }
-      if (written_ == size_) return End(Commit());
+      if (written_ == size_) return Commit();
       if (Status st = writer_->Append(chunk); !st.ok()) {
         return End(Response::Error(st.Annotate("archive write")));
       }
       written_ += chunk.size();
-      sink_->SendFrame(MessageType::kResponse,
-                       EncodeResponse(Response::Rows({{{"received", std::to_string(written_)}}})));
+      if (auto sink = sink_.lock()) {
+        sink->SendFrame(MessageType::kResponse,
+                        EncodeResponse(Response::Rows({{{"received", std::to_string(written_)}}})));
+      }
     }
     End(Response::Error(failure_));
   }
 
-  Response Commit() {
+  void Commit() {
     auto entry = writer_->Commit();
-    if (!entry.ok()) return Response::Error(entry.status().Annotate("archive write"));
+    if (!entry.ok()) return End(Response::Error(entry.status().Annotate("archive write")));
     TANDEM_FAULT_POINT("submit.after-archive");  // content durable, no revision yet
-    return CommitRevision(depot_, path_, *entry);
+    CommitRevision(depot_, path_, *entry,
+                   [self = shared_from_this()](Response answer) { self->End(std::move(answer)); });
   }
 
+  // Runs on the pool, or on the writer thread once the revision is durable.
   void End(Response answer) {
     {
       std::lock_guard lock(mu_);
       ended_ = true;
       chunks_.clear();
+      writer_.reset();
     }
-    writer_.reset();
-    sink_->SendFrame(MessageType::kResponse, EncodeResponse(answer));
+    if (auto sink = sink_.lock()) sink->SendFrame(MessageType::kResponse, EncodeResponse(answer));
   }
 
   Depot* depot_;
   const std::string path_;
   const uint64_t size_;
-  std::unique_ptr<ArchiveWriter> writer_;  // used by Drain only
+  std::unique_ptr<ArchiveWriter> writer_;  // used by Drain; reset by End under mu_
   uint64_t written_ = 0;                   // used by Drain only
-  std::shared_ptr<FrameSink> sink_;
+  std::weak_ptr<FrameSink> sink_;          // the session owns us
 
   std::mutex mu_;
   std::deque<std::string> chunks_;
@@ -196,15 +213,17 @@ class Upload : public Stream, public std::enable_shared_from_this<Upload> {
 }  // namespace
 
 void RegisterSubmitCommand(Engine* engine, Dispatcher* d) {
+  for (std::string_view table : {kRevTable, kHeadTable, kCounterTable}) {
+    d->ReserveTable(std::string(table), "submit");
+  }
   auto depot = std::make_shared<Depot>(engine, d);
   d->Register(
       "submit",
       {AccessLevel::kWrite, true, true,
        [depot](const RequestContext&, const auto& args, Reply reply) {
-         uint64_t size = 0;
-         if (args.size() != 2 || args[1].empty() ||
-             args[1].find_first_not_of("0123456789") != std::string::npos ||
-             (size = std::strtoull(args[1].c_str(), nullptr, 10)) > (uint64_t{1} << 50)) {
+         auto size_or = args.size() == 2 ? ParseDecimal<uint64_t>(args[1]) : std::nullopt;
+         uint64_t size = size_or.value_or(0);
+         if (!size_or || size > (uint64_t{1} << 50)) {
            return reply(Response::Error(Status::InvalidArgument("usage: submit DEPOTPATH SIZE")));
          }
          if (Status st = ValidateDepotPath(args[0]); !st.ok()) return reply(Response::Error(st));

@@ -1,0 +1,317 @@
+// One connection of the server (transport/server.h): frames in, a request
+// dispatched, its response out, and only then the next request, so that
+// responses keep request order. After a response that carries a Stream, the
+// connection's frames go to that stream.
+//
+// Every session is bounded, because its first bytes can come from anyone:
+//  * its receive buffer grows only as bytes arrive (a header announcing
+//    80 MiB costs nothing until 80 MiB are sent), counts against one budget
+//    for all sessions, and shrinks back after a large frame;
+//  * until one of its requests has authenticated (a valid ticket, or any
+//    request on an unsecured loopback server), no frame may exceed
+//    SessionLimits::preauth_max_body;
+//  * a connection that sends no request for `idle_timeout` is closed (not a
+//    stream: streams have their own liveness), and so is one whose frame or
+//    TLS handshake takes longer than `frame_timeout` to arrive.
+// A frame that is garbage, oversized or of an unknown type closes the
+// connection with a logged reason; nobody else is affected.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "journal/coding.h"
+#include "journal/log.h"
+#include "transport/dispatcher.h"
+#include "transport/frame.h"
+
+namespace tandem::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using TcpStream = tcp::socket;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+inline tcp::socket& Lowest(TcpStream& s) { return s; }
+inline tcp::socket& Lowest(TlsStream& s) { return s.next_layer(); }
+
+// What every session shares: the limits, and what is in use.
+struct SessionLimits {
+  uint32_t max_body = kMaxFrameBody;
+  uint32_t preauth_max_body = 1u << 20;
+  std::chrono::milliseconds idle_timeout{600 * 1000};
+  std::chrono::milliseconds frame_timeout{30 * 1000};
+  int64_t max_buffered = int64_t{1} << 30;  // receive buffers of all sessions
+  std::atomic<int64_t> buffered{0};
+  std::atomic<int> sessions{0};
+};
+
+template <typename Socket>
+class Session : public FrameSink, public std::enable_shared_from_this<Session<Socket>> {
+ public:
+  // `dispatcher` and `limits` outlive every session.
+  Session(Socket socket, const Dispatcher* dispatcher, SessionLimits* limits)
+      : socket_(std::move(socket)),
+        dispatcher_(dispatcher),
+        limits_(limits),
+        deadline_(socket_.get_executor()) {
+    ++limits_->sessions;
+    boost::system::error_code ec;
+    auto ep = Lowest(socket_).remote_endpoint(ec);
+    if (!ec) {
+      peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+      loopback_ = ep.address().is_loopback();
+    }
+    authenticated_ = dispatcher_->Unsecured();
+  }
+  ~Session() override {
+    Resize(0);
+    --limits_->sessions;
+  }
+
+  void Start() {
+    if constexpr (std::is_same_v<Socket, TlsStream>) {
+      Arm(limits_->frame_timeout, "the TLS handshake");
+      socket_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code ec) {
+                                if (ec) return self->Close("TLS handshake failed: " + ec.message());
+                                self->ReadFrame();
+                              });
+    } else {
+      ReadFrame();
+    }
+  }
+
+  void SendFrame(MessageType type, std::string body) override {
+    asio::post(socket_.get_executor(),
+               [self = this->shared_from_this(), type, body = std::move(body)]() mutable {
+                 self->Queue(EncodeFrame(type, {}), nullptr, std::move(body));
+               });
+  }
+
+  void Post(std::function<void()> fn, std::chrono::milliseconds delay) override {
+    if (delay.count() == 0) {
+      asio::post(socket_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] {
+        if (!self->closed_) fn();
+      });
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), delay);
+    timer->async_wait(
+        [self = this->shared_from_this(), timer, fn = std::move(fn)](boost::system::error_code ec) {
+          if (!ec && !self->closed_) fn();
+        });
+  }
+
+  void CloseWith(const std::string& reason) override {
+    asio::post(socket_.get_executor(),
+               [self = this->shared_from_this(), reason] { self->Close(reason); });
+  }
+
+ private:
+  static constexpr size_t kReadChunk = 64 * 1024;
+
+  // Reads whatever has arrived, then handles the first whole frame in it; one
+  // recv usually brings header and body together.
+  void ReadFrame() {
+    if (closed_) return;
+    if (Status st = TryHandleBuffered(); !st.ok()) return Close(st.message());
+    if (handling_ || closed_) return;
+    if (filled_ == 0 && !stream_) {
+      Arm(limits_->idle_timeout, "a request");
+    } else if (filled_ > 0 && !frame_armed_) {
+      Arm(limits_->frame_timeout, "the rest of a frame");
+      frame_armed_ = true;
+    } else if (filled_ == 0) {
+      deadline_.cancel();
+    }
+    // Room for what comes next, growing with what arrived, never ahead of it.
+    if (in_.size() - filled_ < kReadChunk / 4) {
+      size_t want = std::max(in_.size() * 2, kReadChunk);
+      if (expected_ > 0) want = std::min(want, std::max(expected_, kReadChunk));
+      if (!Resize(std::max(want, filled_ + kReadChunk / 4))) {
+        return Close("the server's receive buffers are full");
+      }
+    }
+    socket_.async_read_some(
+        asio::buffer(in_.data() + filled_, in_.size() - filled_),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->filled_ += n;
+          if (ec) return self->Close(ec == asio::error::eof ? "" : ec.message());
+          self->ReadFrame();
+        });
+  }
+
+  Status TryHandleBuffered() {
+    while (filled_ >= kFrameHeaderSize && !handling_ && !closed_) {
+      auto h = DecodeFrameHeader(std::string_view(in_.data(), kFrameHeaderSize), limits_->max_body);
+      if (!h.ok()) return h.status();
+      size_t total = kFrameHeaderSize + h->length;
+      if (!authenticated_ && h->length > limits_->preauth_max_body) {
+        // A large frame only from a request that opens with a valid ticket:
+        // its first bytes are the user and the ticket.
+        constexpr size_t kCredentials = 4096;
+        auto who = h->type == MessageType::kRequest
+                       ? PeekRequestCredentials(std::string_view(in_.data() + kFrameHeaderSize,
+                                                                 filled_ - kFrameHeaderSize))
+                       : std::nullopt;
+        if (!who && h->type == MessageType::kRequest && filled_ < kFrameHeaderSize + kCredentials) {
+          expected_ = kFrameHeaderSize + kCredentials;  // read no more until we know
+          return Status::Ok();
+        }
+        if (!who || !dispatcher_->Authenticates(who->first, who->second)) {
+          return Status::PermissionDenied("a frame of " + std::to_string(h->length) +
+                                          " bytes from a connection without a " +
+                                          "valid ticket (the most before logging in is " +
+                                          std::to_string(limits_->preauth_max_body) + ")");
+        }
+        authenticated_ = true;
+      }
+      if (filled_ < total) {
+        expected_ = total;
+        return Status::Ok();
+      }
+      std::string body(in_.data() + kFrameHeaderSize, h->length);
+      std::memmove(in_.data(), in_.data() + total, filled_ - total);
+      filled_ -= total;
+      expected_ = 0;
+      frame_armed_ = false;
+      if (in_.size() > 4 * kReadChunk && filled_ < kReadChunk) Resize(kReadChunk);
+      if (stream_) {
+        TANDEM_RETURN_IF_ERROR(stream_->OnFrame(h->type, body));
+      } else {
+        TANDEM_RETURN_IF_ERROR(OnRequest(h->type, body));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status OnRequest(MessageType type, std::string_view body) {
+    if (type != MessageType::kRequest) {
+      return Status::Corruption("unexpected frame type " + std::to_string(static_cast<int>(type)) +
+                                " from a client");
+    }
+    TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
+    if (!authenticated_) authenticated_ = dispatcher_->Authenticates(req.user, req.ticket);
+    handling_ = true;
+    deadline_.cancel();
+    auto self = this->shared_from_this();
+    dispatcher_->Dispatch(req, loopback_, peer_, [self](Response resp) {
+      // Handlers may answer from any thread; hop back to this session's strand.
+      asio::post(self->socket_.get_executor(),
+                 [self, resp = std::move(resp)]() mutable { self->Respond(std::move(resp)); });
+    });
+    return Status::Ok();
+  }
+
+  void Respond(Response resp) {
+    std::string frame = EncodeFrame(MessageType::kResponse, EncodeResponse(resp));
+    std::shared_ptr<Stream> stream = resp.stream;
+    std::function<void()> after = std::move(resp.after_send);
+    Queue(std::move(frame), [self = this->shared_from_this(), stream, after] {
+      if (after) after();
+      self->handling_ = false;
+      if (stream && !self->closed_) {
+        self->stream_ = stream;
+        stream->Start(self);
+      }
+      self->ReadFrame();
+    });
+  }
+
+  // One write in flight, fed by a queue; `then` runs once `frame` is written.
+  // A large body may travel separately from its frame header (no copy); the
+  // header's length field must then count it.
+  void Queue(std::string frame, std::function<void()> then, std::string body = {}) {
+    if (closed_) return;
+    if (!body.empty()) EncodeFixed32(frame.data() + 4, static_cast<uint32_t>(body.size()));
+    out_.push_back({std::move(frame), std::move(then), std::move(body)});
+    if (out_.size() == 1) WriteNext();
+  }
+
+  void WriteNext() {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.front().frame),
+                                              asio::buffer(out_.front().body)};
+    asio::async_write(socket_, buffers,
+                      [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                        // A close while this write was in flight left the
+                        // queue to us: its front buffer was in use until now.
+                        if (self->closed_) return self->out_.clear();
+                        if (ec) return self->Close("writing: " + ec.message());
+                        auto then = std::move(self->out_.front().then);
+                        self->out_.pop_front();
+                        if (then) then();
+                        if (!self->out_.empty() && !self->closed_) self->WriteNext();
+                      });
+  }
+
+  // The session's one deadline: waiting for `what` may take `after` at most.
+  void Arm(std::chrono::milliseconds after, const char* what) {
+    deadline_.expires_after(after);
+    deadline_.async_wait(
+        [self = this->shared_from_this(), after, what](boost::system::error_code ec) {
+          if (ec || self->closed_) return;  // re-armed, cancelled or closed
+          self->Close(std::string("waited ") + std::to_string(after.count()) + " ms for " + what);
+        });
+  }
+
+  // Sets the receive buffer's size, within the budget of all sessions.
+  bool Resize(size_t size) {
+    int64_t delta = static_cast<int64_t>(size) - static_cast<int64_t>(in_.size());
+    if (delta > 0 && limits_->buffered.fetch_add(delta) + delta > limits_->max_buffered) {
+      limits_->buffered -= delta;
+      return false;
+    }
+    if (delta < 0) limits_->buffered += delta;
+    in_.resize(size);
+    if (delta < 0) in_.shrink_to_fit();
+    return true;
+  }
+
+  void Close(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    if (!reason.empty() && reason != "Operation canceled") {
+      LogWarning() << "closing connection from " << peer_ << ": " << reason;
+    }
+    deadline_.cancel();
+    if (stream_) stream_->OnClose();
+    stream_.reset();
+    // The front of out_ may be in an async_write; its handler clears the rest.
+    if (out_.size() > 1) out_.erase(out_.begin() + 1, out_.end());
+    boost::system::error_code ignored;
+    Lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest(socket_).close(ignored);
+  }
+
+  struct Outgoing {
+    std::string frame;
+    std::function<void()> then;
+    std::string body;
+  };
+
+  Socket socket_;
+  const Dispatcher* dispatcher_;  // outlives every session
+  SessionLimits* limits_;         // outlives every session
+  asio::steady_timer deadline_;
+  std::string peer_;
+  bool loopback_ = false;
+  bool authenticated_ = false;
+  std::vector<char> in_;  // in_[0, filled_) received and not yet handled
+  size_t filled_ = 0;
+  size_t expected_ = 0;       // size of the frame being received, once its header is in
+  bool frame_armed_ = false;  // the deadline covers the frame being received
+  bool handling_ = false;     // a request is being served; read no further
+  bool closed_ = false;
+  std::deque<Outgoing> out_;
+  std::shared_ptr<Stream> stream_;
+};
+
+}  // namespace tandem::detail
