@@ -7,7 +7,7 @@ PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libg
             libgmock-dev libbenchmark-dev nlohmann-json3-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: deps build demo test bench fuzz sanitize clean
+.PHONY: deps build demo test bench fuzz sanitize tsan clean
 
 deps:
 	@scripts/install-deps.sh $(PACKAGES)
@@ -42,5 +42,14 @@ sanitize: deps
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j2
 
+# The whole test suite under ThreadSanitizer, built with clang so that
+# -Wthread-safety also checks the locking annotations (journal/mutex.h).
+tsan: deps
+	@scripts/install-deps.sh $(FUZZ_PACKAGES)
+	@CXX=clang++ cmake -S . -B build-tsan -DTANDEM_SANITIZE=thread -DTANDEM_BUILD_BENCHMARKS=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2
+
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan demo-run
+	rm -rf $(BUILD) build-fuzz build-asan build-tsan demo-run

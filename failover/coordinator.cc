@@ -390,6 +390,9 @@ Status Failover::RunSteps(std::vector<Step>& steps) {
         step.name == "apply") {
       text += rec.point == Position{} ? "" : " " + rec.point.Token();
     }
+    if (!past_no_return_ && options_.cancelled && options_.cancelled()) {
+      return Status::Unavailable("the server is stopping");
+    }
     Say("step", text);
     if (step.undo) undo_.emplace_back(step.name, step.undo);
     if (step.phase_before) {

@@ -54,6 +54,9 @@ struct FailoverOptions {
   int verify_secs = 300;  // -v, 0..43200
   std::string message;    // what clients of the paused master are told
   std::string address;    // where this server serves (for the old master's fence)
+  // Asked before each step until the point of no return: true rolls the
+  // failover back (the server is stopping).
+  std::function<bool()> cancelled;
 };
 
 struct FailoverLine {

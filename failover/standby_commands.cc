@@ -63,6 +63,7 @@ StandbyFailover::StandbyFailover(DownstreamNode* node, std::function<std::string
 StandbyFailover::~StandbyFailover() { StopWatching(); }
 
 void StandbyFailover::StopWatching() {
+  cancelled_ = true;  // a failover still running rolls back at its next step
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -75,6 +76,7 @@ std::optional<FailoverReport> StandbyFailover::RunExclusive(FailoverOptions opti
   std::unique_lock lock(run_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
   options.address = address_();
+  options.cancelled = [this] { return cancelled_.load(); };
   return Failover(node_, options).Run();
 }
 
@@ -100,6 +102,7 @@ void StandbyFailover::Register(Dispatcher* d) {
                                            "[--force] [-w SECS] [-v SECS] [MESSAGE]")));
            }
            options->address = address_();
+           options->cancelled = [this] { return cancelled_.load(); };
            std::unique_lock running(run_mu_, std::try_to_lock);
            if (!running.owns_lock()) {
              return reply(Response::Error(

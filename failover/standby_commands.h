@@ -6,6 +6,7 @@
 // the master has been silent for `failover.auto.seconds` (default 10).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -32,7 +33,8 @@ class StandbyFailover {
   // Starts the thread that watches for a dead master (it does nothing while
   // failover.auto is not 1).
   void StartAutoWatch();
-  // Stops and joins that thread.
+  // Stops and joins that thread, and makes a failover still running roll
+  // back at its next step (the server is stopping).
   void StopWatching();
 
  private:
@@ -44,6 +46,7 @@ class StandbyFailover {
   std::function<std::string()> address_;
   std::function<void()> on_promoted_;
   std::mutex run_mu_;  // one failover at a time
+  std::atomic<bool> cancelled_{false};
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -41,7 +41,7 @@ JournalWriter::~JournalWriter() { Close(); }
 
 void JournalWriter::Close() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     closing_ = true;
   }
   cv_.notify_all();
@@ -49,7 +49,7 @@ void JournalWriter::Close() {
   thread_.join();
   // Every record written is durable and acknowledged: say so, so that start-up
   // tells damage to the last of them from a torn write.
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (sticky_error_.ok() && file_.is_open()) {
     Status st = file_.DataSync();  // with journal.fsync=off too: a clean stop is durable
     if (st.ok())
@@ -70,7 +70,7 @@ void JournalWriter::AppendComputed(RecordType type, std::function<std::string()>
 void JournalWriter::Enqueue(Pending p) {
   Status refuse;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closing_) {
       refuse = Status::Unavailable("journal is closing");
     } else if (!sticky_error_.ok()) {
@@ -90,7 +90,7 @@ void JournalWriter::Enqueue(Pending p) {
 }
 
 Position JournalWriter::durable() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return durable_;
 }
 
@@ -98,7 +98,7 @@ Epoch JournalWriter::epoch() const { return Epoch{epoch_.load()}; }
 uint64_t JournalWriter::next_txn_id() const { return next_txn_id_.load(); }
 
 void JournalWriter::set_fsync(bool fsync) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   fsync_ = fsync;
 }
 
@@ -106,8 +106,8 @@ void JournalWriter::Run() {
   std::deque<Pending> batch;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!closing_ && queue_.empty()) cv_.wait(lock);
       if (queue_.empty()) return;  // closing and drained
       size_t bytes = 0;
       while (!queue_.empty() &&
@@ -124,7 +124,7 @@ void JournalWriter::Run() {
     WriteBatch(&batch);
     batch.clear();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       writing_ = false;
     }
     idle_cv_.notify_all();
@@ -132,8 +132,14 @@ void JournalWriter::Run() {
 }
 
 bool JournalWriter::WaitIdle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return idle_cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_; });
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(&mu_);
+  while (!(queue_.empty() && !writing_)) {
+    if (idle_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return queue_.empty() && !writing_;
+    }
+  }
+  return true;
 }
 
 Status JournalWriter::EnsureAllocated(uint64_t needed_end) {
@@ -149,7 +155,7 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   Status sticky;
   bool fsync;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     sticky = sticky_error_;
     fsync = fsync_;
   }
@@ -190,7 +196,7 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
     LogError() << "journal write failed at " << Position{journal_, end_}.ToString() << ": "
                << st.message();
     if (!cut.ok()) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       sticky_error_ = cut.Annotate("journal cannot be cut back after a failed write");
     }
     for (auto& p : *batch) p.done(st, Position{});
@@ -200,7 +206,7 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   if (!st.ok()) {
     LogError() << "journal sync failed; refusing all further commits: " << st.message();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       sticky_error_ = st;
     }
     for (auto& p : *batch) p.done(st, Position{});
@@ -224,7 +230,7 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   if (batch->back().type == RecordType::kRotation) rotation_status = FinishRotation();
   Position durable{journal_, end_};
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     durable_ = durable;
     if (!rotation_status.ok()) sticky_error_ = rotation_status;
   }

@@ -40,6 +40,7 @@
 #include <thread>
 
 #include "journal/file.h"
+#include "journal/mutex.h"
 #include "journal/position.h"
 #include "journal/record.h"
 #include "journal/root_layout.h"
@@ -117,15 +118,15 @@ class JournalWriter {
   ApplyHook apply_;
   BatchHook on_batch_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;
-  bool writing_ = false;  // a batch taken from queue_ is being written
-  std::condition_variable idle_cv_;
-  bool closing_ = false;
-  Position durable_;
-  bool fsync_;
-  Status sticky_error_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Pending> queue_ TANDEM_GUARDED_BY(mu_);
+  bool writing_ TANDEM_GUARDED_BY(mu_) = false;  // a batch taken from queue_ is being written
+  CondVar idle_cv_;
+  bool closing_ TANDEM_GUARDED_BY(mu_) = false;
+  Position durable_ TANDEM_GUARDED_BY(mu_);
+  bool fsync_ TANDEM_GUARDED_BY(mu_);
+  Status sticky_error_ TANDEM_GUARDED_BY(mu_);
 
   // Owned by the writer thread.
   File file_;

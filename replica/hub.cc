@@ -17,9 +17,12 @@ std::string ReleaseFile(const Engine& engine) { return engine.layout().root() + 
 
 ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
   auto persisted = ReadPositionFile(ReleaseFile(*engine));
-  release_ = persisted.ok() ? *persisted : Position{};
-  persisted_release_ = release_;
-  RecomputeLocked(engine_->durable());
+  {
+    MutexLock lock(&mu_);
+    release_ = persisted.ok() ? *persisted : Position{};
+    persisted_release_ = release_;
+    RecomputeLocked(engine_->durable());
+  }
   engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
   engine_->SetCommitGate([this](Position pos, std::function<void(const Status&)> fn) {
     WhenReleased(pos, std::move(fn));
@@ -31,7 +34,7 @@ ReplicationHub::~ReplicationHub() {
   engine_->SetCommitGate(nullptr);
   std::multimap<Position, std::function<void(const Status&)>> waiting;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     waiting.swap(waiting_);
   }
   for (auto& [pos, fn] : waiting) {
@@ -43,7 +46,7 @@ ReplicationHub::~ReplicationHub() {
 
 void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (release_ < pos) {
       waiting_.emplace(pos, std::move(fn));
       return;
@@ -65,7 +68,7 @@ Result<std::string> ReplicationHub::JournalPath(uint32_t n) const {
 }
 
 Position ReplicationHub::release() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return release_;
 }
 
@@ -131,7 +134,7 @@ void AddSample(std::vector<uint32_t>* v, std::optional<uint32_t> us) {
 void ReplicationHub::OnDurable(Position durable) {
   std::vector<std::function<void(const Status&)>> released;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto now = std::chrono::steady_clock::now();
     durable_times_.emplace_back(durable, now);
     while (durable_times_.size() > 1 &&
@@ -151,7 +154,7 @@ void ReplicationHub::Attach(const std::string& id, std::shared_ptr<Listener> lis
   // connection timed out, or another process claims its name) replaces it.
   std::vector<std::shared_ptr<Listener>> replaced;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto& d = downstream_[id];
     d.id = id;
     d.connected = true;
@@ -169,7 +172,7 @@ void ReplicationHub::Attach(const std::string& id, std::shared_ptr<Listener> lis
 }
 
 void ReplicationHub::Detach(const std::string& id, const Listener* listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& list = listeners_[id];
   size_t before = list.size();
   std::erase_if(list, [&](const std::weak_ptr<Listener>& w) {
@@ -186,7 +189,7 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
   bool moved;
   std::vector<std::function<void(const Status&)>> released;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto& d = downstream_[id];
     auto now = std::chrono::steady_clock::now();
     if (d.flushed < ack.flushed)
@@ -209,7 +212,7 @@ void ReplicationHub::OnAck(const std::string& id, const JournalAck& ack) {
 void ReplicationHub::CloseStreams(const std::string& reason) {
   std::vector<std::shared_ptr<Listener>> live;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, list] : listeners_) {
       for (auto& w : list) {
         if (auto p = w.lock()) live.push_back(std::move(p));
@@ -231,7 +234,7 @@ Status ReplicationHub::Serving() const {
 void ReplicationHub::WakeListeners() {
   std::vector<std::shared_ptr<Listener>> live;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, list] : listeners_) {
       for (auto& w : list) {
         if (auto p = w.lock()) live.push_back(std::move(p));
@@ -242,14 +245,14 @@ void ReplicationHub::WakeListeners() {
 }
 
 std::vector<DownstreamStatus> ReplicationHub::Downstream() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<DownstreamStatus> out;
   for (const auto& [id, d] : downstream_) out.push_back(d);
   return out;
 }
 
 std::vector<std::string> ReplicationHub::StalledBy() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> out;
   for (const auto& [id, d] : downstream_) {
     if (d.mandatory && !d.connected) out.push_back(id);

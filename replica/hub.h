@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "journal/engine.h"
+#include "journal/mutex.h"
 #include "replica/server_spec.h"
 #include "replica/stream_messages.h"
 #include "replica/stream_origin.h"
@@ -80,27 +81,28 @@ class ReplicationHub : public StreamOrigin {
 
  private:
   void OnDurable(Position durable);
-  // Recomputes release under mu_; returns true when it moved.
-  bool RecomputeLocked(Position durable);
+  // Recomputes release; returns true when it moved.
+  bool RecomputeLocked(Position durable) TANDEM_REQUIRES(mu_);
   // The server specs, parsed again only when the `server` table changed
   // (this runs after every durable batch and every acknowledgement).
-  const std::vector<ServerSpec>& SpecsLocked();
-  void WakeListeners();
+  const std::vector<ServerSpec>& SpecsLocked() TANDEM_REQUIRES(mu_);
+  void WakeListeners() TANDEM_EXCLUDES(mu_);
   // Takes the waiters that release has passed, to run outside mu_.
-  std::vector<std::function<void(const Status&)>> TakeReleasedLocked();
+  std::vector<std::function<void(const Status&)>> TakeReleasedLocked() TANDEM_REQUIRES(mu_);
 
   Engine* engine_;  // borrowed
-  mutable std::mutex mu_;
-  Position release_;
-  Position persisted_release_;
-  std::map<std::string, DownstreamStatus> downstream_;
-  std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_;
-  std::set<std::string> warned_;
-  std::optional<uint64_t> specs_checksum_;
-  std::vector<ServerSpec> specs_;
-  std::multimap<Position, std::function<void(const Status&)>> waiting_;
+  mutable Mutex mu_;
+  Position release_ TANDEM_GUARDED_BY(mu_);
+  Position persisted_release_ TANDEM_GUARDED_BY(mu_);
+  std::map<std::string, DownstreamStatus> downstream_ TANDEM_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_ TANDEM_GUARDED_BY(mu_);
+  std::set<std::string> warned_ TANDEM_GUARDED_BY(mu_);
+  std::optional<uint64_t> specs_checksum_ TANDEM_GUARDED_BY(mu_);
+  std::vector<ServerSpec> specs_ TANDEM_GUARDED_BY(mu_);
+  std::multimap<Position, std::function<void(const Status&)>> waiting_ TANDEM_GUARDED_BY(mu_);
   // When recent durable positions were reached, for lag samples.
-  std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_;
+  std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_
+      TANDEM_GUARDED_BY(mu_);
 };
 
 }  // namespace tandem

@@ -33,7 +33,7 @@ void JournalCopier::Start() {
 
 void JournalCopier::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     if (client_) client_->Shutdown();
   }
@@ -45,7 +45,7 @@ void JournalCopier::Stop() {
 }
 
 CopierStatus JournalCopier::status() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return status_;
 }
 
@@ -54,7 +54,7 @@ void JournalCopier::Run() {
   for (;;) {
     Status st = Connection();
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(&mu_);
       client_.reset();
       status_.connected = false;
       if (stopping_) return;
@@ -63,7 +63,9 @@ void JournalCopier::Run() {
         LogWarning() << "journalcopy: " << st.message();
       }
       status_.last_error = st.message();
-      cv_.wait_for(lock, backoff, [&] { return stopping_; });
+      auto until = std::chrono::steady_clock::now() + backoff;
+      while (!stopping_ && cv_.wait_until(lock, until) != std::cv_status::timeout) {
+      }
       if (stopping_) return;
     }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -103,7 +105,7 @@ Status JournalCopier::Connection() {
   Client* c = conn.client.get();
   std::string ticket = conn.ticket;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return Status::Unavailable("stopping");
     client_ = std::move(conn.client);
   }
@@ -122,7 +124,7 @@ Status JournalCopier::Connection() {
   }
   bool mandatory = !opened.rows.empty() && FieldOf(opened.rows[0], "mandatory") == "1";
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     status_.connected = true;
     status_.last_error.clear();
     if (!opened.rows.empty()) status_.role = std::string(FieldOf(opened.rows[0], "type"));
@@ -156,7 +158,7 @@ Status JournalCopier::Connection() {
     TANDEM_RETURN_IF_ERROR(PersistPosition());
     CopierStatus snapshot;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       status_.written = written_;
       status_.flushed = flushed_;
       status_.upstream_durable = data.durable;
@@ -215,7 +217,7 @@ Status JournalCopier::Flush() {
                     "; this server may not fail over until it is restarted on a healthy disk";
   written_ = flushed_;
   LogError() << why;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   status_.failed = true;
   status_.last_error = why;
   status_.written = written_;

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "journal/file.h"
+#include "journal/mutex.h"
 #include "journal/root_layout.h"
 #include "replica/stream_messages.h"
 #include "transport/client.h"
@@ -121,11 +122,11 @@ class JournalCopier {
   std::function<LocalProgress()> local_;
   std::function<void(const Status&, const Row&)> refused_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  CopierStatus status_;
-  bool stopping_ = false;
-  std::unique_ptr<Client> client_;  // guarded by mu_ for Shutdown from Stop
+  mutable Mutex mu_;
+  CondVar cv_;
+  CopierStatus status_ TANDEM_GUARDED_BY(mu_);
+  bool stopping_ TANDEM_GUARDED_BY(mu_) = false;
+  std::unique_ptr<Client> client_ TANDEM_GUARDED_BY(mu_);  // for Shutdown from Stop
 
   // Owned by the copier thread.
   File file_;

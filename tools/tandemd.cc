@@ -219,11 +219,13 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   // The signal thread is joined before the server is destroyed: a detached one
   // could still be inside Stop() when Wait() returns.
   std::atomic<bool> exiting{false};
-  std::thread signals([&server, &exiting, signal_set] {
+  std::atomic<bool> signalled{false};
+  std::thread signals([&server, &exiting, &signalled, signal_set] {
     int sig = 0;
     sigwait(&signal_set, &sig);
     if (exiting.load()) return;
     LogInfo() << "signal " << sig << ": stopping";
+    signalled = true;
     server.Stop();
   });
   std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
@@ -244,7 +246,9 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   if (engine) engine->Close();
   LogInfo() << "stopped";
   *exit_code = 0;
-  return promoted;
+  // Stopped by a signal, it stops, even if a failover promoted the root on
+  // the way out: the next start serves it as the master.
+  return promoted && !signalled;
 }
 
 int Serve(const Args& args) {

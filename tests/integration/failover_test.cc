@@ -210,6 +210,29 @@ TEST_F(FailoverTest, AMasterThatStopsAnsweringRollsBackAndASecondFailoverIsRefus
   EXPECT_NE(Role(*standby), "standard");
 }
 
+TEST_F(FailoverTest, ASigtermDuringAFailoverRollsItBackAndStopsTheStandbyCleanly) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  auto standby =
+      StartDownstream("sb1", *master, {"", {{"TANDEM_FAULTS", "failover.journalcopy=sleep"}}, {}});
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  CommandResult running;
+  std::thread t([&] { running = Failover(*standby, {"-y", "-w", "0"}); });
+  ASSERT_TRUE(WaitFor([&] { return standby->Log().find("journalcopying") != std::string::npos; }));
+  // The handlers of the failover still run while the server stops: nothing
+  // they use may be gone (a sanitizer build fails the exit code otherwise).
+  EXPECT_EQ(standby->Terminate(), 0);
+  t.join();
+  EXPECT_NE(running.exit_code, 0);
+  EXPECT_EQ(Role(*master), "standard");
+  EXPECT_EQ(RunTandem({"-p", master->address(), "put", "kv", "later", "v"}).exit_code, 0);
+  standby = StartDownstream("sb1", *master);
+  EXPECT_NE(Role(*standby), "standard");
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"));
+}
+
 TEST_F(FailoverTest, UnplannedToANonMandatoryStandbyIsRefused) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", false);
