@@ -49,7 +49,9 @@ class JournalStreamer : public Stream,
   Position sent_durable_, sent_release_;
   bool closed_ = false;
   bool refresh_scheduled_ = false;  // a heartbeat to learn the applied position
-  bool cut_ = false;                // the stream.cut-mid-record fault point fired
+#ifdef TANDEM_FAULT_POINTS
+  bool cut_ = false;  // the stream.cut-mid-record fault point fired
+#endif
 };
 
 // Checks a downstream server's resume point against our journal: XXH3-64 of
