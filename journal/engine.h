@@ -29,6 +29,9 @@ inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always 
 inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
 inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
 inline constexpr std::string_view kCfgCommitWait = "commit.wait";     // local | mandatory
+// Failure detection on every journal stream (replica/journal_streamer.h).
+inline constexpr std::string_view kCfgHeartbeatMs = "rpl.heartbeat.ms";  // default 200
+inline constexpr std::string_view kCfgRplTimeoutMs = "rpl.timeout.ms";   // default 2000
 
 // Configurable lookup in a `config` table: SERVERID#name, then name, then fallback.
 std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,

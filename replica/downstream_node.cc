@@ -43,6 +43,10 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   UpstreamOptions& up = node->upstream_;
   up.server_id = node->server_id_;
   DownstreamNode* self = node.get();
+  up.timeout = [self] {
+    return std::chrono::milliseconds(
+        ConfigNumber(self->tables_, self->server_id_, kCfgRplTimeoutMs, 2000, 50, 3'600'000));
+  };
   up.resolve_target = [self] {
     // SERVERID#target set on the master (replicated) wins over the local one.
     auto replicated = self->tables_.Get(kConfigTable, self->server_id_ + "#target");

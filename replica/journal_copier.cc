@@ -88,7 +88,9 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
   Address target = upstream.resolve_target ? upstream.resolve_target() : upstream.target;
   UpstreamConnection conn;
   conn.user = upstream.user;
-  TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, upstream.client));
+  ClientOptions options = upstream.client;
+  if (upstream.timeout) options.connect_timeout = options.io_timeout = upstream.timeout();
+  TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, options));
   if (!upstream.password.empty()) {
     TANDEM_ASSIGN_OR_RETURN(Response login,
                             conn.client->Call({upstream.user, "", {"login", upstream.password}}));
@@ -145,7 +147,7 @@ Status JournalCopier::Connection() {
     uint32_t frames = 0;
     bool wrote = false;
     do {
-      TANDEM_ASSIGN_OR_RETURN(auto frame, c->ReadFrame());
+      TANDEM_ASSIGN_OR_RETURN(auto frame, c->ReadFrame());  // within rpl.timeout.ms
       if (frame.first != MessageType::kJournalData) {
         return Status::Corruption("unexpected frame on the journal stream");
       }
@@ -165,6 +167,9 @@ Status JournalCopier::Connection() {
       status_.release = data.release;
       status_.epoch = data.epoch;
       status_.last_data_unix = NowSeconds();
+      status_.last_heard_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
       snapshot = status_;
     }
     if (progress_) progress_(snapshot);

@@ -46,6 +46,9 @@ struct UpstreamOptions {
   std::string password;
   ClientOptions client;
   bool fsync = true;
+  // rpl.timeout.ms as it stands: how long a connect, and any wait for the
+  // next frame (a heartbeat comes every rpl.heartbeat.ms), may take.
+  std::function<std::chrono::milliseconds()> timeout;
 };
 
 // A connection to the upstream, logged in as the service user when the
@@ -73,6 +76,7 @@ struct CopierStatus {
   bool mandatory = false;
   std::string last_error;
   int64_t last_data_unix = 0;
+  int64_t last_heard_ms = 0;  // unix ms of the last frame from the upstream
 };
 
 class JournalCopier {

@@ -130,9 +130,32 @@ JournalStreamer::JournalStreamer(StreamOrigin* origin, std::string server_id, bo
     : origin_(origin), id_(std::move(server_id)), release_only_(release_only), next_(start) {}
 
 void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
-  sink_ = std::move(sink);
+  sink_ = sink;
+  heartbeat_ = std::chrono::milliseconds(
+      ConfigNumber(origin_->tables(), "", kCfgHeartbeatMs, 200, 10, 60'000));
+  timeout_ = std::chrono::milliseconds(
+      ConfigNumber(origin_->tables(), "", kCfgRplTimeoutMs, 2000, 50, 3'600'000));
+  last_sent_ = last_ack_ = std::chrono::steady_clock::now();
   origin_->Attach(id_, shared_from_this());
   Pump();
+  sink->Post([self = shared_from_this()] { self->Tick(); }, heartbeat_);
+}
+
+void JournalStreamer::Tick() {
+  auto sink = sink_.lock();
+  if (closed_ || !sink) return;
+  auto now = std::chrono::steady_clock::now();
+  if (in_flight_ > 0 && now - last_ack_ > timeout_) {
+    return sink->CloseWith("'" + id_ + "' acknowledged nothing for " +
+                           std::to_string(timeout_.count()) + " ms (rpl.timeout.ms)");
+  }
+  if (now - last_sent_ >= heartbeat_ && in_flight_ < kMaxInFlight) {
+    ++in_flight_;
+    last_sent_ = now;
+    sink->SendFrame(MessageType::kJournalData,
+                    EncodeJournalData({next_, sent_durable_, sent_release_, origin_->epoch(), {}}));
+  }
+  sink->Post([self = shared_from_this()] { self->Tick(); }, heartbeat_);
 }
 
 void JournalStreamer::OnPositions() {
@@ -158,6 +181,7 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
     return Status::Corruption("acknowledged frames that were never sent");
   }
   in_flight_ -= static_cast<int>(ack.frames);
+  last_ack_ = std::chrono::steady_clock::now();
   origin_->OnAck(id_, ack);
   Pump();
   if ((ack.applied < ack.written || ack.flushed < ack.written || ack.backlog_files > 0) &&
@@ -252,6 +276,7 @@ void JournalStreamer::Pump() {
     ++in_flight_;
     sent_durable_ = durable;
     sent_release_ = release;
+    last_sent_ = std::chrono::steady_clock::now();
     sink->SendFrame(MessageType::kJournalData, std::move(body));
   }
   // No bytes to send, but the downstream must learn of new positions (a
@@ -260,6 +285,7 @@ void JournalStreamer::Pump() {
     ++in_flight_;
     sent_durable_ = durable;
     sent_release_ = release;
+    last_sent_ = std::chrono::steady_clock::now();
     sink->SendFrame(MessageType::kJournalData,
                     EncodeJournalData({next_, durable, release, origin_->epoch(), {}}));
   }

@@ -5,8 +5,25 @@
 // replica only up to the release position. Every frame carries the current
 // durable and release positions, so a standby's pull -L knows how far it may
 // apply. At most kMaxInFlight frames are unacknowledged at a time.
+//
+// Failure detection (rpl.heartbeat.ms, default 200; rpl.timeout.ms, default
+// 2000): with nothing to send, a frame goes anyway every heartbeat, and the
+// downstream acknowledges every frame, so each side hears from the other at
+// least that often. Each side gives up on a peer it has not heard from for
+// the timeout — a dead process, a hung one (SIGSTOP) and a black-holed link
+// look the same:
+//
+//   upstream   data  hb    hb    hb  .  .  .  .  .  .  .  .  (hung)
+//                |   |     |     |
+//   downstream   ack ack   ack   ack ............ timeout: reconnect,
+//                                     <- rpl.timeout.ms ->   find the master
+//
+// (and the other way round: an upstream whose frames are acknowledged by no
+// one for the timeout closes the stream, so the master's `servers -J`
+// shows it not alive and a mandatory standby holds release visibly).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -34,6 +51,8 @@ class JournalStreamer : public Stream,
 
  private:
   void Pump();
+  // The heartbeat and ack deadline, every heartbeat_.
+  void Tick();
   Status OpenJournal(uint32_t journal);
 
   StreamOrigin* origin_;
@@ -49,6 +68,8 @@ class JournalStreamer : public Stream,
   Position sent_durable_, sent_release_;
   bool closed_ = false;
   bool refresh_scheduled_ = false;  // a heartbeat to learn the applied position
+  std::chrono::milliseconds heartbeat_{200}, timeout_{2000};
+  std::chrono::steady_clock::time_point last_sent_, last_ack_;
 #ifdef TANDEM_FAULT_POINTS
   bool cut_ = false;  // the stream.cut-mid-record fault point fired
 #endif

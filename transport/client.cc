@@ -1,8 +1,8 @@
 #include "transport/client.h"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <sys/socket.h>
+
+#include <chrono>
 
 #include <openssl/ssl.h>
 
@@ -22,12 +22,52 @@ struct Client::Impl {
   tcp::socket socket{io};
   asio::ssl::context ssl_ctx{asio::ssl::context::tls_client};
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  std::string peer;
+  std::chrono::milliseconds io_timeout{0};
 
   template <typename Fn>
   auto WithStream(Fn fn) {
     return tls ? fn(*tls) : fn(socket);
   }
+
+  // Runs one asynchronous operation to completion, or until `timeout`
+  // (zero: no limit) passes; then it is cancelled and the connection is of
+  // no further use. A blocking read would ignore any socket timeout (asio
+  // polls again after EAGAIN), hence the private io_context.
+  template <typename Start>
+  boost::system::error_code Run(std::chrono::milliseconds timeout, Start start) {
+    boost::system::error_code result;
+    bool done = false;
+    start([&](boost::system::error_code ec, auto&&...) {
+      result = ec;
+      done = true;
+    });
+    io.restart();
+    if (timeout.count() > 0) {
+      io.run_for(timeout);
+    } else {
+      io.run();
+    }
+    if (!done) {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+      socket.close(ignored);
+      io.restart();
+      io.run();  // the cancelled handler
+      return asio::error::timed_out;
+    }
+    return result;
+  }
 };
+
+Status TransportError(const std::string& what, const std::string& peer,
+                      boost::system::error_code ec, std::chrono::milliseconds timeout) {
+  if (ec == asio::error::timed_out) {
+    return Status::Timeout(what + " " + peer + ": nothing within " +
+                           std::to_string(timeout.count()) + " ms");
+  }
+  return Status::Unavailable(what + " " + peer + ": " + ec.message());
+}
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
@@ -35,20 +75,27 @@ Client::~Client() = default;
 Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
                                                 const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
+  impl->peer = address.ToString();
   boost::system::error_code ec;
   tcp::resolver resolver(impl->io);
   auto endpoints = resolver.resolve(address.host, std::to_string(address.port), ec);
-  if (!ec) asio::connect(impl->socket, endpoints, ec);
-  if (ec) {
-    return Status::Unavailable("cannot connect to " + address.ToString() + ": " + ec.message());
+  if (!ec) {
+    ec = impl->Run(options.connect_timeout, [&](auto handler) {
+      asio::async_connect(
+          impl->socket, endpoints,
+          [handler](boost::system::error_code e, const tcp::endpoint&) mutable { handler(e); });
+    });
   }
+  if (ec) return TransportError("cannot connect to", impl->peer, ec, options.connect_timeout);
   impl->socket.set_option(tcp::no_delay(true), ec);
   std::string fingerprint;
   if (address.tls) {
     // Trust is by pinned fingerprint, not by a CA chain, as with `p4 trust`.
     impl->ssl_ctx.set_verify_mode(asio::ssl::verify_none);
     impl->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(impl->socket, impl->ssl_ctx);
-    impl->tls->handshake(asio::ssl::stream_base::client, ec);
+    ec = impl->Run(options.connect_timeout, [&](auto handler) {
+      impl->tls->async_handshake(asio::ssl::stream_base::client, handler);
+    });
     if (ec) {
       return Status::Unavailable("TLS handshake with " + address.ToString() +
                                  " failed: " + ec.message() + " (is it an ssl: address?)");
@@ -74,23 +121,28 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
     if (!trusted.ok())
       TANDEM_RETURN_IF_ERROR(AddTrust(options.trust_file, address.ToString(), fingerprint));
   }
+  impl->io_timeout = options.io_timeout;
   auto client = std::unique_ptr<Client>(new Client(std::move(impl)));
   client->fingerprint_ = fingerprint;
   return client;
 }
 
+void Client::SetIoTimeout(std::chrono::milliseconds timeout) { impl_->io_timeout = timeout; }
+
 Status Client::SendRaw(std::string_view bytes) {
-  boost::system::error_code ec;
-  impl_->WithStream(
-      [&](auto& s) { return asio::write(s, asio::buffer(bytes.data(), bytes.size()), ec); });
-  if (ec) return Status::Unavailable("send failed: " + ec.message());
+  auto ec = impl_->Run(impl_->io_timeout, [&](auto handler) {
+    impl_->WithStream(
+        [&](auto& s) { asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), handler); });
+  });
+  if (ec) return TransportError("sending to", impl_->peer, ec, impl_->io_timeout);
   return Status::Ok();
 }
 
 bool Client::PeerClosed() {
   char byte;
-  boost::system::error_code ec;
-  impl_->WithStream([&](auto& s) { return asio::read(s, asio::buffer(&byte, 1), ec); });
+  auto ec = impl_->Run(std::chrono::milliseconds(0), [&](auto handler) {
+    impl_->WithStream([&](auto& s) { asio::async_read(s, asio::buffer(&byte, 1), handler); });
+  });
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::ssl::error::stream_truncated;
 }
@@ -100,16 +152,23 @@ Status Client::SendFrame(MessageType type, std::string_view body) {
 }
 
 Result<std::pair<MessageType, std::string>> Client::ReadFrame() {
+  return ReadFrame(impl_->io_timeout);
+}
+
+Result<std::pair<MessageType, std::string>> Client::ReadFrame(std::chrono::milliseconds timeout) {
   std::array<char, kFrameHeaderSize> header;
-  boost::system::error_code ec;
-  impl_->WithStream([&](auto& s) { return asio::read(s, asio::buffer(header), ec); });
-  if (ec) return Status::Unavailable("connection lost: " + ec.message());
+  auto ec = impl_->Run(timeout, [&](auto handler) {
+    impl_->WithStream([&](auto& s) { asio::async_read(s, asio::buffer(header), handler); });
+  });
+  if (ec) return TransportError("reading from", impl_->peer, ec, timeout);
   TANDEM_ASSIGN_OR_RETURN(
       FrameHeader h,
       DecodeFrameHeader(std::string_view(header.data(), header.size()), kMaxFrameBody));
   std::string body(h.length, '\0');
-  impl_->WithStream([&](auto& s) { return asio::read(s, asio::buffer(body), ec); });
-  if (ec) return Status::Unavailable("connection lost: " + ec.message());
+  ec = impl_->Run(timeout, [&](auto handler) {
+    impl_->WithStream([&](auto& s) { asio::async_read(s, asio::buffer(body), handler); });
+  });
+  if (ec) return TransportError("reading from", impl_->peer, ec, timeout);
   return std::make_pair(h.type, std::move(body));
 }
 
@@ -121,32 +180,15 @@ size_t Client::Available() {
 }
 
 void Client::Shutdown() {
-  boost::system::error_code ignored;
-  impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
+  // From another thread: on the descriptor itself, not asio's socket state.
+  ::shutdown(impl_->socket.native_handle(), SHUT_RDWR);
 }
 
 Result<Response> Client::Call(const Request& request, std::chrono::milliseconds timeout) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  bool expired = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, timeout, [&] { return done; })) {
-      expired = true;
-      Shutdown();
-    }
-  });
+  std::chrono::milliseconds saved = impl_->io_timeout;
+  impl_->io_timeout = timeout;
   auto result = Call(request);
-  {
-    std::lock_guard lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  if (expired && !result.ok()) {
-    return Status::Timeout("no answer within " + std::to_string(timeout.count()) + " ms");
-  }
+  impl_->io_timeout = saved;
   return result;
 }
 

@@ -16,6 +16,11 @@ struct ClientOptions {
   std::string trust_file;
   // Accept and record a server fingerprint not seen before (`tandem trust -y`).
   bool trust_new = false;
+  // A peer that has not accepted the connection (and the TLS handshake) by
+  // then is unreachable: dead, or behind a black hole.
+  std::chrono::milliseconds connect_timeout{5000};
+  // Every send and read afterwards, unless given its own (0: no limit).
+  std::chrono::milliseconds io_timeout{0};
 };
 
 class Client {
@@ -32,9 +37,13 @@ class Client {
   // The same, but a peer that has not answered within `timeout` (hung,
   // stopped, partitioned) fails the call and the connection is shut down.
   Result<Response> Call(const Request& request, std::chrono::milliseconds timeout);
-  // For streams that take over the connection after a request.
+  // For streams that take over the connection after a request. A read that
+  // gets nothing within its timeout fails with Code::kTimeout, and the
+  // connection is of no further use.
   Status SendFrame(MessageType type, std::string_view body);
   Result<std::pair<MessageType, std::string>> ReadFrame();
+  Result<std::pair<MessageType, std::string>> ReadFrame(std::chrono::milliseconds timeout);
+  void SetIoTimeout(std::chrono::milliseconds timeout);
   // Bytes that can be read without blocking (0 for TLS, which buffers).
   size_t Available();
   // Unblocks a ReadFrame in another thread by closing the socket.
