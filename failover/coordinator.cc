@@ -123,7 +123,15 @@ Failover::Plan Failover::Check() {
     plan.master.user = conn->user;
     plan.master.ticket = conn->ticket;
     auto info = plan.master.Call({"info"}, milliseconds(2000));
-    if (info.ok() && FieldOf(*info, "role") != "standard") {
+    if (info.ok() && FieldOf(*info, "role") == "fenced") {
+      // It failed over (to someone else, or it learned of a newer epoch):
+      // there is a master, just not there. Never fail over "without" it.
+      fail("the upstream at " + plan.master_target.ToString() + " is fenced (" +
+           std::string(FieldOf(*info, "fence")) + "); the master is now at " +
+           std::string(FieldOf(*info, "newMaster")) +
+           ": replicate from it (its address in this server's target) before failing over");
+      reach = Status::Fenced("the upstream is fenced");
+    } else if (info.ok() && FieldOf(*info, "role") != "standard") {
       reach = Status::Unavailable("the upstream at " + plan.master_target.ToString() + " is " +
                                   std::string(FieldOf(*info, "role")) + ", not a master");
     } else if (info.ok()) {
@@ -134,6 +142,15 @@ Failover::Plan Failover::Check() {
     }
   } else {
     reach = conn.status();
+  }
+  // Only silence means the master is gone: an answer we cannot use (a login
+  // refused, a permission error) says it is there.
+  if (!reach.ok() && reach.code() != Code::kUnavailable && reach.code() != Code::kTimeout &&
+      reach.code() != Code::kFenced) {
+    fail("the master at " + plan.master_target.ToString() +
+         " answered, but not as a master "
+         "that can take part: " +
+         reach.message());
   }
   bool reachable = reach.ok() && !plan.master_id.empty();
   plan.planned = reachable && !options_.ignore_master;
@@ -277,12 +294,14 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
       {.name = "journalcopy",
        .text = "journalcopying to the master's final position",
        .run = [this, &rec]() -> Status {
+         // Written is enough: the apply step syncs the copy itself (with
+         // journalcopy.fsync=off, flushed moves only at a rotation).
          if (!WaitUntil(kCopyTimeout,
-                        [&] { return node_->upstream_status().flushed >= rec.point; })) {
+                        [&] { return node_->upstream_status().written >= rec.point; })) {
            return Status::Unavailable("journalcopy stopped at " +
-                                      node_->upstream_status().flushed.Token());
+                                      node_->upstream_status().written.Token());
          }
-         if (node_->upstream_status().flushed != rec.point) {
+         if (node_->upstream_status().written != rec.point) {
            return Status::FailedPrecondition("journalcopy went past the master's final position");
          }
          return Status::Ok();
@@ -302,11 +321,10 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
        }});
   steps.push_back({.name = "apply",
                    .text = "stopping journalcopy; applying everything up to the final position",
-                   .run =
-                       [this, &rec] {
-                         node_->StopJournalcopy();
-                         return node_->ApplyTo(rec.point);
-                       },
+                   .run = [this, &rec]() -> Status {
+                     TANDEM_RETURN_IF_ERROR(node_->StopJournalcopy());
+                     return node_->ApplyTo(rec.point);
+                   },
                    .undo = [this] { return node_->Restart(); }});
   return steps;
 }
@@ -317,7 +335,7 @@ std::vector<Failover::Step> Failover::UnplannedSteps(Plan&) {
            .text = "stopping journalcopy; applying everything journalcopied, to the end of its "
                    "last whole record",
            .run = [this, &rec]() -> Status {
-             node_->StopJournalcopy();
+             TANDEM_RETURN_IF_ERROR(node_->StopJournalcopy());
              TANDEM_ASSIGN_OR_RETURN(rec.point, node_->ConsistencyPoint());
              Say("info", "consistency point " + rec.point.Token());
              return node_->ApplyTo(rec.point);

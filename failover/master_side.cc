@@ -28,6 +28,29 @@ Result<UpstreamConnection> ConnectTo(const Engine& engine, const std::string& ad
   return ConnectUpstream(UpstreamFor(engine.layout(), target));
 }
 
+// What a server at `address` says it is, asked without logging in (so no
+// password goes to whoever answers) and without pinning its key.
+Result<Row> Hello(const std::string& address) {
+  TANDEM_ASSIGN_OR_RETURN(Address target, Address::Parse(address));
+  ClientOptions options;
+  options.accept_unknown = true;
+  options.connect_timeout = options.io_timeout = milliseconds(5000);
+  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(target, options));
+  TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}));
+  if (!r.status.ok()) return r.status;
+  if (r.rows.empty()) return Status::Corruption(address + " answered hello with nothing");
+  return r.rows[0];
+}
+
+// A ServerID or an address written into server.id: one line, no spaces.
+Status CheckToken(std::string_view what, std::string_view value) {
+  bool bad = value.size() > 256 || std::any_of(value.begin(), value.end(), [](unsigned char c) {
+               return c <= 0x20 || c == 0x7f;
+             });
+  if (bad) return Status::InvalidArgument("bad " + std::string(what));
+  return Status::Ok();
+}
+
 }  // namespace
 
 FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
@@ -108,8 +131,8 @@ void FailoverParticipant::Housekeeping() {
       tidy = TidyStateFailover();
       lock.lock();
     }
-    if (paused_by_.empty()) {
-      if (tidy) {
+    if (paused_by_.empty() || quiescing_) {
+      if (tidy && !quiescing_) {
         cv_.wait(lock);
       } else {
         cv_.wait_for(lock, std::chrono::seconds(1));
@@ -172,9 +195,10 @@ Response FailoverParticipant::Pause(const RequestContext& ctx,
   if (!wait_ms.ok()) return Error(wait_ms.status());
   if (!lease_ms.ok()) return Error(lease_ms.status());
   milliseconds wait(*wait_ms), lease(*lease_ms);
-  if (wait.count() < 0 || lease < wait || lease > kMaxLease) {
-    return Error(Status::InvalidArgument("a pause lease is at least WAIT_MS and at most " +
-                                         std::to_string(kMaxLease.count()) + " ms"));
+  if (wait.count() < 0 || wait > kMaxLease || lease < milliseconds(1000) || lease > kMaxLease) {
+    return Error(Status::InvalidArgument("WAIT_MS is 0.." + std::to_string(kMaxLease.count()) +
+                                         " and LEASE_MS (counted once quiesced) 1000.." +
+                                         std::to_string(kMaxLease.count())));
   }
   const std::string& standby = args[0];
   if (Status st = CheckCaller(ctx, standby); !st.ok()) return Error(st);
@@ -187,29 +211,39 @@ Response FailoverParticipant::Pause(const RequestContext& ctx,
           Status::FailedPrecondition("a failover to '" + paused_by_ + "' is already in progress"));
     }
     paused_by_ = standby;
-    lease_end_ = std::chrono::steady_clock::now() + lease;
+    quiescing_ = true;  // the lease starts once quiesced
   }
-  cv_.notify_all();
   LogWarning() << "failover to '" << standby << "': refusing new commits (" << args[3] << ")";
   // Commits already handed to the journal writer cannot be stalled; they
   // finish within a group commit, so they get a little longer than -w.
   auto final_pos = engine_->Pause(args[3], wait + std::chrono::seconds(2));
-  if (!final_pos.ok()) {
+  auto undo = [&](const Status& why) {
     // The standby rolls back on this error; resume at once rather than at
-    // the end of the lease.
+    // the end of a lease.
     std::lock_guard lock(mu_);
-    paused_by_.clear();
-    engine_->Resume();
-    return Error(final_pos.status().Annotate("the master could not quiesce"));
-  }
+    quiescing_ = false;
+    if (paused_by_ == standby) {
+      paused_by_.clear();
+      engine_->Resume();
+    }
+    return Error(why);
+  };
+  if (!final_pos.ok()) return undo(final_pos.status().Annotate("the master could not quiesce"));
   auto path = MasterJournalPath(*engine_, final_pos->journal);
-  if (!path.ok()) return Error(path.status());
+  if (!path.ok()) return undo(path.status());
   auto digest = JournalPrefixDigest(*path, final_pos->offset);
-  if (!digest.ok()) return Error(digest.status());
+  if (!digest.ok()) return undo(digest.status());
   {
     std::lock_guard lock(mu_);
+    quiescing_ = false;
+    if (paused_by_ != standby) {  // resumed meanwhile
+      engine_->Resume();
+      return Error(Status::FailedPrecondition("the pause was undone while it was being taken"));
+    }
     paused_at_ = *final_pos;
+    lease_end_ = std::chrono::steady_clock::now() + lease;
   }
+  cv_.notify_all();
   LogInfo() << "failover to '" << standby << "': quiesced at " << final_pos->ToString();
   return Response::Rows({{{"serverID", engine_->server_id()},
                           {"epoch", std::to_string(engine_->epoch().value)},
@@ -239,6 +273,10 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   }
   const std::string& standby = args[0];
   if (Status st = CheckCaller(ctx, standby); !st.ok()) return Error(st);
+  if (args.size() == 3) {
+    if (Status st = CheckToken("ADDRESS", args[2]); !st.ok()) return Error(st);
+    if (auto parsed = Address::Parse(args[2]); !parsed.ok()) return Error(parsed.status());
+  }
   if (auto fence = engine_->fence()) {
     // Asked again (the first answer was lost): the same answer.
     if (fence->fenced_for == standby && fence->point == at) {
@@ -249,7 +287,7 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   std::lock_guard lock(mu_);
   // After the lease the standby may already have rolled back: a stop that
   // arrives that late (delayed, or we were stalled) must not take effect.
-  if (!paused_by_.empty() && std::chrono::steady_clock::now() >= lease_end_) {
+  if (!paused_by_.empty() && !quiescing_ && std::chrono::steady_clock::now() >= lease_end_) {
     paused_by_.clear();
     engine_->Resume();
   }
@@ -293,12 +331,26 @@ Response FailoverParticipant::Report(const RequestContext& ctx,
   return Response::Rows({row});
 }
 
-Response FailoverParticipant::Newer(const RequestContext&, const std::vector<std::string>& args) {
+Response FailoverParticipant::Newer(const RequestContext& ctx,
+                                    const std::vector<std::string>& args) {
   if (args.size() != 3) {
     return Error(Status::InvalidArgument("usage: failover-master newer EPOCH FROM ADDRESS"));
   }
   auto epoch = ParseDecimal<uint32_t>(args[0], "EPOCH");
   if (!epoch.ok()) return Error(epoch.status());
+  for (auto [what, value] : {std::pair{"FROM", args[1]}, {"ADDRESS", args[2]}}) {
+    if (Status st = CheckToken(what, value); !st.ok()) return Error(st);
+  }
+  // Only a server of ours says so, as the service user its spec names.
+  auto from = LoadServerSpec(engine_->tables(), args[1]);
+  if (!from || from->type == ServerType::kStandard) {
+    return Error(Status::PermissionDenied("'" + args[1] + "' is not a standby or replica of '" +
+                                          engine_->server_id() + "'"));
+  }
+  if (ctx.secured && ctx.identity.level != AccessLevel::kSuper && from->user != ctx.identity.user) {
+    return Error(Status::PermissionDenied("user '" + ctx.identity.user + "' may not speak for '" +
+                                          args[1] + "'"));
+  }
   const uint32_t ours = engine_->epoch().value;
   if (*epoch <= ours) {
     return Error(Status::FailedPrecondition(
@@ -307,14 +359,13 @@ Response FailoverParticipant::Newer(const RequestContext&, const std::vector<std
   if (auto fence = engine_->fence())
     return Error(Status::Fenced("already fenced: " + fence->fence));
   // Believe no one's word for it: reach the newer master ourselves.
-  auto conn = ConnectTo(*engine_, args[2]);
-  if (!conn.ok()) {
+  auto hello = Hello(args[2]);
+  if (!hello.ok()) {
     return Error(Status::FailedPrecondition("not fencing: cannot reach the master '" + args[1] +
                                             "' names at " + args[2] + ": " +
-                                            conn.status().message()));
+                                            hello.status().message()));
   }
-  auto hello = conn->client->Call({"", "", {"hello"}}, milliseconds(5000));
-  Row there = hello.ok() && hello->status.ok() && !hello->rows.empty() ? hello->rows[0] : Row{};
+  Row there = *hello;
   auto their_epoch = ParseDecimal<uint32_t>(FieldOf(there, "epoch"));
   if (FieldOf(there, "role") != "standard" || FieldOf(there, "serverID") != engine_->server_id() ||
       !their_epoch || *their_epoch < *epoch) {

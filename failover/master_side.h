@@ -23,9 +23,9 @@
 // Only a standby whose spec names this master in ReplicatingFrom may pause,
 // resume, stop or ask, and on a secured master only as the service user its
 // spec names (User:), or a super user. A pause is a lease of at most
-// kMaxLease: if the standby neither stops nor resumes the master in time (it
-// died, or lost the network), the master resumes by itself, and a later
-// `stop` is refused.
+// kMaxLease, counted from the moment the master has quiesced: if the
+// standby neither stops nor resumes the master in time (it died, or lost the
+// network), the master resumes by itself, and a later `stop` is refused.
 //
 // It also removes the new master's statefailover once every downstream
 // server in the specs has reconnected to it, and tells an old master it
@@ -77,7 +77,8 @@ class FailoverParticipant {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string paused_by_;  // empty when not paused
+  std::string paused_by_;   // empty when not paused
+  bool quiescing_ = false;  // paused_by_ is set, the engine not yet quiet
   Position paused_at_;
   std::chrono::steady_clock::time_point lease_end_;
   bool closing_ = false;

@@ -19,9 +19,11 @@ void FailoverProgress::Finish(const Status& result, bool promoted) {
     promote_ = promoted;
     SendLocked(EncodeResponse(end));
     if (started_) ArmGraceLocked();
-    closed = closed_;
+    // Never started: the client went away before the first response was
+    // written (the session drops a stream it can no longer start).
+    closed = closed_ || !started_;
   }
-  if (closed) Promote();  // the client went away: nobody to wait for
+  if (closed) Promote();  // nobody to wait for
 }
 
 void FailoverProgress::Start(std::shared_ptr<FrameSink> sink) {

@@ -111,9 +111,12 @@ Status SettleStopping(const RootLayout& layout, FailoverRecord* rec, const std::
   if (!parsed.ok()) return parsed.status().Annotate("the old master's address in statefailover");
   LogWarning() << "a failover to this server was interrupted while stopping master '"
                << rec->master_id << "'; asking it at " << target << " whether it stopped";
+  // Until the lease is surely over, and for a few seconds in any case: a
+  // restart can come long after it.
   auto deadline =
-      std::chrono::system_clock::time_point(std::chrono::milliseconds(rec->lease_end_ms)) +
-      std::chrono::seconds(1);
+      std::max(std::chrono::system_clock::time_point(std::chrono::milliseconds(rec->lease_end_ms)) +
+                   std::chrono::seconds(1),
+               std::chrono::system_clock::now() + std::chrono::seconds(5));
   std::string detail;
   StopOutcome outcome =
       ResolveStop({UpstreamFor(layout, *parsed), rec->standby_id, rec->point, address},

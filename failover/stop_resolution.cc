@@ -21,7 +21,7 @@ Result<Row> Ask(UpstreamConnection& conn, std::vector<std::string> args) {
 StopOutcome ResolveStop(const StopRequest& req, bool send_stop,
                         std::chrono::system_clock::time_point deadline, std::string* detail) {
   const std::string& id = req.standby_id;
-  while (std::chrono::system_clock::now() < deadline) {
+  for (bool first = true; first || std::chrono::system_clock::now() < deadline; first = false) {
     auto conn = ConnectUpstream(req.master);
     if (conn.ok()) {
       auto row = Ask(*conn, {"failover-master", "status", id});

@@ -24,7 +24,8 @@ struct StopRequest {
   std::string standby_address;  // where we will serve, for the fence
 };
 
-// Asks on fresh connections until `deadline`. A master still paused for us
+// Asks on fresh connections until `deadline`, and at least once. A master
+// still paused for us
 // at the point is sent the stop again when `send_stop`, else resumed (the
 // stop never took effect). `detail` gets what the master said last.
 StopOutcome ResolveStop(const StopRequest& request, bool send_stop,

@@ -172,7 +172,9 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   Epoch epoch{epoch_.load()};
   std::vector<Epoch> epochs;  // a failover record starts the next epoch
   uint64_t id = next_txn_id_.load();
-  uint16_t flags = kFlagBatchStart;
+  // Only a synced journal may claim that everything before this batch is on
+  // disk (with journal.fsync=off nothing is, and damage anywhere is a tail).
+  uint16_t flags = fsync ? kFlagBatchStart : 0;
   for (auto& p : *batch) {
     if (p.type == RecordType::kRotation) p.payload = EncodeJournalNumber(journal_ + 1);
     if (p.type == RecordType::kFailover) epoch = Epoch{epoch.value + 1};
@@ -204,7 +206,14 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   }
   if (fsync) st = file_.DataSync();
   if (!st.ok()) {
-    LogError() << "journal sync failed; refusing all further commits: " << st.message();
+    // The batch was refused to its committers: it must not come back at the
+    // next start, and the pages the kernel may have dropped must not be
+    // trusted. Cut it off (and sync that), then stop for good.
+    Status cut = file_.Truncate(end_);
+    if (cut.ok()) cut = file_.DataSync();
+    allocated_end_ = end_;
+    LogError() << "journal sync failed; refusing all further commits: " << st.message()
+               << (cut.ok() ? "" : " (cutting the batch back failed too: " + cut.message() + ")");
     {
       MutexLock lock(&mu_);
       sticky_error_ = st;

@@ -1,5 +1,6 @@
 #include "replica/downstream_node.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -164,8 +165,10 @@ Status DownstreamNode::Load() {
         return JournalCopier::LocalProgress{highest_epoch(), a->applied(), backlog.files,
                                             backlog.bytes};
       });
-  copier->SetRefusedHandler(
-      [this](const Status& refusal, const Row& advice) { Repair(refusal, advice); });
+  uint64_t generation = ++generation_;
+  copier->SetRefusedHandler([this, generation](const Status& refusal, const Row& advice) {
+    Repair(generation, refusal, advice);
+  });
   std::lock_guard lock(ptr_mu_);
   applier_ = std::move(applier);
   copier_ = std::move(copier);
@@ -197,9 +200,9 @@ Status DownstreamNode::Reseed() {
   return st;
 }
 
-void DownstreamNode::Repair(const Status& refusal, const Row& advice) {
+void DownstreamNode::Repair(uint64_t generation, const Status& refusal, const Row& advice) {
   std::lock_guard lock(repair_mu_);
-  repair_ = std::make_pair(refusal, advice);
+  repair_ = RepairRequest{generation, refusal, advice};
   repair_cv_.notify_all();
 }
 
@@ -208,9 +211,16 @@ void DownstreamNode::RepairLoop() {
   for (;;) {
     repair_cv_.wait(lock, [&] { return repair_stopping_ || repair_; });
     if (repair_stopping_) return;
-    auto [refusal, advice] = *repair_;
+    RepairRequest request = *repair_;
     repair_.reset();
     lock.unlock();
+    // Asked by a copier that a reseed or a cut has replaced since: stale.
+    if (request.generation != generation_.load()) {
+      lock.lock();
+      continue;
+    }
+    const Status& refusal = request.refusal;
+    const Row& advice = request.advice;
     Position point;
     if (refusal.code() == Code::kDiverged &&
         Position::ParseToken(std::string(FieldOf(advice, "cutBack")), &point)) {
@@ -225,13 +235,15 @@ void DownstreamNode::RepairLoop() {
 
 void DownstreamNode::CutBack(Position point, const Status& why) {
   std::lock_guard lock(reseed_mu_);
-  if (applier()->applied() > point) {
-    LogError() << "not cutting the copy back to " << point.Token() << ": this server applied up to "
-               << applier()->applied().Token() << " (" << why.message() << ")";
-    return;
-  }
   LogWarning() << "the master says: " << why.message();
   Stop();
+  if (applier()->applied() > point) {  // checked with nothing applying any more
+    LogError() << "not cutting the copy back to " << point.Token() << ": this server applied up to "
+               << applier()->applied().Token();
+    if (Status st = Load(); !st.ok()) LogError() << "reloading: " << st.message();
+    Start();
+    return;
+  }
   const std::string aside = layout_.root() + "/journal.diverged";
   auto moved = CutCopyBack(layout_, point, aside);
   if (!moved.ok()) {
@@ -269,7 +281,16 @@ void DownstreamNode::Stop() {
 
 void DownstreamNode::StartArchive() { puller_->Start(); }
 
-void DownstreamNode::StopJournalcopy() { copier()->Stop(); }
+Status DownstreamNode::StopJournalcopy() {
+  copier()->Stop();
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> copied, layout_.ListCopied());
+  for (uint32_t n : copied) {
+    if (n < applier()->applied().journal) continue;
+    TANDEM_ASSIGN_OR_RETURN(File f, File::Open(layout_.rep_journal(n), O_WRONLY));
+    TANDEM_RETURN_IF_ERROR(f.DataSync());
+  }
+  return Status::Ok();
+}
 
 Result<Position> DownstreamNode::ConsistencyPoint() const {
   return ReadCopy(layout_, applier()->applied(), copier()->status().written);

@@ -3,6 +3,7 @@
 // (applying them up to the release position), and the commands it answers.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -64,8 +65,9 @@ class DownstreamNode : public StreamOrigin {
     return c ? std::max(recovered_epoch_, c->status().epoch) : recovered_epoch_;
   }
   size_t archive_backlog() const { return puller_->backlog().files; }
-  // Stops journalcopy (for good, until Restart).
-  void StopJournalcopy();
+  // Stops journalcopy (for good, until Restart) and syncs what it copied,
+  // whatever journalcopy.fsync says: a failover takes over from it.
+  Status StopJournalcopy();
   // The end of the last whole record journalcopied: where an unplanned
   // failover can take over.
   Result<Position> ConsistencyPoint() const;
@@ -112,15 +114,21 @@ class DownstreamNode : public StreamOrigin {
   void WakeListeners();
   // What the upstream asked of us (a refused stream with advice), done on
   // the repair thread, since it stops and restarts the copier.
-  void Repair(const Status& refusal, const Row& advice);
+  void Repair(uint64_t generation, const Status& refusal, const Row& advice);
   void RepairLoop();
   // Ends our copy at a new master's failover point and replicates on.
   void CutBack(Position point, const Status& why);
 
   std::mutex repair_mu_;
   std::condition_variable repair_cv_;
-  std::optional<std::pair<Status, Row>> repair_;  // guarded by repair_mu_
-  bool repair_stopping_ = false;                  // guarded by repair_mu_
+  struct RepairRequest {
+    uint64_t generation;  // of the copier that was refused
+    Status refusal;
+    Row advice;
+  };
+  std::optional<RepairRequest> repair_;  // guarded by repair_mu_
+  std::atomic<uint64_t> generation_{0};  // of the copier now running (Load)
+  bool repair_stopping_ = false;         // guarded by repair_mu_
   std::thread repair_thread_;
 
   std::unique_ptr<ArchivePuller> puller_;

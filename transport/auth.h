@@ -51,10 +51,11 @@ bool HasUsers(const Tables& tables);
 // still under way). Removing the file by hand is the only way back.
 Status MarkSecured(const RootLayout& layout);
 bool IsMarkedSecured(const RootLayout& layout);
-// Slows password guessing: from the 5th failed login for a user on, the next
-// attempt waits 1 s, doubling with each failure up to 60 s; a good password
-// clears it. Refusals are answers, not sleeps, so no thread waits. Kept per
-// server process for at most 10000 names.
+// Slows password guessing: from the 5th failed login for a key (the login
+// handler uses user@address) on, the next attempt waits 1 s, doubling with
+// each failure up to 60 s; a good password clears it. Refusals are answers,
+// not sleeps, so no thread waits. Kept per server process for at most 10000
+// keys.
 class LoginThrottle {
  public:
   using Clock = std::chrono::steady_clock;

@@ -106,7 +106,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
     if (!fp.ok()) return fp.status();
     fingerprint = *fp;
     auto trusted = LookupTrust(options.trust_file, address.ToString());
-    if (!trusted.ok() && !options.trust_new) {
+    if (!trusted.ok() && !options.trust_new && !options.accept_unknown) {
       return Status::Unauthenticated("the authenticity of " + address.ToString() +
                                      " can't be established; its fingerprint is " + fingerprint +
                                      ". If you trust it, run 'tandem -p " + address.ToString() +
@@ -118,7 +118,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
           fingerprint + " (trusted: " + *trusted +
           "). Someone may be intercepting the connection; refusing to continue.");
     }
-    if (!trusted.ok())
+    if (!trusted.ok() && options.trust_new)
       TANDEM_RETURN_IF_ERROR(AddTrust(options.trust_file, address.ToString(), fingerprint));
   }
   impl->io_timeout = options.io_timeout;

@@ -16,6 +16,9 @@ struct ClientOptions {
   std::string trust_file;
   // Accept and record a server fingerprint not seen before (`tandem trust -y`).
   bool trust_new = false;
+  // Accept a fingerprint not seen before without recording it: for a probe
+  // that sends nothing secret (`hello`), so that no stranger's key is pinned.
+  bool accept_unknown = false;
   // A peer that has not accepted the connection (and the TLS handshake) by
   // then is unreachable: dead, or behind a black hole.
   std::chrono::milliseconds connect_timeout{5000};

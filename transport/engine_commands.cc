@@ -84,17 +84,20 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
                            : Status::FailedPrecondition(
                                  "this server has no users; no login is needed (loopback only)")));
          }
+         // Per user and address: a stranger's guesses must not lock out a
+         // service user logging in from its standby.
+         std::string who = ctx.identity.user + "@" + ctx.peer.substr(0, ctx.peer.rfind(':'));
          auto now = LoginThrottle::Clock::now();
-         if (Status wait = throttle->Check(ctx.identity.user, now); !wait.ok()) {
+         if (Status wait = throttle->Check(who, now); !wait.ok()) {
            return reply(Response::Error(wait));
          }
          auto id = CheckPassword(*tables, ctx.identity.user, args[0]);
          if (!id.ok()) {
-           throttle->Failed(ctx.identity.user, now);
+           throttle->Failed(who, now);
            LogWarning() << "failed login for '" << ctx.identity.user << "' from " << ctx.peer;
            return reply(Response::Error(id.status()));
          }
-         throttle->Succeeded(id->user);
+         throttle->Succeeded(who);
          // A bad value must not lock everyone out: the default stands in.
          std::string setting = ConfigValue(*tables, server_id, kCfgTicketTimeout, "43200");
          auto parsed = ParseDecimal<int64_t>(setting);

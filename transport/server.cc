@@ -61,12 +61,16 @@ struct Server::Impl {
       socket.close(ec);
       return;
     }
-    if (limits.sessions.load() >= options.max_connections) {
+    bool stranger = !dispatcher->Unsecured();  // not yet authenticated, that is
+    if (limits.sessions.load() >= options.max_connections ||
+        (stranger && limits.preauth.load() >= std::max(1, options.max_connections / 2))) {
       auto now = std::chrono::steady_clock::now();
       if (now - last_refusal_log > std::chrono::seconds(1)) {  // one line a second at most
         last_refusal_log = now;
         LogWarning() << "refusing connection from " << ep.address().to_string() << ": "
-                     << options.max_connections << " connections are open (server.maxconnections)";
+                     << limits.sessions.load() << " connections are open, " << limits.preauth.load()
+                     << " of them not logged in (server.maxconnections=" << options.max_connections
+                     << "; half for connections not logged in)";
       }
       socket.close(ec);
       return;

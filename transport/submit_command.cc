@@ -1,5 +1,6 @@
 #include "transport/submit_command.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -64,20 +65,23 @@ void CommitRevision(Depot* depot, const std::string& path, const ArchiveEntry& e
                 {"digest", entry.md5},
                 {"fileSize", std::to_string(entry.size)}};
   // A refusal (a paused master) answers before CommitAsync returns: the
-  // numbers stay free for the next submit.
-  auto refused_at_once = std::make_shared<bool>(false);
-  bool queueing = true;
+  // numbers stay free for the next submit. The callback may also run much
+  // later, on the writer thread, so what it shares lives on the heap.
+  struct Answer {
+    std::atomic<bool> queueing{true};
+    std::atomic<bool> refused_at_once{false};
+  };
+  auto state = std::make_shared<Answer>();
   depot->engine->CommitAsync(
       {{Op::Put(std::string(kRevTable), RevisionKey(path, rev), value),
         Op::Put(std::string(kHeadTable), path, std::to_string(rev)),
         Op::Put(std::string(kCounterTable), "change", std::to_string(change))}},
-      [done = std::move(done), answer = std::move(answer), refused_at_once, &queueing](
-          const Status& st, Position) {
-        if (!st.ok() && queueing) *refused_at_once = true;
+      [done = std::move(done), answer = std::move(answer), state](const Status& st, Position) {
+        if (!st.ok() && state->queueing.load()) state->refused_at_once = true;
         done(st.ok() ? Response::Rows({answer}) : Response::Error(st));
       });
-  queueing = false;
-  if (!*refused_at_once) {
+  state->queueing = false;
+  if (!state->refused_at_once.load()) {
     last_rev = rev;
     depot->last_change = change;
   }

@@ -147,6 +147,25 @@ TEST_F(EngineCrashTest, AFlippedByteInTheLastRecordAfterACleanStopIsRefusedNotCu
   EXPECT_EQ(FileSize(root + "/journal") >= end.offset, true) << "the damaged journal was cut";
 }
 
+TEST_F(EngineCrashTest, WithoutFsyncDamageAnywhereIsATornTailNotARefusalToStart) {
+  // journal.fsync=off syncs nothing between batches, so no batch may claim
+  // that the ones before it reached the disk.
+  std::string root = dir_.Sub("nosync");
+  auto engine = Engine::Open({root, false});
+  ASSERT_TRUE(engine.ok());
+  Position third;
+  for (int i = 0; i < 5; ++i) {
+    if (i == 2) third = (*engine)->durable();
+    ASSERT_TRUE((*engine)->Commit(Put("k" + std::to_string(i), "value")).ok());
+  }
+  engine->reset();
+  ASSERT_TRUE(RemoveFile(RootLayout(root).clean_end()).ok());  // as after a power loss
+  FlipByte(root + "/journal", third.offset + 40);
+  auto reopened = Engine::Open({root, false});
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->durable(), third);
+}
+
 TEST_F(EngineCrashTest, ATornLastRecordWithoutACleanStopIsStillCut) {
   std::string root = dir_.Sub("crashed");
   auto engine = Open(root);

@@ -15,9 +15,10 @@ using testing::TempDir;
 
 class JournalReaderTest : public ::testing::Test {
  protected:
-  // Commits n transactions into a fresh root and closes it.
+  // Commits n transactions into a fresh root (synced, so each is a batch of
+  // its own that starts with the batch-start flag) and closes it.
   std::vector<Position> Fill(int n) {
-    auto engine = Engine::Open({dir_.path(), false});
+    auto engine = Engine::Open({dir_.path(), true});
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     std::vector<Position> out;
     for (int i = 0; i < n; ++i) {

@@ -12,7 +12,11 @@
 //    SessionLimits::preauth_max_body;
 //  * a connection that sends no request for `idle_timeout` is closed (not a
 //    stream: streams have their own liveness), and so is one whose frame or
-//    TLS handshake takes longer than `frame_timeout` to arrive.
+//    TLS handshake takes longer than `frame_timeout` to arrive; until it has
+//    authenticated, `preauth_idle_timeout` is the most it may idle, and such
+//    connections may hold at most half of the server's connections (the
+//    server counts them in `preauth`), so strangers cannot crowd out
+//    standbys and clients.
 // A frame that is garbage, oversized or of an unknown type closes the
 // connection with a logged reason; nobody else is affected.
 #pragma once
@@ -48,9 +52,11 @@ struct SessionLimits {
   uint32_t preauth_max_body = 1u << 20;
   std::chrono::milliseconds idle_timeout{600 * 1000};
   std::chrono::milliseconds frame_timeout{30 * 1000};
+  std::chrono::milliseconds preauth_idle_timeout{10 * 1000};
   int64_t max_buffered = int64_t{1} << 30;  // receive buffers of all sessions
   std::atomic<int64_t> buffered{0};
   std::atomic<int> sessions{0};
+  std::atomic<int> preauth{0};  // sessions that have not authenticated yet
 };
 
 template <typename Socket>
@@ -70,9 +76,11 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
       loopback_ = ep.address().is_loopback();
     }
     authenticated_ = dispatcher_->Unsecured();
+    if (!authenticated_) ++limits_->preauth;
   }
   ~Session() override {
     Resize(0);
+    if (!authenticated_) --limits_->preauth;
     --limits_->sessions;
   }
 
@@ -125,7 +133,9 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     if (Status st = TryHandleBuffered(); !st.ok()) return Close(st.message());
     if (handling_ || closed_) return;
     if (filled_ == 0 && !stream_) {
-      Arm(limits_->idle_timeout, "a request");
+      Arm(authenticated_ ? limits_->idle_timeout
+                         : std::min(limits_->idle_timeout, limits_->preauth_idle_timeout),
+          "a request");
     } else if (filled_ > 0 && !frame_armed_) {
       Arm(limits_->frame_timeout, "the rest of a frame");
       frame_armed_ = true;
@@ -172,7 +182,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
                                           "valid ticket (the most before logging in is " +
                                           std::to_string(limits_->preauth_max_body) + ")");
         }
-        authenticated_ = true;
+        Authenticated();
       }
       if (filled_ < total) {
         expected_ = total;
@@ -199,7 +209,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
                                 " from a client");
     }
     TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
-    if (!authenticated_) authenticated_ = dispatcher_->Authenticates(req.user, req.ticket);
+    if (!authenticated_ && dispatcher_->Authenticates(req.user, req.ticket)) Authenticated();
     handling_ = true;
     deadline_.cancel();
     auto self = this->shared_from_this();
@@ -250,6 +260,11 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
                         if (then) then();
                         if (!self->out_.empty() && !self->closed_) self->WriteNext();
                       });
+  }
+
+  void Authenticated() {
+    authenticated_ = true;
+    --limits_->preauth;
   }
 
   // The session's one deadline: waiting for `what` may take `after` at most.
