@@ -233,6 +233,42 @@ TEST_F(FailoverTest, ASigtermDuringAFailoverRollsItBackAndStopsTheStandbyCleanly
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"));
 }
 
+TEST_F(FailoverTest, AnotherStandbyOfAFencedMasterMayNotFailOverWithoutIt) {
+  // sb1 took over; sb2's master is now fenced. "Unreachable" it is not:
+  // failing over here would make a second master of the same epoch.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", true);
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
+  ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1) && Role(*master) == "fenced"; }));
+  auto second = Failover(*sb2, {"-y"});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.out.find("is fenced"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("the master is now at " + sb1->address()), std::string::npos)
+      << second.out;
+  EXPECT_FALSE(IsMaster(*sb2));
+}
+
+TEST_F(FailoverTest, APlannedFailoverToAStandbyWithFsyncOffSucceeds) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  std::string root = dir_.Sub("sb1");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "journalcopy.fsync=off"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "target=" + master->address()}).exit_code, 0);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto r = Failover(*standby, {"-y", "-w", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+}
+
 TEST_F(FailoverTest, UnplannedToANonMandatoryStandbyIsRefused) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", false);

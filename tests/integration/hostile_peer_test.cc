@@ -122,6 +122,9 @@ TEST_F(HostilePeerTest, OnlyTheSpecdStandbyMayPauseAndNobodyFencesAMasterOnTheir
   ASSERT_TRUE(paused.ok());
   EXPECT_EQ(paused->status.code(), Code::kPermissionDenied) << paused->status.ToString();
   auto svc = As(*master_, "svc", "svcpw");
+  auto none = svc.Call({"failover-master", "pause", "sb1", "0", "0", "a lease that ends at once"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->status.code(), Code::kInvalidArgument) << none->status.ToString();
   auto forever = svc.Call({"failover-master", "pause", "sb1", "0", "999999999999", "31 years"});
   ASSERT_TRUE(forever.ok());
   EXPECT_EQ(forever->status.code(), Code::kInvalidArgument) << forever->status.ToString();

@@ -70,6 +70,21 @@ TEST_F(EngineCrashTest, AfterAKillBetweenWriteAndSyncRestartMakesWhatItReplaysDu
   EXPECT_EQ(Keys(*engine), keys);
 }
 
+TEST_F(EngineCrashTest, ABatchWhoseSyncFailedNeverComesBack) {
+  // Its committers were told it failed; replaying it at the next start would
+  // bring back what they retried, and trust pages the kernel may have lost.
+  Root root(dir_, "root");
+  auto engine = Open(root.path);
+  ASSERT_TRUE(engine->Commit(Put("before", "v")).ok());
+  root.fs.Inject({FsOp::kDataSync, "/journal", EIO, 0, 1});
+  EXPECT_FALSE(engine->Commit(Put("failed", "v")).ok());
+  EXPECT_FALSE(engine->Commit(Put("later", "v")).ok()) << "the writer must stop for good";
+  engine.reset();
+  engine = Open(root.path);
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(Keys(*engine), std::set<std::string>{"before"});
+}
+
 TEST_F(EngineCrashTest, APowerLossMidBatchIsCutAsATornTailWhicheverPagesSurvived) {
   for (uint64_t seed = 1; seed <= 24; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
