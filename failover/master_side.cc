@@ -306,6 +306,7 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
   paused_by_.clear();
   hub_->CloseStreams("this master failed over to '" + standby + "'");
+  hub_->FailWaiting(hub_->Serving());
   LogWarning() << "failover to '" << standby << "': server.id fenced; refusing all commits";
   return Response::Rows({{{"stopped", engine_->server_id()}}});
 }
@@ -383,6 +384,7 @@ Response FailoverParticipant::Newer(const RequestContext& ctx,
   LogError() << identity.fence << ": refusing all commits and fencing server.id";
   if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
   hub_->CloseStreams("this master is stale");
+  hub_->FailWaiting(hub_->Serving());
   return Response::Rows({{{"fenced", engine_->server_id()}}});
 }
 

@@ -27,7 +27,9 @@ bool SetsCommitWait(const Transaction& txn) {
     if (op.table != kConfigTable) continue;
     std::string_view name = op.key;
     if (auto hash = name.find('#'); hash != std::string_view::npos) name.remove_prefix(hash + 1);
-    if (name == kCfgCommitWait) return true;
+    // commit.wait and commit.wait.timeout: an operator must be able to
+    // change how commits wait while the mandatory standbys are away.
+    if (name == kCfgCommitWait || name == kCfgCommitWaitTimeout) return true;
   }
   return false;
 }

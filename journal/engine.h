@@ -29,6 +29,9 @@ inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always 
 inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
 inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
 inline constexpr std::string_view kCfgCommitWait = "commit.wait";     // local | mandatory
+// Seconds a commit waits for the mandatory standbys before it fails as
+// unconfirmed (default 30; 0: for ever).
+inline constexpr std::string_view kCfgCommitWaitTimeout = "commit.wait.timeout";
 // Failure detection on every journal stream (replica/journal_streamer.h).
 inline constexpr std::string_view kCfgHeartbeatMs = "rpl.heartbeat.ms";  // default 200
 inline constexpr std::string_view kCfgRplTimeoutMs = "rpl.timeout.ms";   // default 2000

@@ -39,6 +39,8 @@ std::string_view CodeName(Code code) {
       return "needs-reseed";
     case Code::kInternal:
       return "internal";
+    case Code::kUnconfirmed:
+      return "unconfirmed";
   }
   return "unknown";
 }

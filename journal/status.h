@@ -29,11 +29,14 @@ enum class Code {
   kDiverged,     // the peer's journal differs from ours at the point it named
   kNeedsReseed,  // the peer must start again from a checkpoint
   kInternal,     // a bug: a handler failed in a way it did not anticipate
+  // Durable on the master, but not confirmed by the mandatory standbys in
+  // time: its outcome after a failover is unknown. Never an acknowledgement.
+  kUnconfirmed,
 };
 
 // Stable lower-case name, used on the wire and in --json output.
 std::string_view CodeName(Code code);
-inline constexpr Code kLastCode = Code::kInternal;
+inline constexpr Code kLastCode = Code::kUnconfirmed;
 
 class [[nodiscard]] Status {
  public:
@@ -58,6 +61,7 @@ class [[nodiscard]] Status {
   static Status Diverged(std::string m) { return {Code::kDiverged, std::move(m)}; }
   static Status NeedsReseed(std::string m) { return {Code::kNeedsReseed, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Unconfirmed(std::string m) { return {Code::kUnconfirmed, std::move(m)}; }
   // An errno from a system call on `what` (a path or an operation).
   static Status FromErrno(int err, std::string_view what);
 

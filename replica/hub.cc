@@ -24,6 +24,7 @@ ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
     RecomputeLocked(engine_->durable());
   }
   engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
+  expiry_ = std::thread([this] { ExpireWaiters(); });
   engine_->SetCommitGate([this](Position pos, std::function<void(const Status&)> fn) {
     WhenReleased(pos, std::move(fn));
   });
@@ -32,33 +33,94 @@ ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
 ReplicationHub::~ReplicationHub() {
   engine_->SetDurableObserver(nullptr);
   engine_->SetCommitGate(nullptr);
-  std::multimap<Position, std::function<void(const Status&)>> waiting;
   {
     MutexLock lock(&mu_);
-    waiting.swap(waiting_);
+    stopping_ = true;
   }
-  for (auto& [pos, fn] : waiting) {
-    fn(Status::Unavailable("the server is stopping: the commit at " + pos.Token() +
-                           " is durable here, but no mandatory standby has confirmed it; its "
-                           "outcome after a failover is unknown"));
-  }
+  expiry_cv_.notify_all();
+  expiry_.join();
+  FailWaiting(
+      Status::Unavailable("the server is stopping: the commit is durable here, but no "
+                          "mandatory standby has confirmed it; its outcome after a "
+                          "failover is unknown"));
 }
 
 void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {
+  int64_t seconds = ConfigNumber(engine_->tables(), engine_->server_id(), kCfgCommitWaitTimeout, 30,
+                                 0, 365 * 86400);
+  auto deadline = seconds == 0 ? std::chrono::steady_clock::time_point::max()
+                               : std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   {
     MutexLock lock(&mu_);
     if (release_ < pos) {
-      waiting_.emplace(pos, std::move(fn));
+      waiting_.emplace(pos, Waiter{std::move(fn), deadline});
+      expiry_cv_.notify_all();
       return;
     }
   }
   fn(Status::Ok());
 }
 
+void ReplicationHub::FailWaiting(const Status& why) {
+  std::multimap<Position, Waiter> waiting;
+  {
+    MutexLock lock(&mu_);
+    waiting.swap(waiting_);
+  }
+  for (auto& [pos, w] : waiting) w.fn(why);
+}
+
+std::string ReplicationHub::StalledByLocked() const {
+  std::string out;
+  auto now = NowSeconds();
+  for (const auto& [id, d] : downstream_) {
+    if (!d.mandatory || release_ < d.flushed) continue;
+    out += (out.empty() ? "" : ", ") + ("'" + id + "' ") +
+           (d.last_seen > 0 ? "(last heard " + std::to_string(now - d.last_seen) + " s ago)"
+                            : "(not heard from since this master started)");
+  }
+  return out.empty() ? "the mandatory standbys" : "mandatory standby " + out;
+}
+
+void ReplicationHub::ExpireWaiters() {
+  MutexLock lock(&mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    auto next = std::chrono::steady_clock::time_point::max();
+    std::vector<std::pair<Position, Waiter>> expired;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->second.deadline <= now) {
+        expired.emplace_back(it->first, std::move(it->second));
+        it = waiting_.erase(it);
+      } else {
+        next = std::min(next, it->second.deadline);
+        ++it;
+      }
+    }
+    if (!expired.empty()) {
+      std::string who = StalledByLocked();
+      lock.unlock();
+      for (auto& [pos, w] : expired) {
+        w.fn(Status::Unconfirmed("not confirmed within commit.wait.timeout: the commit at " +
+                                 pos.Token() + " is durable on this master, but " + who +
+                                 " has not flushed it; whether it survives a failover is "
+                                 "unknown — do not count it as acknowledged"));
+      }
+      lock.lock();
+      continue;
+    }
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      expiry_cv_.wait(lock);
+    } else {
+      expiry_cv_.wait_until(lock, next);
+    }
+  }
+}
+
 std::vector<std::function<void(const Status&)>> ReplicationHub::TakeReleasedLocked() {
   std::vector<std::function<void(const Status&)>> out;
   auto end = waiting_.upper_bound(release_);
-  for (auto it = waiting_.begin(); it != end; ++it) out.push_back(std::move(it->second));
+  for (auto it = waiting_.begin(); it != end; ++it) out.push_back(std::move(it->second.fn));
   waiting_.erase(waiting_.begin(), end);
   return out;
 }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journal/engine.h"
@@ -64,9 +65,13 @@ class ReplicationHub : public StreamOrigin {
   Epoch epoch() const override { return engine_->epoch(); }
   const Tables& tables() const override { return engine_->tables(); }
   Result<std::string> JournalPath(uint32_t n) const override;
-  // Calls fn(Ok) once release reaches pos (at once if it has), or fn(error)
-  // if the hub goes first (the server stops).
+  // Calls fn(Ok) once release reaches pos (at once if it has), or fn(error):
+  // kUnconfirmed once commit.wait.timeout (seconds, default 30, 0 = no
+  // limit) has passed, or Unavailable if the hub goes first (the server
+  // stops).
   void WhenReleased(Position pos, std::function<void(const Status&)> fn);
+  // Fails every commit waiting for release with `why` (this master fenced).
+  void FailWaiting(const Status& why);
   void Attach(const std::string& id, std::shared_ptr<Listener> listener) override;
   void Detach(const std::string& id, const Listener* listener) override;
   void OnAck(const std::string& id, const JournalAck& ack) override;
@@ -89,6 +94,14 @@ class ReplicationHub : public StreamOrigin {
   void WakeListeners() TANDEM_EXCLUDES(mu_);
   // Takes the waiters that release has passed, to run outside mu_.
   std::vector<std::function<void(const Status&)>> TakeReleasedLocked() TANDEM_REQUIRES(mu_);
+  // Fails waiters past their deadline (a thread of its own).
+  void ExpireWaiters();
+  // Who holds release back, for an error message.
+  std::string StalledByLocked() const TANDEM_REQUIRES(mu_);
+  struct Waiter {
+    std::function<void(const Status&)> fn;
+    std::chrono::steady_clock::time_point deadline;
+  };
 
   Engine* engine_;  // borrowed
   mutable Mutex mu_;
@@ -99,7 +112,10 @@ class ReplicationHub : public StreamOrigin {
   std::set<std::string> warned_ TANDEM_GUARDED_BY(mu_);
   std::optional<uint64_t> specs_checksum_ TANDEM_GUARDED_BY(mu_);
   std::vector<ServerSpec> specs_ TANDEM_GUARDED_BY(mu_);
-  std::multimap<Position, std::function<void(const Status&)>> waiting_ TANDEM_GUARDED_BY(mu_);
+  std::multimap<Position, Waiter> waiting_ TANDEM_GUARDED_BY(mu_);
+  bool stopping_ TANDEM_GUARDED_BY(mu_) = false;
+  CondVar expiry_cv_;
+  std::thread expiry_;
   // When recent durable positions were reached, for lag samples.
   std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_
       TANDEM_GUARDED_BY(mu_);

@@ -1,6 +1,7 @@
 // Master, standbys and replicas as real processes on loopback: byte-for-byte
 // journalcopy, resume after SIGKILL, mandatory gating, refusals.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <filesystem>
@@ -101,6 +102,31 @@ TEST_F(ReplicationTest, MandatoryCommitWaitAcknowledgesOnlyWhatTheStandbyFlushed
   writer.join();
   EXPECT_NE(ReadAll(dir_.Sub("sb1/journals.rep/journal.1")).find("for-the-standby"),
             std::string::npos);
+}
+
+TEST_F(ReplicationTest, AMandatoryCommitNoStandbyConfirmsInTimeFailsAsUnconfirmed) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  for (std::string kv : {"commit.wait=mandatory", "commit.wait.timeout=1"}) {
+    ASSERT_EQ(RunTandem({"-p", master->address(), "configure", "set", kv}).exit_code, 0);
+  }
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 5);
+
+  ::kill(standby->pid(), SIGSTOP);  // hung: connected, silent
+  auto c = master->Connect();
+  auto r = c->Call({"", "", {"put", "kv", "hung", "standby"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.code(), Code::kUnconfirmed) << r->status.ToString();
+  EXPECT_NE(r->status.message().find("'sb1'"), std::string::npos) << r->status.ToString();
+  // Not acknowledged, but not undone either: the master holds it, and the
+  // standby gets it once it is back.
+  EXPECT_EQ(FieldOf(One(*master, {"get", "kv", "hung"}), "value"), "standby");
+  ::kill(standby->pid(), SIGCONT);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  r = c->Call({"", "", {"put", "kv", "after", "it-returned"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->status.ok()) << r->status.ToString();
 }
 
 TEST_F(ReplicationTest, MasterKilledMidLoadNeverSentAByteItLost) {
