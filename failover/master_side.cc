@@ -4,6 +4,7 @@
 
 #include "failover/failover_state.h"
 #include "failover/journal_digest.h"
+#include "failover/newer_master_probe.h"
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/numbers.h"
@@ -13,6 +14,7 @@
 #include "replica/journal_streamer.h"
 #include "replica/server_spec.h"
 #include "transport/auth.h"
+#include "transport/hello.h"
 
 namespace tandem {
 namespace {
@@ -26,20 +28,6 @@ Response Error(Status st) { return Response::Error(std::move(st)); }
 Result<UpstreamConnection> ConnectTo(const Engine& engine, const std::string& address) {
   TANDEM_ASSIGN_OR_RETURN(Address target, Address::Parse(address));
   return ConnectUpstream(UpstreamFor(engine.layout(), target));
-}
-
-// What a server at `address` says it is, asked without logging in (so no
-// password goes to whoever answers) and without pinning its key.
-Result<Row> Hello(const std::string& address) {
-  TANDEM_ASSIGN_OR_RETURN(Address target, Address::Parse(address));
-  ClientOptions options;
-  options.accept_unknown = true;
-  options.connect_timeout = options.io_timeout = milliseconds(5000);
-  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(target, options));
-  TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}));
-  if (!r.status.ok()) return r.status;
-  if (r.rows.empty()) return Status::Corruption(address + " answered hello with nothing");
-  return r.rows[0];
 }
 
 // A ServerID or an address written into server.id: one line, no spaces.
@@ -56,6 +44,9 @@ Status CheckToken(std::string_view what, std::string_view value) {
 FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
                                          std::function<std::string()> address)
     : engine_(engine), hub_(hub), address_(std::move(address)) {
+  // The first probe is the server's own, before it serves (tools/tandemd).
+  next_probe_ =
+      std::chrono::steady_clock::now() + RplTimeout(engine_->tables(), engine_->server_id());
   housekeeping_ = std::thread([this] { Housekeeping(); });
 }
 
@@ -121,26 +112,44 @@ void FailoverParticipant::TellOldMaster() {
   }
 }
 
+void FailoverParticipant::ProbeForNewerMaster() {
+  if (engine_->fence()) return;
+  auto timeout = RplTimeout(engine_->tables(), engine_->server_id());
+  std::optional<ServerIdentity> identity = FindNewerMaster(*engine_, address_(), timeout);
+  if (!identity) return;
+  LogError() << identity->fence << ": refusing all commits and fencing server.id";
+  if (Status st = engine_->Fence(*identity); !st.ok()) {
+    LogError() << "cannot fence: " << st.message();
+    return;
+  }
+  hub_->CloseStreams("this master is stale");
+  hub_->FailWaiting(hub_->Serving());
+}
+
 void FailoverParticipant::Housekeeping() {
   std::unique_lock lock(mu_);
   bool tidy = false;
   while (!closing_) {
+    lock.unlock();
     if (!tidy) {
-      lock.unlock();
       TellOldMaster();
       tidy = TidyStateFailover();
-      lock.lock();
     }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_probe_) {
+      ProbeForNewerMaster();
+      now = std::chrono::steady_clock::now();
+      next_probe_ = now + RplTimeout(engine_->tables(), engine_->server_id());
+    }
+    lock.lock();
     if (paused_by_.empty() || quiescing_) {
-      if (tidy && !quiescing_) {
-        cv_.wait(lock);
-      } else {
-        cv_.wait_for(lock, std::chrono::seconds(1));
-      }
+      auto until = next_probe_;
+      if (!tidy || quiescing_) until = std::min(until, now + std::chrono::seconds(1));
+      if (!closing_) cv_.wait_until(lock, until);
       continue;
     }
-    if (cv_.wait_until(lock, lease_end_) == std::cv_status::timeout && !paused_by_.empty() &&
-        std::chrono::steady_clock::now() >= lease_end_) {
+    if (cv_.wait_until(lock, std::min(lease_end_, next_probe_)) == std::cv_status::timeout &&
+        !paused_by_.empty() && std::chrono::steady_clock::now() >= lease_end_) {
       LogWarning() << "failover by '" << paused_by_
                    << "' neither finished nor rolled back in time: accepting commits again";
       paused_by_.clear();
@@ -360,24 +369,23 @@ Response FailoverParticipant::Newer(const RequestContext& ctx,
   if (auto fence = engine_->fence())
     return Error(Status::Fenced("already fenced: " + fence->fence));
   // Believe no one's word for it: reach the newer master ourselves.
-  auto hello = Hello(args[2]);
+  auto there = Address::Parse(args[2]);
+  auto hello = there.ok() ? SayHello(*there, milliseconds(5000)) : there.status();
   if (!hello.ok()) {
     return Error(Status::FailedPrecondition("not fencing: cannot reach the master '" + args[1] +
                                             "' names at " + args[2] + ": " +
                                             hello.status().message()));
   }
-  Row there = *hello;
-  auto their_epoch = ParseDecimal<uint32_t>(FieldOf(there, "epoch"));
-  if (FieldOf(there, "role") != "standard" || FieldOf(there, "serverID") != engine_->server_id() ||
-      !their_epoch || *their_epoch < *epoch) {
-    return Error(Status::FailedPrecondition(
-        "not fencing: " + args[2] + " is not a master of '" + engine_->server_id() + "' at epoch " +
-        args[0] + " or later (it says role '" + std::string(FieldOf(there, "role")) + "', epoch '" +
-        std::string(FieldOf(there, "epoch")) + "')"));
+  if (!hello->is_master() || hello->server_id != engine_->server_id() || hello->epoch < *epoch) {
+    return Error(Status::FailedPrecondition("not fencing: " + args[2] + " is not a master of '" +
+                                            engine_->server_id() + "' at epoch " + args[0] +
+                                            " or later (it says role '" + hello->role +
+                                            "', epoch " + std::to_string(hello->epoch) + ")"));
   }
+  const uint32_t their_epoch = hello->epoch;
   ServerIdentity identity;
   identity.id = engine_->server_id();
-  identity.fence = "a master of epoch " + std::to_string(*their_epoch) + " serves at " + args[2] +
+  identity.fence = "a master of epoch " + std::to_string(their_epoch) + " serves at " + args[2] +
                    " (reported by '" + args[1] + "'); this master of epoch " +
                    std::to_string(ours) + " is stale";
   identity.new_master = args[2];

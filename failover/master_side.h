@@ -29,7 +29,8 @@
 //
 // It also removes the new master's statefailover once every downstream
 // server in the specs has reconnected to it, and tells an old master it
-// passed over (failover -i) that it is stale, until that succeeds.
+// passed over (failover -i) that it is stale, until that succeeds; and it
+// asks its standbys whether one of them has become a newer master.
 #pragma once
 
 #include <chrono>
@@ -56,6 +57,10 @@ class FailoverParticipant {
   FailoverParticipant& operator=(const FailoverParticipant&) = delete;
 
   void Register(Dispatcher* d);
+  // Fences this master if a standby in its specs now serves as master of a
+  // higher epoch (failover/newer_master_probe.h). Also runs every
+  // rpl.timeout.ms in the background.
+  void ProbeForNewerMaster();
 
  private:
   Response Pause(const RequestContext& ctx, const std::vector<std::string>& args);
@@ -82,6 +87,7 @@ class FailoverParticipant {
   Position paused_at_;
   std::chrono::steady_clock::time_point lease_end_;
   bool closing_ = false;
+  std::chrono::steady_clock::time_point next_probe_;
   std::thread housekeeping_;
 };
 

@@ -10,7 +10,7 @@ void FailoverProgress::Line(const FailoverLine& line) {
 }
 
 void FailoverProgress::Finish(const Status& result, bool promoted) {
-  Response end = Response::Rows({{{"end", "1"}}});
+  Response end = Response::Rows({{{"end", "1"}, {"promoted", promoted ? "1" : "0"}}});
   end.status = result;
   bool closed;
   {

@@ -149,6 +149,11 @@ int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::stri
   return fallback;
 }
 
+std::chrono::milliseconds RplTimeout(const Tables& tables, std::string_view server_id) {
+  return std::chrono::milliseconds(
+      ConfigNumber(tables, server_id, kCfgRplTimeoutMs, 2000, 50, 3'600'000));
+}
+
 std::string Engine::Config(std::string_view name, std::string_view fallback) const {
   return ConfigValue(tables_, server_id_, name, fallback);
 }
@@ -184,7 +189,7 @@ void Engine::SetCommitGate(CommitGate gate) {
   commit_gate_ = std::move(gate);
 }
 
-void Engine::CommitAsync(Transaction txn, CommitCallback done) {
+void Engine::CommitAsync(Transaction txn, CommitCallback done, Wait wait) {
   if (txn.ops.empty()) {
     done(Status::InvalidArgument("empty transaction"), Position{});
     return;
@@ -203,7 +208,7 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done) {
   // A commit that changes commit.wait is acknowledged under local durability:
   // it must take effect even while the mandatory gate is stalled (that is
   // when an operator reaches for it).
-  if (!commit_wait_mandatory_ || SetsCommitWait(txn)) {
+  if (!commit_wait_mandatory_ || wait == Wait::kLocal || SetsCommitWait(txn)) {
     writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
   } else {
     writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),

@@ -43,6 +43,9 @@ std::string ConfigValue(const Tables& tables, std::string_view server_id, std::s
 // fallback used, so a bad value can never stop a server.
 int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::string_view name,
                      int64_t fallback, int64_t min, int64_t max);
+// rpl.timeout.ms as it stands: how long any peer may be silent before it
+// counts as gone.
+std::chrono::milliseconds RplTimeout(const Tables& tables, std::string_view server_id);
 
 struct EngineOptions {
   std::string root;
@@ -70,8 +73,11 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Commits atomically. `done` runs on the writer thread once the record is
-  // durable and applied (or failed); it must not block.
-  void CommitAsync(Transaction txn, CommitCallback done);
+  // durable and applied (or failed); it must not block. With kLocal it does
+  // not wait for the mandatory standbys, whatever commit.wait says: for the
+  // settings an operator changes while they are away (their specs).
+  enum class Wait { kAsConfigured, kLocal };
+  void CommitAsync(Transaction txn, CommitCallback done, Wait wait = Wait::kAsConfigured);
   Result<Position> Commit(Transaction txn);
 
   // Rotates the live journal; returns the position of the rotation record.

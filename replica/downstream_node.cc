@@ -17,6 +17,7 @@
 #include "replica/seed.h"
 #include "replica/status_rows.h"
 #include "replica/stream_command.h"
+#include "replica/upstream_choice.h"
 #include "transport/archive_commands.h"
 #include "transport/auth.h"
 #include "transport/engine_commands.h"
@@ -44,19 +45,9 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   UpstreamOptions& up = node->upstream_;
   up.server_id = node->server_id_;
   DownstreamNode* self = node.get();
-  up.timeout = [self] {
-    return std::chrono::milliseconds(
-        ConfigNumber(self->tables_, self->server_id_, kCfgRplTimeoutMs, 2000, 50, 3'600'000));
-  };
-  up.resolve_target = [self] {
-    // SERVERID#target set on the master (replicated) wins over the local one.
-    auto replicated = self->tables_.Get(kConfigTable, self->server_id_ + "#target");
-    if (replicated) {
-      if (auto a = Address::Parse(*replicated); a.ok()) return *a;
-      LogWarning() << self->server_id_ << "#target='" << *replicated << "' is not an address";
-    }
-    return self->targets_.size() > 1 ? self->FindMaster() : self->current_target();
-  };
+  up.timeout = [self] { return RplTimeout(self->tables_, self->server_id_); };
+  up.resolve_target = [self] { return self->ResolveUpstream(); };
+  up.own_address = [self] { return self->own_address(); };
 
   // A downstream server of a secured master is secured from its first
   // start, before it has replicated a single user (and stays so, whatever
@@ -83,60 +74,54 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   return node;
 }
 
-Address DownstreamNode::FindMaster() {
-  struct Master {
-    Address address;
-    uint32_t epoch;
-    UpstreamConnection conn;
-  };
-  std::vector<Master> masters;
-  for (const Address& a : targets_) {
-    UpstreamOptions probe = upstream_;
-    probe.target = a;
-    probe.resolve_target = nullptr;
-    auto conn = ConnectUpstream(probe);
-    if (!conn.ok()) continue;
-    auto info =
-        conn->client->Call({probe.user, conn->ticket, {"info"}}, std::chrono::milliseconds(2000));
-    if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
-    if (FieldOf(info->rows[0], "role") != "standard") continue;
-    auto epoch = ParseDecimal<uint32_t>(FieldOf(info->rows[0], "epoch"));
-    if (!epoch) continue;
-    masters.push_back({a, *epoch, std::move(conn).value()});
-  }
-  // Never follow a master older than history we already hold; and tell any
-  // master older than the newest known that it is stale, so it stops writing.
-  uint32_t newest = highest_epoch().value;
-  const Master* newest_master = nullptr;
-  for (const Master& m : masters) {
-    if (m.epoch >= newest) {
-      newest = m.epoch;
-      newest_master = &m;
+UpstreamCandidates DownstreamNode::Candidates() const {
+  return ListCandidates(tables_, server_id_, targets_, own_address());
+}
+
+Address DownstreamNode::ResolveUpstream() {
+  UpstreamCandidates candidates = Candidates();
+  if (candidates.addresses.empty()) return current_target();
+  UpstreamChoice choice = ChooseUpstream(candidates, server_id_, highest_epoch().value,
+                                         RplTimeout(tables_, server_id_));
+  if (choice.found) {
+    // A master older than the newest: tell it so, so it stops writing.
+    for (const ProbedServer& old : choice.older_masters) {
+      LogWarning() << "not following " << old.address.ToString() << ": a master of epoch "
+                   << old.hello.epoch << ", older than epoch " << choice.newest
+                   << "; telling it so";
+      UpstreamOptions probe = upstream_;
+      probe.target = old.address;
+      probe.resolve_target = nullptr;
+      auto conn = ConnectUpstream(probe);
+      if (!conn.ok()) continue;
+      (void)conn->client->Call({conn->user,
+                                conn->ticket,
+                                {"failover-master", "newer", std::to_string(choice.newest),
+                                 server_id_, choice.address.ToString()}},
+                               std::chrono::milliseconds(5000));
     }
   }
-  Address best = current_target();
-  bool found = false;
-  for (Master& m : masters) {
-    if (m.epoch < newest) {
-      if (!newest_master) continue;  // we only know of it from our own history
-      LogWarning() << "not following " << m.address.ToString() << ": a master of epoch " << m.epoch
-                   << ", older than epoch " << newest << "; telling it so";
-      (void)m.conn.client->Call({m.conn.user,
-                                 m.conn.ticket,
-                                 {"failover-master", "newer", std::to_string(newest), server_id_,
-                                  newest_master->address.ToString()}},
-                                std::chrono::milliseconds(5000));
-    } else if (!found) {
-      best = m.address;
-      found = true;
-    }
+  std::lock_guard lock(ptr_mu_);
+  if (choice.address.ToString() != target_.ToString()) {
+    LogWarning() << "following " << choice.address.ToString()
+                 << (choice.found ? "" : " (no candidate answered as the newest master)");
+    target_ = choice.address;
   }
-  if (found && best.ToString() != current_target().ToString()) {
-    LogWarning() << "following the master at " << best.ToString() << " (epoch " << newest << ")";
-    std::lock_guard lock(ptr_mu_);
-    target_ = best;
-  }
-  return best;
+  return target_;
+}
+
+void DownstreamNode::WatchForNewerMaster() {
+  std::shared_ptr<JournalCopier> c = copier();
+  CopierStatus up = c->status();
+  if (!up.connected) return;  // choosing again on every connection anyway
+  uint32_t epoch = std::max(highest_epoch().value, up.epoch.value);
+  auto newer = NewerMasterAmong(Candidates(), server_id_, current_target().ToString(), epoch,
+                                RplTimeout(tables_, server_id_));
+  if (!newer) return;
+  LogWarning() << "a master of epoch " << newer->hello.epoch << " serves at "
+               << newer->address.ToString() << ", newer than epoch " << epoch << " of "
+               << current_target().ToString() << ": following it";
+  c->Reconnect();
 }
 
 Status DownstreamNode::Load() {
@@ -209,7 +194,14 @@ void DownstreamNode::Repair(uint64_t generation, const Status& refusal, const Ro
 void DownstreamNode::RepairLoop() {
   std::unique_lock lock(repair_mu_);
   for (;;) {
-    repair_cv_.wait(lock, [&] { return repair_stopping_ || repair_; });
+    // Between repairs, every rpl.timeout.ms: is there a newer master?
+    if (!repair_cv_.wait_for(lock, RplTimeout(tables_, server_id_),
+                             [&] { return repair_stopping_ || repair_; })) {
+      lock.unlock();
+      WatchForNewerMaster();
+      lock.lock();
+      continue;
+    }
     if (repair_stopping_) return;
     RepairRequest request = *repair_;
     repair_.reset();
@@ -385,6 +377,7 @@ void DownstreamNode::WakeListeners() {
 
 void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()> address,
                                       std::function<void()> stop) {
+  address_ = address;
   RegisterReadCommands(&tables_, server_id_, d);
   RegisterArchiveReadCommands(&tables_, layout_.root(), d);
   // verify -t: what is BAD! or MISSING! here is fetched again by pull -u.

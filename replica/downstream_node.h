@@ -18,6 +18,7 @@
 #include "replica/pull_applier.h"
 #include "replica/server_spec.h"
 #include "replica/stream_origin.h"
+#include "replica/upstream_choice.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
@@ -88,12 +89,17 @@ class DownstreamNode : public StreamOrigin {
   RootLayout layout_;
   int lock_fd_;
   std::string server_id_;
-  // Of targets_ (the local `target` list), the one followed now.
+  // The server streamed from now (replica/upstream_choice.h).
   Address target_;
-  std::vector<Address> targets_;
-  // The reachable master of the highest epoch among targets_, not older
-  // than what we hold; target_ when there is none.
-  Address FindMaster();
+  std::vector<Address> targets_;  // the local `target` list
+  UpstreamCandidates Candidates() const;
+  // Chooses the upstream again (before every connection) and tells older
+  // masters that answered that they are stale.
+  Address ResolveUpstream();
+  // While streaming: moves to a master of a higher epoch than the upstream's.
+  void WatchForNewerMaster();
+  std::string own_address() const { return address_ ? address_() : ""; }
+  std::function<std::string()> address_;  // set by RegisterCommands, before Start
   Address current_target() const {
     std::lock_guard lock(ptr_mu_);
     return target_;

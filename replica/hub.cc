@@ -284,6 +284,22 @@ void ReplicationHub::CloseStreams(const std::string& reason) {
   for (auto& l : live) l->Close(reason);
 }
 
+void ReplicationHub::LearnAddress(const std::string& id, const std::string& address) {
+  auto spec = LoadServerSpec(engine_->tables(), id);
+  if (!spec || !spec->address.empty()) return;  // the operator's word stands
+  spec->address = address;
+  engine_->CommitAsync(
+      {{ServerSpecOp(*spec)}},
+      [id, address](const Status& st, Position) {
+        if (st.ok()) {
+          LogInfo() << "spec of '" << id << "': Address " << address << " (as it says)";
+        } else {
+          LogWarning() << "cannot record the address of '" << id << "': " << st.message();
+        }
+      },
+      Engine::Wait::kLocal);
+}
+
 Status ReplicationHub::Serving() const {
   if (auto fence = engine_->fence()) {
     return Status::Fenced(

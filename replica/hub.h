@@ -80,6 +80,7 @@ class ReplicationHub : public StreamOrigin {
   // Ends every journal stream (this master was fenced).
   void CloseStreams(const std::string& reason);
   Status Serving() const override;
+  void LearnAddress(const std::string& id, const std::string& address) override;
   std::vector<DownstreamStatus> Downstream() const;
   // Mandatory standbys that hold release back because they are not connected.
   std::vector<std::string> StalledBy() const;

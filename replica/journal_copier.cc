@@ -11,6 +11,17 @@
 #include "transport/dispatcher.h"
 
 namespace tandem {
+namespace {
+
+// An address others can reach this server at: not a port still unbound, not
+// a wildcard host.
+bool Announceable(const std::string& address) {
+  auto parsed = Address::Parse(address);
+  return parsed.ok() && parsed->port != 0 && parsed->host != "0.0.0.0" && parsed->host != "::" &&
+         parsed->host != "[::]";
+}
+
+}  // namespace
 
 JournalCopier::JournalCopier(RootLayout layout, UpstreamOptions upstream, Position copied,
                              Progress progress, std::function<LocalProgress()> local)
@@ -44,6 +55,11 @@ void JournalCopier::Stop() {
   if (flushed_ != persisted_) (void)WritePositionFile(layout_.statejcopy(), flushed_);
 }
 
+void JournalCopier::Reconnect() {
+  MutexLock lock(&mu_);
+  if (client_) client_->Shutdown();
+}
+
 CopierStatus JournalCopier::status() const {
   MutexLock lock(&mu_);
   return status_;
@@ -55,6 +71,9 @@ void JournalCopier::Run() {
     Status st = Connection();
     {
       MutexLock lock(&mu_);
+      // A connection that streamed earns a quick retry: its upstream went
+      // away (or was dropped for a newer one) and the next may be up.
+      if (status_.connected) backoff = std::chrono::milliseconds(50);
       client_.reset();
       status_.connected = false;
       if (stopping_) return;
@@ -103,7 +122,16 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
 }
 
 Status JournalCopier::Connection() {
-  TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream_));
+  UpstreamOptions upstream = upstream_;
+  if (upstream.resolve_target) {  // once: it may probe every candidate
+    upstream.target = upstream.resolve_target();
+    upstream.resolve_target = nullptr;
+  }
+  {
+    MutexLock lock(&mu_);
+    status_.upstream = upstream.target.ToString();
+  }
+  TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream));
   Client* c = conn.client.get();
   std::string ticket = conn.ticket;
   {
@@ -114,12 +142,16 @@ Status JournalCopier::Connection() {
   TANDEM_ASSIGN_OR_RETURN(std::string tail,
                           TailHash(layout_.rep_journal(written_.journal), written_.offset));
   LocalProgress here = local_ ? local_() : LocalProgress{};
-  TANDEM_ASSIGN_OR_RETURN(
-      Response opened,
-      c->Call({upstream_.user,
-               ticket,
-               {"journal-stream", upstream_.server_id, written_.Token(), tail,
-                std::to_string(here.epoch.value), std::min(here.applied, written_).Token()}}));
+  std::vector<std::string> args = {"journal-stream",
+                                   upstream_.server_id,
+                                   written_.Token(),
+                                   tail,
+                                   std::to_string(here.epoch.value),
+                                   std::min(here.applied, written_).Token()};
+  if (std::string own = upstream_.own_address ? upstream_.own_address() : ""; Announceable(own)) {
+    args.push_back(own);
+  }
+  TANDEM_ASSIGN_OR_RETURN(Response opened, c->Call({upstream_.user, ticket, std::move(args)}));
   if (!opened.status.ok()) {
     if (refused_ && !opened.rows.empty()) refused_(opened.status, opened.rows[0]);
     return opened.status;
@@ -137,9 +169,8 @@ Status JournalCopier::Connection() {
                     "standby acknowledges only what it has synced";
   }
   sync_each_batch_ = upstream_.fsync || mandatory;
-  LogInfo() << "journalcopy: streaming from "
-            << (upstream_.resolve_target ? upstream_.resolve_target() : upstream_.target).ToString()
-            << " at " << written_.ToString();
+  LogInfo() << "journalcopy: streaming from " << upstream.target.ToString() << " at "
+            << written_.ToString();
   for (;;) {
     // Take every frame already here, write them all, then sync once: one
     // fdatasync covers as many upstream batches as arrived meanwhile.

@@ -49,6 +49,9 @@ struct UpstreamOptions {
   // rpl.timeout.ms as it stands: how long a connect, and any wait for the
   // next frame (a heartbeat comes every rpl.heartbeat.ms), may take.
   std::function<std::chrono::milliseconds()> timeout;
+  // Where this server listens, told to the upstream so that a spec without
+  // an Address gets one (empty: not told).
+  std::function<std::string()> own_address;
 };
 
 // A connection to the upstream, logged in as the service user when the
@@ -74,6 +77,7 @@ struct CopierStatus {
   Epoch epoch;
   std::string role;  // from the upstream's spec of us
   bool mandatory = false;
+  std::string upstream;  // the address streamed from (or last tried)
   std::string last_error;
   int64_t last_data_unix = 0;
   int64_t last_heard_ms = 0;  // unix ms of the last frame from the upstream
@@ -108,6 +112,9 @@ class JournalCopier {
   }
   void Start();
   void Stop();
+  // Drops the connection; the copier connects again at once, choosing its
+  // upstream afresh (resolve_target).
+  void Reconnect();
   CopierStatus status() const;
 
  private:

@@ -133,8 +133,7 @@ void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
   sink_ = sink;
   heartbeat_ = std::chrono::milliseconds(
       ConfigNumber(origin_->tables(), "", kCfgHeartbeatMs, 200, 10, 60'000));
-  timeout_ = std::chrono::milliseconds(
-      ConfigNumber(origin_->tables(), "", kCfgRplTimeoutMs, 2000, 50, 3'600'000));
+  timeout_ = RplTimeout(origin_->tables(), "");
   last_sent_ = last_ack_ = std::chrono::steady_clock::now();
   origin_->Attach(id_, shared_from_this());
   Pump();

@@ -64,29 +64,53 @@ void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Disp
                                 {"data", std::move(data)}}}));
        }});
 
-  d->Register("server",
-              {AccessLevel::kSuper, false, true,
-               [engine, hub](const RequestContext&, const auto& args, Reply reply) {
-                 if (args.size() == 2 && args[0] == "-o") {
-                   auto spec = LoadServerSpec(engine->tables(), args[1]);
-                   if (!spec)
-                     return reply(Error(Status::NotFound("no server spec for '" + args[1] + "'")));
-                   return reply(Response::Rows({{{"spec", spec->Format()}}}));
-                 }
-                 if (args.size() == 2 && args[0] == "-i") {
-                   auto spec = ServerSpec::Parse(args[1]);
-                   if (!spec.ok()) return reply(Error(spec.status()));
-                   engine->CommitAsync({{ServerSpecOp(*spec)}}, [hub, reply, id = spec->id](
-                                                                    const Status& st, Position) {
-                     if (!st.ok()) return reply(Error(st));
-                     hub->Recompute();  // a mandatory flag takes effect at once
-                     reply(Response::Rows({{{"saved", "Server " + id + " saved."}}}));
-                   });
-                   return;
-                 }
-                 reply(Error(Status::InvalidArgument(
-                     "usage: server -o SERVERID | server -i (spec on stdin)")));
-               }});
+  d->Register(
+      "server",
+      {AccessLevel::kSuper, false, true,
+       [engine, hub](const RequestContext&, const auto& args, Reply reply) {
+         if (args.size() == 2 && args[0] == "-o") {
+           auto spec = LoadServerSpec(engine->tables(), args[1]);
+           if (!spec) return reply(Error(Status::NotFound("no server spec for '" + args[1] + "'")));
+           return reply(Response::Rows({{{"spec", spec->Format()}}}));
+         }
+         if (args.size() == 2 && args[0] == "-i") {
+           auto spec = ServerSpec::Parse(args[1]);
+           if (!spec.ok()) return reply(Error(spec.status()));
+           // Not gated: dropping a dead standby's mandatory flag is
+           // what an operator does while it is away.
+           engine->CommitAsync(
+               {{ServerSpecOp(*spec)}},
+               [hub, reply, id = spec->id](const Status& st, Position) {
+                 if (!st.ok()) return reply(Error(st));
+                 hub->Recompute();  // a mandatory flag takes effect at once
+                 reply(Response::Rows({{{"saved", "Server " + id + " saved."}}}));
+               },
+               Engine::Wait::kLocal);
+           return;
+         }
+         if (args.size() == 2 && args[0] == "-d") {
+           // A retired server: its spec no longer holds the mandatory
+           // gate, or a failover's wait for every server to return.
+           if (args[1] == engine->server_id()) {
+             return reply(
+                 Error(Status::FailedPrecondition("'" + args[1] + "' is this master's own spec")));
+           }
+           if (!LoadServerSpec(engine->tables(), args[1])) {
+             return reply(Error(Status::NotFound("no server spec for '" + args[1] + "'")));
+           }
+           engine->CommitAsync(
+               {{Op::Delete(std::string(kServerTable), args[1])}},
+               [hub, reply, id = args[1]](const Status& st, Position) {
+                 if (!st.ok()) return reply(Error(st));
+                 hub->Recompute();
+                 reply(Response::Rows({{{"deleted", "Server " + id + " deleted."}}}));
+               },
+               Engine::Wait::kLocal);
+           return;
+         }
+         reply(Error(Status::InvalidArgument(
+             "usage: server -o SERVERID | server -i (spec on stdin) | server -d SERVERID")));
+       }});
 
   d->Register("servers", {AccessLevel::kRead, false, true,
                           [engine, hub](const RequestContext&, const auto& args, Reply reply) {

@@ -38,6 +38,13 @@ class StreamOrigin {
   // Ok while this origin may serve journal streams; why not otherwise (a
   // fenced master, Code::kFenced).
   virtual Status Serving() const { return Status::Ok(); }
+  // Downstream server `id` listens at `address`, and its spec names no
+  // Address: a master records it, so that it can later ask that server
+  // whether it has become a newer master (failover/newer_master_probe.h).
+  virtual void LearnAddress(const std::string& id, const std::string& address) {
+    (void)id;
+    (void)address;
+  }
 };
 
 }  // namespace tandem

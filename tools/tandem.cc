@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journal/file.h"
@@ -20,6 +22,7 @@
 #include "tools/output.h"
 #include "transport/client.h"
 #include "transport/content_client.h"
+#include "transport/hello.h"
 
 namespace tandem {
 namespace {
@@ -39,7 +42,7 @@ constexpr const char* kUsage =
     "  journaldbchecksums [-t TABLE]\n"
     "  configure set [SERVERID#]NAME=VALUE | unset NAME | show\n"
     "  user-add NAME --level read|write|service|super   password on stdin\n"
-    "  server -o SERVERID | server -i   (spec on stdin) | servers -J\n"
+    "  server -o ID | server -i (spec on stdin) | server -d ID | servers -J\n"
     "  pull -lj                    replication state of this server\n"
     "  submit FILE [-d DEPOTPATH] | print DEPOTPATH[#REV] | files [PREFIX] | filelog DEPOTPATH\n"
     "  verify [-q] [PREFIX]        recompute archive digests: BAD! / MISSING! rows, exit 1\n"
@@ -133,7 +136,25 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
 
 // A long command (failover -y) that reports its lines as they happen: print
 // each frame until the one marked "end", which carries the result.
-int FollowProgress(Client* client, const std::string& command, bool json) {
+// A promoted standby restarts as the master on the same address: the
+// failover is done for the operator once it accepts writes there.
+int AwaitMaster(const Address& address, bool json) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  Status last = Status::Unavailable("no answer yet");
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto hello = SayHello(address, std::chrono::milliseconds(2000));
+    if (hello.ok() && hello->is_master()) {
+      if (!json) std::cout << "==> " << address.ToString() << " serves as the master\n";
+      return 0;
+    }
+    last = hello.ok() ? Status::Unavailable("it answers as " + hello->role) : hello.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Fail(last.Annotate("the failover finished, but " + address.ToString() +
+                            " did not serve as the master within 120 s (see its log)"));
+}
+
+int FollowProgress(Client* client, const Address& address, const std::string& command, bool json) {
   for (;;) {
     auto frame = client->ReadFrame();
     if (!frame.ok()) return Fail(frame.status().Annotate("connection lost during " + command));
@@ -141,7 +162,8 @@ int FollowProgress(Client* client, const std::string& command, bool json) {
     if (!resp.ok()) return Fail(resp.status());
     if (!resp->rows.empty() && FieldOf(resp->rows[0], "end") == "1") {
       client->Shutdown();  // lets the server go on (a promoted one restarts as master)
-      return resp->status.ok() ? 0 : Fail(resp->status);
+      if (!resp->status.ok()) return Fail(resp->status);
+      return FieldOf(resp->rows[0], "promoted") == "1" ? AwaitMaster(address, json) : 0;
     }
     std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows)) << std::flush;
   }
@@ -299,7 +321,7 @@ int Main(int argc, char** argv) {
     for (Row& r : page->rows) resp->rows.push_back(std::move(r));
   }
   if (resp->status.ok() && !resp->rows.empty() && FieldOf(resp->rows[0], "progress") == "1") {
-    return FollowProgress(client->get(), command, json);
+    return FollowProgress(client->get(), *address, command, json);
   }
   if (!resp->status.ok()) {
     // A refused failover still says what it checked and undid.

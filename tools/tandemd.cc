@@ -205,6 +205,9 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     if (Status st = FinishFailover(engine.get(), *address_text); !st.ok()) {
       return CannotStart(st.Annotate("finishing the failover")), false;
     }
+    // A master that was away while a standby took over learns it here,
+    // before its first write.
+    participant->ProbeForNewerMaster();
     at = engine->durable().ToString();
   }
   if (Status st = server.Start(); !st.ok()) return CannotStart(st), false;

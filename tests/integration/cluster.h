@@ -24,11 +24,13 @@ class ClusterTest : public ::testing::Test {
     return m;
   }
 
+  // Without `address`, the server's spec gets the address it announces.
   void AddSpec(const TandemdProcess& master, const std::string& id, const std::string& type,
-               bool mandatory) {
+               bool mandatory, const std::string& address = "") {
     std::string spec = "ServerID: " + id + "\nServices: " + type +
                        "\nOptions: " + (mandatory ? "mandatory" : "nomandatory") +
-                       "\nReplicatingFrom: master1\n";
+                       "\nReplicatingFrom: master1\n" +
+                       (address.empty() ? "" : "Address: " + address + "\n");
     auto r = RunTandem({"-p", master.address(), "server", "-i"}, {spec, {}, {}});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -78,6 +80,11 @@ class ClusterTest : public ::testing::Test {
     std::vector<std::string> args = {"-p", standby.address(), "failover"};
     args.insert(args.end(), flags.begin(), flags.end());
     return RunTandem(args);
+  }
+
+  static void Configure(const TandemdProcess& master, const std::string& name_value) {
+    auto r = RunTandem({"-p", master.address(), "configure", "set", name_value});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   static Row One(const TandemdProcess& p, std::vector<std::string> args) {

@@ -235,9 +235,10 @@ TEST_F(FailoverTest, ASigtermDuringAFailoverRollsItBackAndStopsTheStandbyCleanly
 
 TEST_F(FailoverTest, AnotherStandbyOfAFencedMasterMayNotFailOverWithoutIt) {
   // sb1 took over; sb2's master is now fenced. "Unreachable" it is not:
-  // failing over here would make a second master of the same epoch.
+  // failing over here would make a second master of the same epoch. (sb1's
+  // spec names an address where sb2 cannot find it, or sb2 would follow it.)
   auto master = StartMaster();
-  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb1", "standby", true, "127.0.0.1:1");
   AddSpec(*master, "sb2", "standby", true);
   auto sb1 = StartDownstream("sb1", *master);
   auto sb2 = StartDownstream("sb2", *master);
@@ -434,10 +435,9 @@ TEST_F(FailoverTest, AMandatoryStandbyFailsOverFromItsOwnCopyWhenItsSpecIsNotApp
   AddSpec(*master, "sb1", "standby", true);
   AddSpec(*master, "sb2", "standby", true);
   Put(*master, 0, 10);
-  Position durable = Durable(*master);
   auto standby = StartDownstream("sb1", *master);
-  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy") == durable; }));
-  ASSERT_LT(PullPosition(*standby, "applied"), durable);
+  ASSERT_TRUE(WaitFor([&] { return PullPosition(*standby, "journalcopy") == Durable(*master); }));
+  ASSERT_LT(PullPosition(*standby, "applied"), Durable(*master));
   master->Kill9();
   EXPECT_EQ(standby->Terminate(), 0);  // restarted during the outage
   standby = StartDownstream("sb1", *master);

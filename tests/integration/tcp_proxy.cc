@@ -36,7 +36,15 @@ void TcpProxy::Cut() {
   for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
 }
 
-void TcpProxy::Restore() { cut_ = false; }
+void TcpProxy::BlackHole() { black_hole_ = true; }
+
+void TcpProxy::Restore() {
+  if (black_hole_.exchange(false)) {
+    std::lock_guard lock(mu_);
+    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  cut_ = false;
+}
 
 void TcpProxy::AcceptLoop() {
   while (!stopping_) {
@@ -46,6 +54,12 @@ void TcpProxy::AcceptLoop() {
     if (client < 0) continue;
     if (cut_) {
       ::close(client);
+      continue;
+    }
+    if (black_hole_) {  // accepted, and then nothing
+      std::lock_guard lock(mu_);
+      fds_.push_back(client);
+      threads_.emplace_back([this, client] { Pipe(client, -1); });
       continue;
     }
     int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -71,10 +85,11 @@ void TcpProxy::Pipe(int from, int to) {
   for (;;) {
     ssize_t n = ::recv(from, buf, sizeof buf, 0);
     if (n <= 0 || cut_) break;
+    if (black_hole_ || to < 0) continue;  // swallowed
     if (::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
   }
   ::shutdown(from, SHUT_RDWR);
-  ::shutdown(to, SHUT_RDWR);
+  if (to >= 0) ::shutdown(to, SHUT_RDWR);
 }
 
 }  // namespace tandem::testing

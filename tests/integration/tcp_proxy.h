@@ -1,6 +1,9 @@
-// A loopback TCP proxy that a test can cut (every connection through it is
-// closed and new ones are refused) and restore: a network partition between
-// two real processes without touching the network.
+// A loopback TCP proxy that a test can cut and restore: a network partition
+// between two real processes without touching the network. Cut() resets
+// (every connection through it is closed, new ones are refused); BlackHole()
+// is silent (connections stay open and new ones are accepted, but no byte
+// gets through in either direction: what a peer behind a dead link or a
+// hung host looks like).
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,9 @@ class TcpProxy {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   void Cut();
+  void BlackHole();
+  // Ends either mode; connections black-holed meanwhile are closed, as
+  // their peers would have timed out by now.
   void Restore();
 
  private:
@@ -31,6 +37,7 @@ class TcpProxy {
   uint16_t port_ = 0;
   int listen_fd_ = -1;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> black_hole_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::vector<int> fds_;

@@ -1,0 +1,115 @@
+#include "replica/upstream_choice.h"
+
+#include <algorithm>
+#include <future>
+#include <optional>
+
+#include "journal/engine.h"
+#include "journal/log.h"
+#include "replica/server_spec.h"
+
+namespace tandem {
+namespace {
+
+struct Answer {
+  Address address;
+  Result<HelloAnswer> hello;
+};
+
+// Asks every address at once; answers in the same order.
+std::vector<Answer> AskAll(const std::vector<Address>& addresses,
+                           std::chrono::milliseconds timeout) {
+  std::vector<std::future<Result<HelloAnswer>>> futures;
+  futures.reserve(addresses.size());
+  for (const Address& a : addresses) {
+    futures.push_back(
+        std::async(std::launch::async, [a, timeout] { return SayHello(a, timeout); }));
+  }
+  std::vector<Answer> out;
+  out.reserve(addresses.size());
+  for (size_t i = 0; i < addresses.size(); ++i) out.push_back({addresses[i], futures[i].get()});
+  return out;
+}
+
+}  // namespace
+
+UpstreamCandidates ListCandidates(const Tables& tables, const std::string& server_id,
+                                  const std::vector<Address>& targets,
+                                  const std::string& own_address) {
+  UpstreamCandidates out;
+  auto add = [&](const Address& a) {
+    std::string text = a.ToString();
+    if (text == own_address) return false;
+    for (const Address& b : out.addresses) {
+      if (b.ToString() == text) return false;
+    }
+    out.addresses.push_back(a);
+    return true;
+  };
+  if (auto replicated = tables.Get(kConfigTable, server_id + "#target")) {
+    if (auto a = Address::Parse(*replicated); a.ok()) {
+      out.first_preferred = add(*a);
+    } else {
+      LogWarning() << server_id << "#target='" << *replicated << "' is not an address; ignored";
+    }
+  }
+  bool sole_target = targets.size() == 1 && out.addresses.empty();
+  for (const Address& a : targets) {
+    if (add(a) && sole_target) out.first_preferred = true;
+  }
+  for (const ServerSpec& spec : LoadServerSpecs(tables)) {
+    if (spec.id == server_id || spec.address.empty()) continue;
+    if (spec.type != ServerType::kStandard && !spec.is_standby()) continue;
+    if (auto a = Address::Parse(spec.address); a.ok()) add(*a);
+  }
+  return out;
+}
+
+UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::string& server_id,
+                              uint32_t held_epoch, std::chrono::milliseconds timeout) {
+  UpstreamChoice choice;
+  choice.newest = held_epoch;
+  if (candidates.addresses.empty()) return choice;
+  choice.address = candidates.addresses.front();
+  std::vector<Answer> answers = AskAll(candidates.addresses, timeout);
+  auto usable = [&](const Answer& a) {
+    return a.hello.ok() && a.hello->server_id != server_id && a.hello->role != "fenced";
+  };
+  for (const Answer& a : answers) {
+    if (usable(a) && a.hello->is_master()) choice.newest = std::max(choice.newest, a.hello->epoch);
+  }
+  const Answer& first = answers.front();
+  if (candidates.first_preferred && usable(first) && first.hello->epoch >= choice.newest) {
+    choice.found = true;
+  }
+  for (const Answer& a : answers) {
+    if (!usable(a) || !a.hello->is_master()) continue;
+    if (a.hello->epoch < choice.newest) {
+      choice.older_masters.push_back({a.address, *a.hello});
+    } else if (!choice.found) {
+      choice.address = a.address;
+      choice.found = true;
+    }
+  }
+  return choice;
+}
+
+std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidates,
+                                             const std::string& server_id,
+                                             const std::string& current, uint32_t epoch,
+                                             std::chrono::milliseconds timeout) {
+  std::vector<Address> others;
+  for (const Address& a : candidates.addresses) {
+    if (a.ToString() != current) others.push_back(a);
+  }
+  std::optional<ProbedServer> newest;
+  for (Answer& a : AskAll(others, timeout)) {
+    if (!a.hello.ok() || !a.hello->is_master() || a.hello->server_id == server_id) continue;
+    if (a.hello->epoch > (newest ? newest->hello.epoch : epoch)) {
+      newest = ProbedServer{a.address, *a.hello};
+    }
+  }
+  return newest;
+}
+
+}  // namespace tandem

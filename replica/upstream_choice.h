@@ -1,0 +1,62 @@
+// Which server a standby or replica streams from: chosen before every
+// connection, and re-checked while streaming so that a newer master is
+// followed even while the old one is still alive.
+//
+// Candidates are the master's replicated SERVERID#target override (when it
+// is an address), the local `target` list, and the Address of every master
+// and standby spec replicated from the master: after a failover, the new
+// master is one of them. All are asked `hello` at once, each bounded by
+// rpl.timeout.ms. This server itself (its own address, or an answer with
+// its own ServerID) is never chosen: that would stream from itself.
+//
+// The preferred candidate (the override, or a sole local target) is chosen
+// when it answers, is not fenced, and holds the newest epoch heard (it may
+// be a standby: cascading). Otherwise the master (role standard) of the
+// highest epoch is, and never one older than the history this server
+// already holds. If no candidate qualifies, the preferred one (or the first
+// target) is kept, and connecting to it says why.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "journal/table_set.h"
+#include "transport/address.h"
+#include "transport/hello.h"
+
+namespace tandem {
+
+struct UpstreamCandidates {
+  std::vector<Address> addresses;  // in order of preference, no duplicates
+  bool first_preferred = false;    // addresses[0] is the override or sole target
+};
+
+UpstreamCandidates ListCandidates(const Tables& tables, const std::string& server_id,
+                                  const std::vector<Address>& targets,
+                                  const std::string& own_address);
+
+struct ProbedServer {
+  Address address;
+  HelloAnswer hello;
+};
+
+struct UpstreamChoice {
+  Address address;
+  bool found = false;   // a candidate qualified
+  uint32_t newest = 0;  // the highest epoch of a master heard, or held here
+  // Masters that answered with an epoch older than `newest` (to be told).
+  std::vector<ProbedServer> older_masters;
+};
+
+UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::string& server_id,
+                              uint32_t held_epoch, std::chrono::milliseconds timeout);
+
+// Every candidate but `current`, asked at once; the master of the highest
+// epoch above `epoch`, if one answers.
+std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidates,
+                                             const std::string& server_id,
+                                             const std::string& current, uint32_t epoch,
+                                             std::chrono::milliseconds timeout);
+
+}  // namespace tandem

@@ -1,0 +1,28 @@
+#include "transport/hello.h"
+
+#include "journal/numbers.h"
+#include "transport/client.h"
+
+namespace tandem {
+
+Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout) {
+  ClientOptions options;
+  options.accept_unknown = true;
+  options.connect_timeout = options.io_timeout = timeout;
+  TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(address, options));
+  TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}, timeout));
+  const std::string where = address.ToString();
+  if (!r.status.ok()) return r.status.Annotate("hello to " + where);
+  if (r.rows.empty()) return Status::Corruption(where + " answered hello with nothing");
+  const Row& row = r.rows[0];
+  HelloAnswer answer;
+  answer.server_id = std::string(FieldOf(row, "serverID"));
+  answer.role = std::string(FieldOf(row, "role"));
+  answer.address = std::string(FieldOf(row, "address"));
+  auto epoch = ParseDecimal<uint32_t>(FieldOf(row, "epoch"), "hello epoch");
+  if (!epoch.ok()) return epoch.status().Annotate(where);
+  answer.epoch = *epoch;
+  return answer;
+}
+
+}  // namespace tandem

@@ -1,0 +1,29 @@
+// `hello`: what a server says it is, asked without logging in (no password
+// goes to whoever answers) and without pinning its key. Enough to find the
+// master of the newest epoch among candidates, never enough to trust a
+// server with data: streaming from it still logs in as the service user.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "journal/status.h"
+#include "transport/address.h"
+
+namespace tandem {
+
+struct HelloAnswer {
+  std::string server_id;
+  // standard (a master serving writes), fenced (an old master), or a
+  // downstream role: standby, forwarding-standby, replica, downstream.
+  std::string role;
+  uint32_t epoch = 0;  // a master's own; a downstream's highest held
+  std::string address;
+  bool is_master() const { return role == "standard"; }
+};
+
+// Bounded by `timeout` for the connect and for the answer.
+Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout);
+
+}  // namespace tandem
