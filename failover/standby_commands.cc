@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "failover/auto_failover_check.h"
 #include "failover/coordinator.h"
 #include "failover/progress_stream.h"
 #include "journal/engine.h"
@@ -145,8 +146,20 @@ void StandbyFailover::WatchMaster() {
     if (ConfigValue(tables, id, "failover.auto", "0") != "1") continue;
     int seconds =
         ParseDecimal<int>(ConfigValue(tables, id, "failover.auto.seconds", "10")).value_or(10);
+    const auto window = std::chrono::seconds(std::max(1, seconds));
     auto silent = std::chrono::steady_clock::now() - heard;
-    if (silent < std::chrono::seconds(std::max(1, seconds))) continue;
+    if (silent < window) continue;
+    lock.unlock();
+    std::string alive = MasterHeardByOthers(tables, id, address_(), node_->highest_epoch().value,
+                                            window, RplTimeout(tables, id));
+    lock.lock();
+    if (!alive.empty()) {
+      if (alive != last_refusal_) LogWarning() << "failover.auto: not failing over: " << alive;
+      last_refusal_ = alive;
+      heard = std::chrono::steady_clock::now() - window + std::chrono::seconds(1);  // ask again
+      continue;
+    }
+    last_refusal_.clear();
     LogWarning() << "failover.auto: the master has been silent for "
                  << std::chrono::duration_cast<std::chrono::seconds>(silent).count()
                  << " s; failing over";

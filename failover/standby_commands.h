@@ -44,6 +44,7 @@ class StandbyFailover {
 
   DownstreamNode* node_;
   std::function<std::string()> address_;
+  std::string last_refusal_;  // failover.auto's last reason not to (logged once)
   std::function<void()> on_promoted_;
   std::mutex run_mu_;  // one failover at a time
   std::atomic<bool> cancelled_{false};

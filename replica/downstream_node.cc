@@ -414,10 +414,17 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
   d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
                         [this, address](const RequestContext&, const auto&, Reply reply) {
                           CopierStatus up = copier()->status();
-                          reply(Response::Rows({{{"serverID", server_id_},
-                                                 {"role", up.role.empty() ? "downstream" : up.role},
-                                                 {"epoch", std::to_string(highest_epoch().value)},
-                                                 {"address", address()}}}));
+                          Row row = {{"serverID", server_id_},
+                                     {"role", up.role.empty() ? "downstream" : up.role},
+                                     {"epoch", std::to_string(highest_epoch().value)},
+                                     {"address", address()},
+                                     {"upstream", current_target().ToString()}};
+                          // What failover.auto on another standby asks.
+                          if (up.last_heard_ms > 0) {
+                            row.emplace_back("heardMsAgo", std::to_string(std::max<int64_t>(
+                                                               0, NowMillis() - up.last_heard_ms)));
+                          }
+                          reply(Response::Rows({std::move(row)}));
                         }});
   d->Register("info", {AccessLevel::kRead, false, true,
                        [this, address](const RequestContext& ctx, const auto&, Reply reply) {

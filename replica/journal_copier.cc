@@ -198,9 +198,7 @@ Status JournalCopier::Connection() {
       status_.release = data.release;
       status_.epoch = data.epoch;
       status_.last_data_unix = NowSeconds();
-      status_.last_heard_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+      status_.last_heard_ms = NowMillis();
       snapshot = status_;
     }
     if (progress_) progress_(snapshot);

@@ -12,6 +12,12 @@ int64_t NowSeconds() {
       .count();
 }
 
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Dispatcher::Dispatcher(const Tables* tables, std::string root) : tables_(tables) {
   if (!root.empty()) {
     root_.emplace(std::move(root));

@@ -79,6 +79,7 @@ class Dispatcher {
   std::map<std::string, std::string, std::less<>> reserved_;  // table -> owner
 };
 
-int64_t NowSeconds();
+int64_t NowSeconds();  // unix time
+int64_t NowMillis();
 
 }  // namespace tandem

@@ -22,6 +22,12 @@ Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds t
   auto epoch = ParseDecimal<uint32_t>(FieldOf(row, "epoch"), "hello epoch");
   if (!epoch.ok()) return epoch.status().Annotate(where);
   answer.epoch = *epoch;
+  answer.upstream = std::string(FieldOf(row, "upstream"));
+  if (std::string_view heard = FieldOf(row, "heardMsAgo"); !heard.empty()) {
+    auto ms = ParseDecimal<int64_t>(heard, "hello heardMsAgo");
+    if (!ms.ok()) return ms.status().Annotate(where);
+    answer.heard_ms_ago = *ms;
+  }
   return answer;
 }
 

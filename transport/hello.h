@@ -20,6 +20,10 @@ struct HelloAnswer {
   std::string role;
   uint32_t epoch = 0;  // a master's own; a downstream's highest held
   std::string address;
+  // A downstream's: the server it streams from, and how long ago it last
+  // heard from it (-1: never, or not a downstream).
+  std::string upstream;
+  int64_t heard_ms_ago = -1;
   bool is_master() const { return role == "standard"; }
 };
 

@@ -82,6 +82,13 @@ class ClusterTest : public ::testing::Test {
     return RunTandem(args);
   }
 
+  // The master has recorded the address downstream server `id` announced.
+  static bool Announced(const TandemdProcess& master, const std::string& id,
+                        const TandemdProcess& server) {
+    return RunTandem({"-p", master.address(), "server", "-o", id})
+               .out.find("Address: " + server.address()) != std::string::npos;
+  }
+
   static void Configure(const TandemdProcess& master, const std::string& name_value) {
     auto r = RunTandem({"-p", master.address(), "configure", "set", name_value});
     ASSERT_EQ(r.exit_code, 0) << r.err;

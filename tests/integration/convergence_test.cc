@@ -15,14 +15,6 @@ namespace {
 
 class ConvergenceTest : public ClusterTest {
  protected:
-  static std::string Spec(const TandemdProcess& master, const std::string& id) {
-    return RunTandem({"-p", master.address(), "server", "-o", id}).out;
-  }
-  // The master has recorded the address `id` announced.
-  static bool Announced(const TandemdProcess& master, const std::string& id,
-                        const TandemdProcess& server) {
-    return Spec(master, id).find("Address: " + server.address()) != std::string::npos;
-  }
   static CommandResult PutOn(const TandemdProcess& p, const std::string& key) {
     return RunTandem({"-p", p.address(), "put", "kv", key, "v"});
   }

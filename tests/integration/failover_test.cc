@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "tests/integration/cluster.h"
+#include "tests/integration/tcp_proxy.h"
 #include "tests/testing/journal_files.h"
 
 namespace tandem::testing {
@@ -599,6 +600,48 @@ TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterDies) {
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
   EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
   EXPECT_NE(standby->Log().find("failover.auto: the master has been silent"), std::string::npos);
+}
+
+TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterHangsAndTheOldOneFencesItselfLater) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Configure(*master, "failover.auto=1");
+  Configure(*master, "failover.auto.seconds=1");
+  auto sb1 = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return Announced(*master, "sb1", *sb1); }));
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+  ::kill(master->pid(), SIGSTOP);  // no reset, no EOF: silence
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1); })) << sb1->Log();
+  EXPECT_EQ(Keys(*sb1, "kv").size(), 10u);
+  ::kill(master->pid(), SIGCONT);
+  ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; })) << master->Log();
+}
+
+TEST_F(FailoverTest, AutoFailoverWaitsWhileAnotherServerStillHearsTheMaster) {
+  auto master = StartMaster();
+  TcpProxy link(master->parsed_address().port);
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", false);
+  Configure(*master, "failover.auto=1");
+  Configure(*master, "failover.auto.seconds=1");
+  auto sb1 = StartDownstream("sb1", link.address());
+  auto sb2 = StartDownstream("sb2", *master);
+  ASSERT_TRUE(WaitFor([&] { return Announced(*master, "sb2", *sb2); }));
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
+
+  link.Cut();  // only sb1's link to the master
+  ASSERT_TRUE(WaitFor([&] {
+    return sb1->Log().find("failover.auto: not failing over: 'sb2' heard the master") !=
+           std::string::npos;
+  })) << sb1->Log();
+  EXPECT_FALSE(IsMaster(*sb1));
+  EXPECT_TRUE(IsMaster(*master));
+
+  master->Kill9();  // now sb2 hears nothing either
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1); })) << sb1->Log();
+  EXPECT_EQ(Keys(*sb1, "kv").size(), 10u);
 }
 
 TEST_F(FailoverTest, HeartbeatRunsItsTriggersWhenTheMasterHangs) {
