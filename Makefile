@@ -7,7 +7,7 @@ PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libg
             libgmock-dev libbenchmark-dev nlohmann-json3-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: deps build demo test bench fuzz sanitize tsan clean
+.PHONY: deps build demo test bench fuzz sanitize tsan chaos clean
 
 deps:
 	@scripts/install-deps.sh $(PACKAGES)
@@ -50,6 +50,12 @@ tsan: deps
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2
+
+# The randomized fault harness: CYCLES cycles from SEED (tests/chaos/chaos.cc).
+CYCLES ?= 30
+SEED   ?= 1
+chaos: build
+	$(BUILD)/tests/chaos/tandem-chaos --cycles $(CYCLES) --seed $(SEED)
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan build-tsan demo-run

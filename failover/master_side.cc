@@ -90,6 +90,23 @@ void FailoverParticipant::TellOldMaster() {
     return;
   }
   FailoverRecord r = **rec;
+  auto forget = [&](const std::string& why) {
+    LogWarning() << "failover: the old master at " << r.tell_address << " " << why;
+    r.tell_address.clear();
+    if (Status st = WriteFailoverRecord(engine_->layout(), r); !st.ok()) {
+      LogWarning() << "cannot update statefailover: " << st.message();
+    }
+  };
+  // Whatever answers there now may no longer be an old master: it fenced
+  // itself, or it was rejoined as a standby.
+  auto there = Address::Parse(r.tell_address);
+  if (!there.ok()) return forget("is not an address");
+  auto hello = SayHello(*there, RplTimeout(engine_->tables(), engine_->server_id()));
+  if (!hello.ok()) return;  // tried again shortly
+  if (!hello->is_master() || hello->epoch >= engine_->epoch().value) {
+    return forget("knows: it answers as " + hello->role + " of epoch " +
+                  std::to_string(hello->epoch));
+  }
   auto conn = ConnectTo(*engine_, r.tell_address);
   if (!conn.ok()) return;  // tried again shortly
   auto told =
@@ -100,16 +117,14 @@ void FailoverParticipant::TellOldMaster() {
                          milliseconds(5000));
   if (!told.ok()) return;
   if (!told->status.ok() && told->status.code() != Code::kFenced) {
-    LogWarning() << "failover: the old master at " << r.tell_address
-                 << " refused to fence itself: " << told->status.message();
+    if (told->status.message() != last_tell_refusal_) {
+      LogWarning() << "failover: the old master at " << r.tell_address
+                   << " refused to fence itself: " << told->status.message();
+    }
+    last_tell_refusal_ = told->status.message();
     return;
   }
-  LogWarning() << "failover: the old master at " << r.tell_address
-               << " was told it is stale and refuses writes";
-  r.tell_address.clear();
-  if (Status st = WriteFailoverRecord(engine_->layout(), r); !st.ok()) {
-    LogWarning() << "cannot update statefailover: " << st.message();
-  }
+  forget("was told it is stale and refuses writes");
 }
 
 void FailoverParticipant::ProbeForNewerMaster() {

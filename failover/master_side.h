@@ -87,6 +87,7 @@ class FailoverParticipant {
   Position paused_at_;
   std::chrono::steady_clock::time_point lease_end_;
   bool closing_ = false;
+  std::string last_tell_refusal_;  // logged once (housekeeping thread only)
   std::chrono::steady_clock::time_point next_probe_;
   std::thread housekeeping_;
 };

@@ -184,7 +184,8 @@ Status FinishFailover(Engine* engine, const std::string& address) {
     self->address = address;
     specs.ops.push_back(ServerSpecOp(*self));
   }
-  TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs)).status());
+  // Before the server listens, so no standby can have confirmed it yet.
+  TANDEM_RETURN_IF_ERROR(engine->Commit(std::move(specs), Engine::Wait::kLocal).status());
   if (rec->forced) {
     // Downstream servers that applied past the point reseed from this.
     TANDEM_ASSIGN_OR_RETURN(CheckpointInfo ckp, engine->Checkpoint());

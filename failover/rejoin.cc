@@ -20,9 +20,12 @@
 namespace tandem {
 namespace {
 
-// The newest failover that took over from `id`, as the new master records it.
+// The failover that ended this root's history, as the new master records
+// it: the first that took over from `id` after `ours`, the newest epoch this
+// root wrote or copied. (Later ones took over from servers that carried the
+// same ServerID after it, at points past anything it holds.)
 Result<FailoverHistoryEntry> AskFailoverPoint(const RootLayout& layout, const std::string& target,
-                                              const std::string& id) {
+                                              const std::string& id, Epoch ours) {
   TANDEM_ASSIGN_OR_RETURN(Address address, Address::Parse(target));
   UpstreamOptions up = UpstreamFor(layout, address);
   TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(up));
@@ -35,18 +38,22 @@ Result<FailoverHistoryEntry> AskFailoverPoint(const RootLayout& layout, const st
       Response rows,
       conn.client->Call({up.user, conn.ticket, {"scan", std::string(kFailoverTable)}}));
   if (!rows.status.ok()) return rows.status;
-  std::optional<FailoverHistoryEntry> newest;
+  std::optional<FailoverHistoryEntry> ended;
   for (const Row& r : rows.rows) {  // keys sort by epoch
     std::string_view key = FieldOf(r, "key");
     auto epoch = ParseDecimal<uint32_t>(key.substr(std::min<size_t>(key.size(), 6)));
     auto entry = ParseFailoverHistory(Epoch{epoch.value_or(0)}, FieldOf(r, "value"));
-    if (entry.ok() && entry->master_id == id) newest = *entry;
+    if (entry.ok() && entry->master_id == id && entry->epoch.value > ours.value &&
+        (!ended || entry->epoch.value < ended->epoch.value)) {
+      ended = *entry;
+    }
   }
-  if (!newest) {
+  if (!ended) {
     return Status::NotFound("the master at " + target + " has no record of a failover from '" + id +
-                            "'");
+                            "' after epoch " + std::to_string(ours.value) +
+                            ", the newest this root holds");
   }
-  return *newest;
+  return *ended;
 }
 
 }  // namespace
@@ -56,9 +63,6 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
   TANDEM_ASSIGN_OR_RETURN(RootLock lock, RootLock::Acquire(layout));
   TANDEM_ASSIGN_OR_RETURN(ServerIdentity identity, ReadServerIdentity(layout));
   if (identity.id.empty()) return Status::FailedPrecondition(root + " has no ServerID");
-  TANDEM_ASSIGN_OR_RETURN(FailoverHistoryEntry rec, AskFailoverPoint(layout, target, identity.id));
-  const Position p = rec.point;
-
   // This root's journals by number (the live one's number is in its header).
   std::map<uint32_t, std::string> journals;
   TANDEM_ASSIGN_OR_RETURN(auto rotated, layout.ListRotated());
@@ -68,6 +72,18 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
                             ScanJournal(layout.live_journal(), TailPolicy::kReportOnly, nullptr));
     journals[live.journal] = layout.live_journal();
   }
+  // Epochs only grow: the newest journal with records holds ours.
+  Epoch ours{0};
+  for (auto it = journals.rbegin(); it != journals.rend(); ++it) {
+    TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
+                            ScanJournal(it->second, TailPolicy::kReportOnly, nullptr));
+    ours = sum.max_epoch;
+    if (sum.records > 0) break;
+  }
+  TANDEM_ASSIGN_OR_RETURN(FailoverHistoryEntry rec,
+                          AskFailoverPoint(layout, target, identity.id, ours));
+  const Position p = rec.point;
+
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
   RejoinReport report{p, rec.standby_id, 0};
   const std::string orig = root + "/journal.orig.master";

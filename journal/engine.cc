@@ -240,8 +240,9 @@ Result<Position> WaitFor(AppendFn append) {
 
 }  // namespace
 
-Result<Position> Engine::Commit(Transaction txn) {
-  return WaitFor([&](JournalWriter::DurableCallback cb) { CommitAsync(std::move(txn), cb); });
+Result<Position> Engine::Commit(Transaction txn, Wait wait) {
+  return WaitFor(
+      [&](JournalWriter::DurableCallback cb) { CommitAsync(std::move(txn), cb, wait); });
 }
 
 Result<Position> Engine::Rotate() {

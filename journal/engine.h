@@ -78,7 +78,7 @@ class Engine {
   // settings an operator changes while they are away (their specs).
   enum class Wait { kAsConfigured, kLocal };
   void CommitAsync(Transaction txn, CommitCallback done, Wait wait = Wait::kAsConfigured);
-  Result<Position> Commit(Transaction txn);
+  Result<Position> Commit(Transaction txn, Wait wait = Wait::kAsConfigured);
 
   // Rotates the live journal; returns the position of the rotation record.
   Result<Position> Rotate();

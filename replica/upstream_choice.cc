@@ -31,12 +31,49 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses,
   return out;
 }
 
+// AskAll, then once more for the servers the answers point at that are not
+// asked yet: a fenced master's new master and, when `first_upstream`, the
+// upstream of a first (preferred) candidate that is not a master. So a
+// server pointed at an old master, or a standby pointed at a standby, finds
+// the master even before the specs that name it have replicated here.
+// Other downstream servers' upstreams are not followed: their links are
+// theirs (failover.auto asks them precisely because ours may be cut).
+std::vector<Answer> AskWithHints(const std::vector<Address>& addresses,
+                                 std::chrono::milliseconds timeout, bool first_upstream) {
+  std::vector<Answer> answers = AskAll(addresses, timeout);
+  std::vector<Address> hints;
+  auto known = [&](const std::string& text) {
+    for (const Answer& a : answers) {
+      if (a.address.ToString() == text) return true;
+    }
+    for (const Address& h : hints) {
+      if (h.ToString() == text) return true;
+    }
+    return false;
+  };
+  auto add = [&](const std::string& text) {
+    auto hint = Address::Parse(text);
+    if (!text.empty() && hint.ok() && !known(hint->ToString())) hints.push_back(*hint);
+  };
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const Result<HelloAnswer>& h = answers[i].hello;
+    if (!h.ok()) continue;
+    if (h->role == "fenced") add(h->new_master);
+    if (i == 0 && first_upstream && !h->is_master()) add(h->upstream);
+  }
+  for (Answer& a : AskAll(hints, timeout)) answers.push_back(std::move(a));
+  return answers;
+}
+
 }  // namespace
 
 UpstreamCandidates ListCandidates(const Tables& tables, const std::string& server_id,
                                   const std::vector<Address>& targets,
                                   const std::string& own_address) {
   UpstreamCandidates out;
+  // Until its own spec has replicated, a server is taken for a standby.
+  auto self = LoadServerSpec(tables, server_id);
+  out.masters_only = !self || self->is_standby();
   auto add = [&](const Address& a) {
     std::string text = a.ToString();
     if (text == own_address) return false;
@@ -71,7 +108,8 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
   choice.newest = held_epoch;
   if (candidates.addresses.empty()) return choice;
   choice.address = candidates.addresses.front();
-  std::vector<Answer> answers = AskAll(candidates.addresses, timeout);
+  std::vector<Answer> answers =
+      AskWithHints(candidates.addresses, timeout, candidates.first_preferred);
   auto usable = [&](const Answer& a) {
     return a.hello.ok() && a.hello->server_id != server_id && a.hello->role != "fenced";
   };
@@ -79,7 +117,8 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
     if (usable(a) && a.hello->is_master()) choice.newest = std::max(choice.newest, a.hello->epoch);
   }
   const Answer& first = answers.front();
-  if (candidates.first_preferred && usable(first) && first.hello->epoch >= choice.newest) {
+  if (candidates.first_preferred && usable(first) && first.hello->epoch >= choice.newest &&
+      (first.hello->is_master() || !candidates.masters_only)) {
     choice.found = true;
   }
   for (const Answer& a : answers) {
@@ -103,7 +142,7 @@ std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidate
     if (a.ToString() != current) others.push_back(a);
   }
   std::optional<ProbedServer> newest;
-  for (Answer& a : AskAll(others, timeout)) {
+  for (Answer& a : AskWithHints(others, timeout, false)) {
     if (!a.hello.ok() || !a.hello->is_master() || a.hello->server_id == server_id) continue;
     if (a.hello->epoch > (newest ? newest->hello.epoch : epoch)) {
       newest = ProbedServer{a.address, *a.hello};

@@ -10,8 +10,8 @@
 // its own ServerID) is never chosen: that would stream from itself.
 //
 // The preferred candidate (the override, or a sole local target) is chosen
-// when it answers, is not fenced, and holds the newest epoch heard (it may
-// be a standby: cascading). Otherwise the master (role standard) of the
+// when it answers, is not fenced, and holds the newest epoch heard (for a
+// replica it may be a standby or replica: cascading). Otherwise the master (role standard) of the
 // highest epoch is, and never one older than the history this server
 // already holds. If no candidate qualifies, the preferred one (or the first
 // target) is kept, and connecting to it says why.
@@ -30,6 +30,10 @@ namespace tandem {
 struct UpstreamCandidates {
   std::vector<Address> addresses;  // in order of preference, no duplicates
   bool first_preferred = false;    // addresses[0] is the override or sole target
+  // A standby streams from the master only: its acknowledgements are what
+  // the master's release and commit.wait count, and its failover talks to
+  // its upstream as the master. Replicas may cascade.
+  bool masters_only = false;
 };
 
 UpstreamCandidates ListCandidates(const Tables& tables, const std::string& server_id,

@@ -174,10 +174,15 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
   // verify an epoch, and nothing more.
   d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
                         [engine, info](const RequestContext&, const auto&, Reply reply) {
-                          reply(Ok({{"serverID", engine->server_id()},
-                                    {"role", engine->fence() ? "fenced" : "standard"},
-                                    {"epoch", std::to_string(engine->epoch().value)},
-                                    {"address", info.address()}}));
+                          auto fence = engine->fence();
+                          Row row = {{"serverID", engine->server_id()},
+                                     {"role", fence ? "fenced" : "standard"},
+                                     {"epoch", std::to_string(engine->epoch().value)},
+                                     {"address", info.address()}};
+                          if (fence && !fence->new_master.empty()) {
+                            row.emplace_back("newMaster", fence->new_master);
+                          }
+                          reply(Ok(std::move(row)));
                         }});
   d->Register("info", {AccessLevel::kRead, false, true,
                        [engine, info](const RequestContext& ctx, const auto&, Reply reply) {

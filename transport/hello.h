@@ -24,6 +24,7 @@ struct HelloAnswer {
   // heard from it (-1: never, or not a downstream).
   std::string upstream;
   int64_t heard_ms_ago = -1;
+  std::string new_master;  // a fenced master's word for where the master went
   bool is_master() const { return role == "standard"; }
 };
 

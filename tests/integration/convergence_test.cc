@@ -113,6 +113,21 @@ TEST_F(ConvergenceTest, AReplicaMovesToANewerMasterWhileItsOldMasterStillServesI
   ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; }));
 }
 
+TEST_F(ConvergenceTest, AStandbyPointedAtAnotherStandbyStreamsFromTheMasterItFollows) {
+  // Found by tandem-chaos (seed 1, cycle 8): a mandatory standby whose
+  // target had become a (rejoined) standby cascaded from it, so the master
+  // never heard its acknowledgements and every commit waited.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", true);
+  Configure(*master, "commit.wait=mandatory");
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", sb1->address());
+  Put(*master, 0, 10);  // acknowledged only once sb2 itself has flushed them
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master); }));
+  EXPECT_EQ(FieldOf(One(*sb2, {"info"}), "target"), master->address());
+}
+
 TEST_F(ConvergenceTest, AnOverrideNamingADeadAddressOrTheServerItselfIsATrapNoLonger) {
   auto master = StartMaster();
   AddSpec(*master, "r1", "replica", false);

@@ -247,12 +247,15 @@ TEST_F(FailoverTest, AnotherStandbyOfAFencedMasterMayNotFailOverWithoutIt) {
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
   ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1) && Role(*master) == "fenced"; }));
+  ::kill(sb1->pid(), SIGSTOP);  // or sb2 would follow it (the fence names it)
   auto second = Failover(*sb2, {"-y"});
+  ::kill(sb1->pid(), SIGCONT);
   EXPECT_NE(second.exit_code, 0);
   EXPECT_NE(second.out.find("is fenced"), std::string::npos) << second.out;
   EXPECT_NE(second.out.find("the master is now at " + sb1->address()), std::string::npos)
       << second.out;
   EXPECT_FALSE(IsMaster(*sb2));
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *sb1); })) << "then it follows the new master";
 }
 
 TEST_F(FailoverTest, APlannedFailoverToAStandbyWithFsyncOffSucceeds) {
@@ -269,6 +272,26 @@ TEST_F(FailoverTest, APlannedFailoverToAStandbyWithFsyncOffSucceeds) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
   EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+}
+
+TEST_F(FailoverTest, APlannedFailoverToANonMandatoryStandbyWithCommitWaitMandatoryServes) {
+  // Found by tandem-chaos (seed 2, cycle 32): the new master's failover
+  // record waited at the mandatory gate for sb1, which cannot connect to a
+  // master that is not listening yet.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", false);
+  Configure(*master, "commit.wait=mandatory");
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", *master);
+  ASSERT_TRUE(WaitFor([&] { return Announced(*master, "sb2", *sb2); }));
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
+  auto r = Failover(*sb2, {"-y"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << sb2->Log();
+  Put(*sb2, 10, 20);  // acknowledged once sb1, still mandatory, follows sb2
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *sb2); }));
+  EXPECT_EQ(Keys(*sb1, "kv"), Keys(*sb2, "kv"));
 }
 
 TEST_F(FailoverTest, UnplannedToANonMandatoryStandbyIsRefused) {
@@ -561,6 +584,34 @@ TEST_F(FailoverTest, RejoinSetsAsideWhatTheOldMasterWroteAfterTheFailoverPoint) 
   Put(*b, 100, 105);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*a, *b); }));
   EXPECT_EQ(Keys(*a, "kv"), Keys(*b, "kv"));
+}
+
+TEST_F(FailoverTest, ARejoinAfterTwoFailoversStartsFromTheOneThatEndedItsOwnHistory) {
+  // Found by tandem-chaos (seed 1, cycle 6): master1 -> sb1 (unplanned),
+  // then sb1 -> sb2 (planned); both took over from ServerID master1. The
+  // original root must rejoin at the first point, the only one it holds.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", false);
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", *master);
+  ASSERT_TRUE(WaitFor([&] { return Announced(*master, "sb1", *sb1); }));
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
+  master->Kill9();
+  ASSERT_EQ(Failover(*sb1, {"-y"}).exit_code, 0);
+  Put(*sb1, 10, 20);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *sb1); }));
+  auto second = Failover(*sb2, {"-y"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  Put(*sb2, 20, 30);
+
+  auto rejoined = RunTandemd({"-r", master_root_, "--rejoin", sb2->address()});
+  ASSERT_EQ(rejoined.exit_code, 0) << rejoined.err;
+  master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master) << "the rejoined root does not start";
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*master, *sb2); })) << master->Log();
+  EXPECT_EQ(Keys(*master, "kv"), Keys(*sb2, "kv"));
 }
 
 TEST_F(FailoverTest, ForcedSplitBrainTellsTheOldMasterToStopWriting) {
