@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "failover/journal_digest.h"
+#include "failover/peer_views.h"
 #include "failover/promote.h"
 #include "failover/stop_resolution.h"
 #include "journal/archive_store.h"
@@ -63,7 +64,8 @@ struct Failover::Plan {
   std::string master_address;
   Address master_target;  // how we reached it
   Master master;
-  std::string digest;  // the master's journal digest up to the point
+  std::string digest;         // the master's journal digest up to the point
+  uint32_t newest_epoch = 0;  // held here or by any server that answered
 };
 
 Failover::Failover(DownstreamNode* node, FailoverOptions options, Observer observer)
@@ -176,7 +178,9 @@ Failover::Plan Failover::Check() {
                        " is running and reachable, and -i leaves it running. Stop it first, or "
                        "drop -i to let it take part.");
     if (!options_.execute) fail("with -i and a live master, failover runs only with -y");
-    plan.master.client.reset();  // told it is stale once we serve
+    // Kept to fence it once past the point of no return: left running
+    // unfenced, a standby still following it could fail over from it
+    // into an epoch of the same number as ours.
   }
   if (plan.master_id.empty()) plan.master_id = options_.master_id;
   if (plan.master_id.empty() && spec) plan.master_id = spec->replicating_from;
@@ -204,6 +208,25 @@ Failover::Plan Failover::Check() {
                          "). Whatever it lacks is lost. The new master takes a checkpoint, and "
                          "every downstream server that applied past the failover point "
                          "reseeds itself from it.");
+    }
+  }
+  // Epochs must never repeat: the new one begins above every epoch any
+  // server holds. A server holding a newer epoch than this standby means a
+  // master this standby never followed took writes it lacks.
+  const uint32_t ours = node_->highest_epoch().value;
+  EpochHeard heard =
+      NewestEpochHeard(node_->tables(), id, options_.address, {plan.master_target.ToString()},
+                       RplTimeout(node_->tables(), id));
+  plan.newest_epoch = std::max(ours, heard.epoch);
+  if (heard.epoch > ours) {
+    std::string what = heard.who + " holds epoch " + std::to_string(heard.epoch) +
+                       ", newer than this standby's " + std::to_string(ours) +
+                       ": a newer master exists or existed, and this standby lacks its history";
+    if (plan.planned || !options_.force) {
+      fail(what + "; let it follow that master first" +
+           (plan.planned ? "" : " (or --force, losing what it lacks)"));
+    } else {
+      Say("warning", "FORCED: " + what + "; the new epoch begins above it");
     }
   }
   if (plan.planned && !up.connected) {
@@ -392,6 +415,20 @@ std::vector<Failover::Step> Failover::CommonSteps(Plan& plan) {
                      .phase_after = FailoverPhase::kMasterStopped,
                      .no_return = true});
   }
+  if (options_.ignore_master && plan.master.client) {
+    steps.push_back(
+        {.name = "fence-master",
+         .text = "fencing master '" + plan.master_id + "' (-i: without its data)",
+         .run = [this, &plan, &rec]() -> Status {
+           auto fenced = plan.master.Call(
+               {"failover-master", "ignore", rec.standby_id, options_.address}, kMasterCallTimeout);
+           if (!fenced.ok()) {
+             Say("warning", "the master did not fence itself (" + fenced.status().message() +
+                                "); it is told it is stale once this server serves");
+           }
+           return Status::Ok();  // past the point of no return: on regardless
+         }});
+  }
   steps.push_back({.name = "promote",
                    .text = "promoting journals.rep to the live journal; taking ServerID '" +
                            plan.master_id + "'",
@@ -459,7 +496,7 @@ FailoverReport Failover::Run() {
   rec.planned = plan.planned;
   rec.mandatory = plan.mandatory;
   rec.forced = !plan.planned && !plan.mandatory;
-  rec.old_epoch = node_->highest_epoch().value;
+  rec.old_epoch = std::max(node_->highest_epoch().value, plan.newest_epoch);
   rec.master_address = plan.master_address;
   // Without the old master's word that it stopped (unplanned, or -i), the new
   // master keeps telling its address that it is stale until it hears it.

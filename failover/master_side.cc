@@ -192,20 +192,21 @@ Status FailoverParticipant::CheckCaller(const RequestContext& ctx,
 
 void FailoverParticipant::Register(Dispatcher* d) {
   d->ReserveTable(std::string(kFailoverTable), "failover");
-  d->Register(
-      "failover-master",
-      {AccessLevel::kService, /*blocking=*/true, true,
-       [this](const RequestContext& ctx, const auto& args, Reply reply) {
-         std::string sub = args.empty() ? "" : args[0];
-         std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-         if (sub == "pause") return reply(Pause(ctx, rest));
-         if (sub == "resume") return reply(Resume(ctx, rest));
-         if (sub == "stop") return reply(Stop(ctx, rest));
-         if (sub == "status") return reply(Report(ctx, rest));
-         if (sub == "newer") return reply(Newer(ctx, rest));
-         reply(Error(Status::InvalidArgument(
-             "usage: failover-master pause|resume|stop|status|newer ... (sent by standbys)")));
-       }});
+  d->Register("failover-master",
+              {AccessLevel::kService, /*blocking=*/true, true,
+               [this](const RequestContext& ctx, const auto& args, Reply reply) {
+                 std::string sub = args.empty() ? "" : args[0];
+                 std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+                 if (sub == "pause") return reply(Pause(ctx, rest));
+                 if (sub == "resume") return reply(Resume(ctx, rest));
+                 if (sub == "stop") return reply(Stop(ctx, rest));
+                 if (sub == "ignore") return reply(Ignore(ctx, rest));
+                 if (sub == "status") return reply(Report(ctx, rest));
+                 if (sub == "newer") return reply(Newer(ctx, rest));
+                 reply(Error(Status::InvalidArgument(
+                     "usage: failover-master pause|resume|stop|ignore|status|newer ... (sent by "
+                     "standbys)")));
+               }});
 }
 
 Response FailoverParticipant::Pause(const RequestContext& ctx,
@@ -333,6 +334,40 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   hub_->FailWaiting(hub_->Serving());
   LogWarning() << "failover to '" << standby << "': server.id fenced; refusing all commits";
   return Response::Rows({{{"stopped", engine_->server_id()}}});
+}
+
+Response FailoverParticipant::Ignore(const RequestContext& ctx,
+                                     const std::vector<std::string>& args) {
+  if (args.size() != 2) {
+    return Error(Status::InvalidArgument("usage: failover-master ignore STANDBY ADDRESS"));
+  }
+  const std::string& standby = args[0];
+  if (Status st = CheckCaller(ctx, standby); !st.ok()) return Error(st);
+  if (Status st = CheckToken("ADDRESS", args[1]); !st.ok()) return Error(st);
+  if (auto parsed = Address::Parse(args[1]); !parsed.ok()) return Error(parsed.status());
+  if (auto fence = engine_->fence()) {
+    if (fence->fenced_for == standby) return Response::Rows({{{"fenced", engine_->server_id()}}});
+    return Error(Status::Fenced("already fenced: " + fence->fence));
+  }
+  ServerIdentity identity;
+  identity.id = engine_->server_id();
+  identity.fence = "'" + standby + "' took over without this master's data (failover -i) after " +
+                   engine_->durable().Token() + " (epoch " +
+                   std::to_string(engine_->epoch().value) + ")";
+  identity.fenced_for = standby;
+  identity.new_master = args[1];
+  LogWarning() << identity.fence << ": refusing all commits and fencing server.id";
+  if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
+  {
+    std::lock_guard lock(mu_);
+    if (!paused_by_.empty()) {
+      paused_by_.clear();
+      engine_->Resume();  // a fenced engine refuses anyway
+    }
+  }
+  hub_->CloseStreams("this master was failed over from (-i)");
+  hub_->FailWaiting(hub_->Serving());
+  return Response::Rows({{{"fenced", engine_->server_id()}}});
 }
 
 Response FailoverParticipant::Report(const RequestContext& ctx,

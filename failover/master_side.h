@@ -12,6 +12,9 @@
 //       commit from then on. This is the failover's point of no return. The
 //       server stays up, fenced, so that it can tell clients and servers
 //       where the master went and a standby that crashed can ask it:
+//   failover-master ignore STANDBY ADDRESS
+//       STANDBY takes over without this master's data (failover -i), past
+//       its point of no return: fence now, naming ADDRESS;
 //   failover-master status STANDBY
 //       serving | paused (by whom, at what position) | fenced (for whom, at
 //       what position), as fields of one row;
@@ -66,6 +69,7 @@ class FailoverParticipant {
   Response Pause(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Resume(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Stop(const RequestContext& ctx, const std::vector<std::string>& args);
+  Response Ignore(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Report(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Newer(const RequestContext& ctx, const std::vector<std::string>& args);
   // A standby spec replicating from us, used by the service user it names.

@@ -166,7 +166,9 @@ Status FinishFailover(Engine* engine, const std::string& address) {
   TANDEM_ASSIGN_OR_RETURN(auto rec, ReadFailoverRecord(layout));
   if (!rec || rec->phase != FailoverPhase::kPromoted) return Status::Ok();
   if (engine->epoch().value <= rec->old_epoch) {
-    TANDEM_ASSIGN_OR_RETURN(Position at, engine->RaiseEpoch(rec->standby_id));
+    // Above every epoch the failover heard of, not only those held here.
+    TANDEM_ASSIGN_OR_RETURN(Position at,
+                            engine->RaiseEpoch(rec->standby_id, Epoch{rec->old_epoch + 1}));
     LogWarning() << "failover: epoch " << engine->epoch().value << " begins at " << at.Token();
   }
   // History every server replicates: where each epoch began, and who took

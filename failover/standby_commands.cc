@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "failover/auto_failover_check.h"
 #include "failover/coordinator.h"
+#include "failover/peer_views.h"
 #include "failover/progress_stream.h"
 #include "journal/engine.h"
 #include "journal/log.h"

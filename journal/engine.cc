@@ -241,8 +241,7 @@ Result<Position> WaitFor(AppendFn append) {
 }  // namespace
 
 Result<Position> Engine::Commit(Transaction txn, Wait wait) {
-  return WaitFor(
-      [&](JournalWriter::DurableCallback cb) { CommitAsync(std::move(txn), cb, wait); });
+  return WaitFor([&](JournalWriter::DurableCallback cb) { CommitAsync(std::move(txn), cb, wait); });
 }
 
 Result<Position> Engine::Rotate() {
@@ -352,12 +351,13 @@ void Engine::Resume() {
   refusal_ = Status::Ok();
 }
 
-Result<Position> Engine::RaiseEpoch(const std::string& old_id) {
+Result<Position> Engine::RaiseEpoch(const std::string& old_id, Epoch at_least) {
   return WaitFor([&](JournalWriter::DurableCallback cb) {
     writer_->AppendComputed(
         RecordType::kFailover,
-        [this, old_id] {
-          return EncodeFailoverMarker({writer_->epoch().value + 1, old_id, server_id_});
+        [this, old_id, at_least] {
+          uint32_t next = std::max(writer_->epoch().value + 1, at_least.value);
+          return EncodeFailoverMarker({next, old_id, server_id_});
         },
         std::move(cb));
   });

@@ -127,8 +127,10 @@ class Engine {
   std::optional<ServerIdentity> fence() const;
 
   // Failover, new master side: writes the failover record that opens the
-  // next epoch. `old_id` is the standby's ServerID before it took ours.
-  Result<Position> RaiseEpoch(const std::string& old_id);
+  // next epoch, or epoch `at_least` if that is later (epochs other servers
+  // began, that this one never held). `old_id` is the standby's ServerID
+  // before it took ours.
+  Result<Position> RaiseEpoch(const std::string& old_id, Epoch at_least = {});
 
   // Flushes and stops the writer; later commits fail.
   void Close();

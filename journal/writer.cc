@@ -177,8 +177,13 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
   uint16_t flags = fsync ? kFlagBatchStart : 0;
   for (auto& p : *batch) {
     if (p.type == RecordType::kRotation) p.payload = EncodeJournalNumber(journal_ + 1);
-    if (p.type == RecordType::kFailover) epoch = Epoch{epoch.value + 1};
     if (p.make_payload) p.payload = p.make_payload();
+    if (p.type == RecordType::kFailover) {
+      // The next epoch, or the one its marker names if that is later: a
+      // failover past epochs this server never held skips over them.
+      auto marker = DecodeFailoverMarker(p.payload);
+      epoch = Epoch{std::max(epoch.value + 1, marker.ok() ? marker->new_epoch : 0)};
+    }
     ids.push_back(id);
     epochs.push_back(epoch);
     EncodeRecord(p.type, flags, epoch, id++, p.payload, &encode_buf_);

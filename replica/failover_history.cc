@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "journal/numbers.h"
+
 namespace tandem {
 
 std::string FailoverHistoryKey(Epoch epoch) {
@@ -38,6 +40,17 @@ std::optional<FailoverHistoryEntry> FailoverThatBegan(const Tables& tables, Epoc
   auto value = tables.Get(kFailoverTable, FailoverHistoryKey(epoch));
   if (!value) return std::nullopt;
   auto e = ParseFailoverHistory(epoch, *value);
+  if (!e.ok()) return std::nullopt;
+  return *e;
+}
+
+std::optional<FailoverHistoryEntry> FailoverAfter(const Tables& tables, Epoch held, Epoch newest) {
+  // Keys sort by epoch (zero-padded): the first row after `held`'s key.
+  auto rows = tables.Scan(kFailoverTable, "epoch.", 1, FailoverHistoryKey(held));
+  if (rows.empty()) return std::nullopt;
+  auto epoch = ParseDecimal<uint32_t>(std::string_view(rows[0].first).substr(6));
+  if (!epoch || *epoch > newest.value) return std::nullopt;
+  auto e = ParseFailoverHistory(Epoch{*epoch}, rows[0].second);
   if (!e.ok()) return std::nullopt;
   return *e;
 }

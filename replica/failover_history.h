@@ -32,5 +32,7 @@ std::string FormatFailoverHistory(const FailoverHistoryEntry& entry);
 Result<FailoverHistoryEntry> ParseFailoverHistory(Epoch epoch, std::string_view value);
 // The failover that began `epoch`, if the tables record it.
 std::optional<FailoverHistoryEntry> FailoverThatBegan(const Tables& tables, Epoch epoch);
+// The first failover after `held`, up to `newest` (epochs may be skipped).
+std::optional<FailoverHistoryEntry> FailoverAfter(const Tables& tables, Epoch held, Epoch newest);
 
 }  // namespace tandem

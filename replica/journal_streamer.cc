@@ -62,7 +62,7 @@ namespace {
 std::optional<Status> AfterAFailover(const StreamOrigin& origin, const StreamRequest& r,
                                      Row* advice) {
   if (r.epoch.value == 0 || !(r.epoch < origin.epoch())) return std::nullopt;
-  auto failover = FailoverThatBegan(origin.tables(), Epoch{r.epoch.value + 1});
+  auto failover = FailoverAfter(origin.tables(), r.epoch, origin.epoch());
   if (!failover || !(failover->point < r.start)) return std::nullopt;
   std::string where = failover->point.Token() + ", where epoch " +
                       std::to_string(failover->epoch.value) + " began on this master";

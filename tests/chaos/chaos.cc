@@ -13,7 +13,7 @@
 // Cycle C of seed S is a function of (S, C) alone: on a failure the roots
 // and logs are kept and the command that replays the cycle is printed.
 //
-//   tandem-chaos --cycles N --seed S [--first C] [--dir DIR] [--cover]
+//   tandem-chaos --cycles N --seed S [--first C] [--dir DIR] [--cover] [--keep]
 //
 // --cover makes cycle C open with fault kind C mod kinds, so that any run
 // of at least that many cycles has every kind at least once.
@@ -86,6 +86,7 @@ struct Options {
   int first = 0;
   std::string dir;
   bool cover = false;
+  bool keep = false;  // keep every cycle's roots and logs, not only a failed one's
 };
 
 class Cycle {
@@ -166,7 +167,7 @@ void Cycle::Inject(int kind) {
       if (Pick(3) != 0) s.front->Restore();
       break;
     case kDiskFull:
-      cluster_->LimitDisk(s);
+      cluster_->LimitDisk(s, static_cast<uint64_t>(Pick(65536)));
       Pause(200, 2000);
       break;
     case kPlanned: {
@@ -423,12 +424,14 @@ int Main(int argc, char** argv) {
       o.dir = argv[++i];
     } else if (a == "--cover") {
       o.cover = true;
+    } else if (a == "--keep") {
+      o.keep = true;
     } else {
       ok = false;
     }
     if (!ok) {
       std::cerr << "usage: tandem-chaos [--cycles N] [--seed S] [--first C] [--dir DIR] "
-                   "[--cover]\n";
+                   "[--cover] [--keep]\n";
       return 2;
     }
   }
@@ -454,7 +457,7 @@ int Main(int argc, char** argv) {
                 << std::endl;
       return 1;
     }
-    std::filesystem::remove_all(dir);
+    if (!o.keep) std::filesystem::remove_all(dir);
   }
   std::cout << "\n" << totals.cycles << " cycles, seed " << o.seed << "\nfaults:";
   for (const auto& [kind, n] : totals.faults) std::cout << " " << kind << "=" << n;
@@ -466,7 +469,7 @@ int Main(int argc, char** argv) {
             << "\nfailovers: " << totals.failover_ms.size() << ", time p50 "
             << Percentile(totals.failover_ms, 0.5) << " ms, p99 "
             << Percentile(totals.failover_ms, 0.99) << " ms\n";
-  std::filesystem::remove_all(o.dir);
+  if (!o.keep) std::filesystem::remove_all(o.dir);
   return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <regex>
 
 #include "journal/log.h"
+#include "journal/numbers.h"
+#include "transport/client.h"
 
 namespace tandem::chaos {
 namespace {
@@ -33,17 +35,19 @@ uint16_t FreePort() {
   return ntohs(addr.sin_port);
 }
 
-uint64_t LargestJournal(const std::string& root) {
-  uint64_t largest = 0;
-  std::error_code ec;
-  for (const char* dir : {"", "/journals.rep"}) {
-    for (const auto& e : std::filesystem::directory_iterator(root + dir, ec)) {
-      if (e.path().filename().string().rfind("journal", 0) == 0 && e.is_regular_file(ec)) {
-        largest = std::max<uint64_t>(largest, e.file_size(ec));
-      }
-    }
-  }
-  return largest;
+// Where the server's journal writes are now (a master's durable offset, a
+// downstream's applied one, which its copy is at or past): journals are
+// preallocated, so their sizes say nothing.
+std::optional<uint64_t> JournalOffset(const std::string& address) {
+  auto a = Address::Parse(address);
+  if (!a.ok()) return std::nullopt;
+  ClientOptions options;
+  options.connect_timeout = options.io_timeout = std::chrono::milliseconds(2000);
+  auto c = Client::Connect(*a, options);
+  if (!c.ok()) return std::nullopt;
+  auto r = (*c)->Call({"", "", {"info"}});
+  if (!r.ok() || !r->status.ok() || r->rows.empty()) return std::nullopt;
+  return ParseDecimal<uint64_t>(FieldOf(r->rows[0], "sequence"));
 }
 
 bool Ok(const testing::CommandResult& r, const std::string& what, std::string* why) {
@@ -121,9 +125,12 @@ void Cluster::Cont(Server& s) {
   s.stopped = false;
 }
 
-void Cluster::LimitDisk(Server& s) {
-  if (!s.process) return;
-  rlimit lim{LargestJournal(s.root) + 4096, RLIM_INFINITY};
+void Cluster::LimitDisk(Server& s, uint64_t slack) {
+  if (!s.process || s.stopped) return;
+  auto offset = JournalOffset(s.address);
+  if (!offset) return;
+  // No write may end past here: the disk is full a little way on.
+  rlimit lim{*offset + slack, RLIM_INFINITY};
   if (::prlimit(s.process->pid(), RLIMIT_FSIZE, &lim, nullptr) == 0) s.disk_limited = true;
 }
 

@@ -46,7 +46,9 @@ class Cluster {
   void Kill(Server& s);
   void Stop(Server& s);
   void Cont(Server& s);
-  void LimitDisk(Server& s);  // RLIMIT_FSIZE just above its journal's size
+  // RLIMIT_FSIZE `slack` bytes past where its journal writes are now: the
+  // disk fills up (EFBIG) a little way on.
+  void LimitDisk(Server& s, uint64_t slack);
   // Ends every fault: links restored, processes continued, limits lifted,
   // dead servers started again on their addresses. False if one would not
   // start (the reason is logged).

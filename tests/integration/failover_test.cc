@@ -614,7 +614,50 @@ TEST_F(FailoverTest, ARejoinAfterTwoFailoversStartsFromTheOneThatEndedItsOwnHist
   EXPECT_EQ(Keys(*master, "kv"), Keys(*sb2, "kv"));
 }
 
-TEST_F(FailoverTest, ForcedSplitBrainTellsTheOldMasterToStopWriting) {
+TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
+  // Found by tandem-chaos (seed 3, cycle 25): sb2 never saw the epoch sb1
+  // began, failed over when sb1 died, and began "epoch 2" a second time; the
+  // two masters of epoch 2 could never tell which was stale.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", true);
+  AddSpec(*master, "r1", "replica", false);
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", *master);
+  auto r1 = StartDownstream("r1", *master);
+  ASSERT_TRUE(WaitFor([&] {
+    return Announced(*master, "sb1", *sb1) && Announced(*master, "sb2", *sb2) &&
+           Announced(*master, "r1", *r1);
+  }));
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master) && CaughtUp(*r1, *master); }));
+
+  ::kill(sb2->pid(), SIGSTOP);  // sees nothing of what follows
+  ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
+  Put(*sb1, 10, 15);
+  // r1 follows sb1 (what it applies waits for sb2, mandatory and stopped).
+  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*r1, {"hello"}), "epoch") == "2"; }));
+  const std::string sb1_address = sb1->address();
+  sb1->Kill9();
+  master->Kill9();
+  ::kill(sb2->pid(), SIGCONT);
+
+  auto refused = Failover(*sb2, {"-y"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.out.find("'r1' (replica at"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("holds epoch 2, newer than this standby's 1"), std::string::npos)
+      << refused.out;
+  auto forced = Failover(*sb2, {"--force", "-y"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_EQ(FieldOf(One(*sb2, {"info"}), "epoch"), "3");
+
+  // sb1 back: a master of epoch 2 among servers that know of epoch 3.
+  sb1 = TandemdProcess::Start(dir_.Sub("sb1"), sb1_address);
+  ASSERT_TRUE(sb1);
+  ASSERT_TRUE(WaitFor([&] { return Role(*sb1) == "fenced"; })) << sb1->Log();
+}
+
+TEST_F(FailoverTest, IgnoringALiveMasterFencesItPastThePointOfNoReturn) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
   auto standby = StartDownstream("sb1", *master);
@@ -623,13 +666,13 @@ TEST_F(FailoverTest, ForcedSplitBrainTellsTheOldMasterToStopWriting) {
   auto r = Failover(*standby, {"-i", "-y"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("SPLIT BRAIN"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("will be told it is stale"), std::string::npos) << r.out;
-  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
-  // The new master tells it once it serves; the old master checks with it.
-  ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; }));
+  EXPECT_NE(r.out.find("fencing master 'master1'"), std::string::npos) << r.out;
+  // Fenced before the standby served: no window in which a standby still
+  // following it could fail over from it into an epoch of the same number.
+  EXPECT_EQ(Role(*master), "fenced");
   auto refused = RunTandem({"-p", master->address(), "put", "kv", "late", "v"});
   EXPECT_NE(refused.exit_code, 0);
-  EXPECT_NE(refused.err.find("is stale"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("(failover -i)"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("the master is now at " + standby->address()), std::string::npos)
       << refused.err;
   EXPECT_EQ(master->Terminate(), 0);

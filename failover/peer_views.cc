@@ -1,4 +1,4 @@
-#include "failover/auto_failover_check.h"
+#include "failover/peer_views.h"
 
 #include <future>
 #include <vector>
@@ -40,6 +40,32 @@ std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id
     }
   }
   return why;
+}
+
+EpochHeard NewestEpochHeard(const Tables& tables, const std::string& self_id,
+                            const std::string& own_address, const std::vector<std::string>& also,
+                            std::chrono::milliseconds timeout) {
+  std::vector<std::pair<std::string, std::string>> peers;  // who, address
+  for (const ServerSpec& spec : LoadServerSpecs(tables)) {
+    if (spec.id != self_id && !spec.address.empty() && spec.address != own_address) {
+      peers.emplace_back("'" + spec.id + "'", spec.address);
+    }
+  }
+  for (const std::string& a : also) peers.emplace_back(a, a);
+  std::vector<std::future<Result<HelloAnswer>>> answers;
+  for (const auto& [who, text] : peers) {
+    auto address = Address::Parse(text);
+    answers.push_back(std::async(std::launch::async, [address, timeout] {
+      return address.ok() ? SayHello(*address, timeout) : Result<HelloAnswer>(address.status());
+    }));
+  }
+  EpochHeard newest;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    Result<HelloAnswer> hello = answers[i].get();
+    if (!hello.ok() || hello->server_id == self_id || hello->epoch <= newest.epoch) continue;
+    newest = {hello->epoch, peers[i].first + " (" + hello->role + " at " + peers[i].second + ")"};
+  }
+  return newest;
 }
 
 }  // namespace tandem

@@ -1,3 +1,6 @@
+// What the other servers in the specs see, asked by a standby before it
+// fails over (hello, at their Address:, each answer bounded).
+//
 // failover.auto's second opinion. A standby that stops hearing its master
 // cannot tell a dead master from a cut link. Before it promotes itself it
 // asks the other servers in the specs (standbys and replicas, at their
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "journal/table_set.h"
 
@@ -26,5 +30,16 @@ std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id
                                 const std::string& own_address, uint32_t epoch,
                                 std::chrono::milliseconds window,
                                 std::chrono::milliseconds timeout);
+
+// The newest epoch any server in the specs (or at `also`) holds, and who
+// said so: a failover begins above it, and a standby that holds less lacks
+// the history of a master that exists or existed.
+struct EpochHeard {
+  uint32_t epoch = 0;
+  std::string who;
+};
+EpochHeard NewestEpochHeard(const Tables& tables, const std::string& self_id,
+                            const std::string& own_address, const std::vector<std::string>& also,
+                            std::chrono::milliseconds timeout);
 
 }  // namespace tandem
