@@ -68,12 +68,14 @@ CopierStatus JournalCopier::status() const {
 void JournalCopier::Run() {
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
+    const Position before = written_;
     Status st = Connection();
     {
       MutexLock lock(&mu_);
-      // A connection that streamed earns a quick retry: its upstream went
-      // away (or was dropped for a newer one) and the next may be up.
-      if (status_.connected) backoff = std::chrono::milliseconds(50);
+      // A connection that made progress earns a quick retry: its upstream
+      // went away (or was dropped for a newer one) and the next may be up.
+      // One that failed at once (a full disk) backs off like a refusal.
+      if (status_.connected && before < written_) backoff = std::chrono::milliseconds(50);
       client_.reset();
       status_.connected = false;
       if (stopping_) return;

@@ -92,11 +92,13 @@ struct Options {
 class Cycle {
  public:
   Cycle(const Options& o, int index, Totals* totals)
-      : index_(index), rng_(o.seed * 1000003u + static_cast<uint64_t>(index)), totals_(totals) {}
+      : rng_(o.seed * 1000003u + static_cast<uint64_t>(index)), totals_(totals) {}
 
   // Empty on success, else what failed.
   std::string Run(const std::string& dir, int forced_kind);
-  std::string summary() const { return "commit.wait=" + mode_ + "; " + log_; }
+  std::string summary() const {
+    return "commit.wait=" + mode_ + "; " + log_ + (phases_.empty() ? "" : "; " + phases_);
+  }
 
  private:
   int Pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
@@ -133,12 +135,21 @@ class Cycle {
   std::string Check(const Load& load);
   bool ChecksumsMatch(const Server& master);
 
-  int index_;
   std::mt19937_64 rng_;
   Totals* totals_;
   std::unique_ptr<Cluster> cluster_;
   std::string mode_;
-  std::string log_;           // the faults injected, in order
+  std::string log_;     // the faults injected, in order
+  std::string phases_;  // phases that took long, for a slow cycle
+  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
+  // Ends a phase; one that took over 5 s is named in the summary.
+  void Phase(const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    auto s = std::chrono::duration_cast<std::chrono::seconds>(now - phase_start_).count();
+    if (s > 5)
+      phases_ += std::string(phases_.empty() ? "" : ", ") + name + " " + std::to_string(s) + " s";
+    phase_start_ = now;
+  }
   bool failed_over_ = false;  // an epoch began during the cycle
   bool unplanned_ = false;    // ... without the old master's part
   bool forced_ = false;       // ... to a standby that may lack acknowledged writes
@@ -187,10 +198,11 @@ void Cycle::Inject(int kind) {
       }
       if (mandatory.empty()) break;
       if (kind == kUnplanned) cluster_->Kill(*master);
-      if (Failover(*mandatory[0], kind == kUnplanned ? std::vector<std::string>{}
-                                                     : std::vector<std::string>{"-i"})) {
-        unplanned_ = true;
-      }
+      // Counted as tried: a failover that reports failure may still finish
+      // (past its point of no return, when the server restarts).
+      unplanned_ = true;
+      (void)Failover(*mandatory[0], kind == kUnplanned ? std::vector<std::string>{}
+                                                       : std::vector<std::string>{"-i"});
       break;
     }
     case kForced: {
@@ -210,7 +222,8 @@ void Cycle::Inject(int kind) {
       }
       if (others.empty()) break;
       cluster_->Kill(*master);
-      if (Failover(*others[0], {"--force"})) forced_ = unplanned_ = true;
+      forced_ = unplanned_ = true;  // tried: it may finish later (see above)
+      (void)Failover(*others[0], {"--force"});
       break;
     }
     case kKillMidOperation: {
@@ -266,16 +279,22 @@ std::string Cycle::Run(const std::string& dir, int forced_kind) {
   Load load(addresses, 2);
   Pause(200, 600);
   int faults = 1 + Pick(3);
+  Phase("start");
   for (int f = 0; f < faults; ++f) {
-    Inject(f == 0 && forced_kind >= 0 ? forced_kind : Pick(kKinds));
+    int kind = f == 0 && forced_kind >= 0 ? forced_kind : Pick(kKinds);
+    Inject(kind);
+    Phase(kKindNames[kind]);
     Pause(50, 500);
   }
   Pause(200, 600);
   std::string why;
   if (!cluster_->Heal(&why)) return "heal: " + why;
+  Phase("heal");
   Pause(200, 500);  // writes on the healed cluster too
   load.Stop();
+  Phase("load stop");
   if (!cluster_->Settle(&why)) return "settle: " + why;
+  Phase("settle");
   // failover.auto may have moved the epoch by itself.
   if (Server* m = cluster_->Master(); m) {
     auto h = cluster_->Hello(*m);
@@ -338,6 +357,7 @@ std::string Cycle::Check(const Load& load) {
   if (RunTandem({"-p", master->address, "put", "marker", "m", "1"}).exit_code != 0) {
     return "the settled master " + master->name + " does not take a write";
   }
+  Phase("marker");
   std::optional<std::set<std::string>> ours = keys(*master);
   if (!ours) return "cannot read the master";
   std::string report;
@@ -355,6 +375,7 @@ std::string Cycle::Check(const Load& load) {
     }
   }
   std::map<uint32_t, std::set<std::string>> acked_in;
+  size_t lost = 0, invented = 0;
   for (const auto& [key, ack] : load.acked()) {
     ++totals_->acked;
     acked_in[ack.epoch].insert(ack.server);
@@ -362,16 +383,18 @@ std::string Cycle::Check(const Load& load) {
     if ((mode_ == "local" && unplanned_) || forced_) {
       ++totals_->lost_allowed;
     } else {
+      if (++lost < 5) report += "acknowledged " + key + " is lost; ";
       ++totals_->lost;
-      report += "acknowledged " + key + " is lost; ";
     }
   }
   for (const auto& k : *ours) {
     if (!load.attempted().count(k)) {
       ++totals_->invented;
-      report += "invented " + k + "; ";
+      if (++invented < 5) report += "invented " + k + "; ";
     }
   }
+  if (lost > 4) report += std::to_string(lost) + " acknowledged writes lost in all; ";
+  if (invented > 4) report += std::to_string(invented) + " invented in all; ";
   for (const auto& [epoch, servers] : acked_in) {
     if (servers.size() > 1) {
       ++totals_->split;
@@ -387,7 +410,9 @@ std::string Cycle::Check(const Load& load) {
         return true;
       },
       60000);
+  Phase("converge keys");
   if (converged) converged = ChecksumsMatch(*master);
+  Phase("converge checksums");
   if (!converged) {
     ++totals_->not_converged;
     report += "not converged within 60 s; ";
