@@ -53,7 +53,7 @@ class DownstreamNode : public StreamOrigin {
   void Attach(const std::string& id, std::shared_ptr<StreamListener> listener) override;
   void Detach(const std::string& id, const StreamListener* listener) override;
   void OnAck(const std::string& id, const JournalAck& ack) override;
-  const std::string& server_id() const { return server_id_; }
+  const std::string& server_id() const override { return server_id_; }
   Position applied() const { return applier()->applied(); }
 
   // What failover (failover/coordinator.h) needs of a standby.

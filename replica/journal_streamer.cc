@@ -85,6 +85,12 @@ std::optional<Status> AfterAFailover(const StreamOrigin& origin, const StreamReq
 Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const StreamRequest& r,
                                       Row* advice) {
   TANDEM_RETURN_IF_ERROR(origin.Serving());
+  if (r.id == origin.server_id()) {
+    // Its target names this server under another form of its address.
+    return Status::InvalidArgument("'" + r.id +
+                                   "' asks this server for a journal stream, but it is '" + r.id +
+                                   "' itself: its target or SERVERID#target names its own address");
+  }
   auto spec = LoadServerSpec(origin.tables(), r.id);
   if (!spec) {
     return Status::PermissionDenied("no server spec for '" + r.id +

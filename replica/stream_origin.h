@@ -28,6 +28,8 @@ class StreamOrigin {
   // A replica gets bytes only up to here; every downstream applies only up to here.
   virtual Position release() const = 0;
   virtual Epoch epoch() const = 0;
+  // This server's own ServerID: it never streams to itself.
+  virtual const std::string& server_id() const = 0;
   // The replicated tables (server specs are checked against them).
   virtual const Tables& tables() const = 0;
   // The file that holds journal n, or NotFound when it is not retained.

@@ -110,6 +110,14 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
   choice.address = candidates.addresses.front();
   std::vector<Answer> answers =
       AskWithHints(candidates.addresses, timeout, candidates.first_preferred);
+  // With no usable answer the first candidate is tried again, unless it is
+  // this server under another form of its address.
+  for (const Answer& a : answers) {
+    if (!a.hello.ok() || a.hello->server_id != server_id) {
+      choice.address = a.address;
+      break;
+    }
+  }
   auto usable = [&](const Answer& a) {
     return a.hello.ok() && a.hello->server_id != server_id && a.hello->role != "fenced";
   };

@@ -22,6 +22,7 @@ class FakeOrigin : public StreamOrigin {
   Position durable() const override { return end_; }
   Position release() const override { return end_; }
   Epoch epoch() const override { return Epoch{1}; }
+  const std::string& server_id() const override { return id_; }
   const Tables& tables() const override { return tables_; }
   Result<std::string> JournalPath(uint32_t n) const override {
     if (n != 1) return Status::NotFound("no journal " + std::to_string(n));
@@ -34,6 +35,7 @@ class FakeOrigin : public StreamOrigin {
  private:
   std::string journal_;
   Position end_;
+  std::string id_ = "master1";
   Tables tables_;
 };
 

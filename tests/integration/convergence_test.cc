@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "replica/upstream_choice.h"
 #include "tests/integration/cluster.h"
 #include "tests/integration/tcp_proxy.h"
 
@@ -148,6 +149,33 @@ TEST_F(ConvergenceTest, AnOverrideNamingADeadAddressOrTheServerItselfIsATrapNoLo
   ASSERT_EQ(RunTandem({"-p", master->address(), "configure", "unset", "r1#target"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*r1, *master); }));
   EXPECT_TRUE(FieldOf(One(*r1, {"get", "config", "r1#target"}), "value").empty());
+}
+
+TEST_F(ConvergenceTest, AServerNeverStreamsFromItselfUnderAnotherFormOfItsAddress) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto sb1 = StartDownstream("sb1", *master);
+  Put(*master, 0, 5);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+
+  // Asked for its own journal, a server refuses, whoever asks.
+  auto c = sb1->Connect();
+  ASSERT_TRUE(c);
+  auto self = c->Call({"", "", {"journal-stream", "sb1", "1/0", "-"}});
+  ASSERT_TRUE(self.ok());
+  EXPECT_EQ(self->status.code(), Code::kInvalidArgument) << self->status.ToString();
+  EXPECT_NE(self->status.message().find("itself"), std::string::npos);
+
+  // With its master gone and its first candidate itself (0.0.0.0 reaches
+  // it too), it tries the master again, not itself.
+  const std::string port = sb1->address().substr(sb1->address().rfind(':') + 1);
+  UpstreamCandidates candidates;
+  candidates.addresses = {*Address::Parse("0.0.0.0:" + port), *Address::Parse(master->address())};
+  candidates.first_preferred = true;
+  master->Kill9();
+  UpstreamChoice choice = ChooseUpstream(candidates, "sb1", 1, std::chrono::milliseconds(2000));
+  EXPECT_FALSE(choice.found);
+  EXPECT_EQ(choice.address.ToString(), master->address());
 }
 
 TEST_F(ConvergenceTest, ARetiredMandatoryStandbyDeletedFromTheSpecsNoLongerHoldsCommits) {
