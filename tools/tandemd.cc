@@ -201,9 +201,22 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     }
     participant->Register(&dispatcher);
     // Before any client can write: a new master's history opens with its
-    // failover record.
-    if (Status st = FinishFailover(engine.get(), *address_text); !st.ok()) {
-      return CannotStart(st.Annotate("finishing the failover")), false;
+    // failover record. Past the point of no return there is no other master
+    // to go back to, so a full disk is waited out here, not given up on.
+    for (;;) {
+      Status st = FinishFailover(engine.get(), *address_text);
+      if (st.ok()) break;
+      if (st.code() != Code::kNoSpace) {
+        return CannotStart(st.Annotate("finishing the failover")), false;
+      }
+      LogError() << "cannot finish the failover yet: " << st.message()
+                 << "; not serving until there is room, trying again every second";
+      timespec second{1, 0};
+      if (sigtimedwait(&signal_set, nullptr, &second) > 0) {
+        LogInfo() << "stopped before the failover finished; it finishes at the next start";
+        *exit_code = 0;
+        return false;
+      }
     }
     // A master that was away while a standby took over learns it here,
     // before its first write.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -151,6 +152,32 @@ TEST_F(FailoverTest, UnplannedToAMandatoryStandbyWithCommitWaitLosesNothing) {
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
   std::set<std::string> present = Keys(*standby, "load");
   for (const auto& k : load.acked()) ASSERT_TRUE(present.count(k)) << "lost acknowledged " << k;
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "x", "y"}).exit_code, 0);
+}
+
+TEST_F(FailoverTest, ANewMasterThatFindsItsDiskFullFinishesTheFailoverOnceThereIsRoom) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  auto standby = StartDownstream("sb1", *master);
+  Put(*master, 0, 20);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  master->Kill9();
+  // No write may go past what it journalcopied: the failover record has no room.
+  rlimit full{PullPosition(*standby, "journalcopy").offset, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(standby->pid(), RLIMIT_FSIZE, &full, nullptr), 0);
+
+  CommandResult done;
+  std::thread failover([&] { done = Failover(*standby, {"-y"}); });
+  bool waiting = WaitFor(
+      [&] { return standby->Log().find("cannot finish the failover yet") != std::string::npos; });
+  rlimit room{RLIM_INFINITY, RLIM_INFINITY};
+  ::prlimit(standby->pid(), RLIMIT_FSIZE, &room, nullptr);
+  failover.join();
+  ASSERT_TRUE(waiting) << standby->Log();
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_FALSE(standby->Exited());  // the same process, never restarted
+  EXPECT_EQ(Keys(*standby, "kv").size(), 20u);
   EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "x", "y"}).exit_code, 0);
 }
 
