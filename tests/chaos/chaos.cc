@@ -466,15 +466,21 @@ int Main(int argc, char** argv) {
   Totals totals;
   for (int c = o.first; c < o.first + o.cycles; ++c) {
     const std::string dir = o.dir + "/cycle-" + std::to_string(c);
-    std::filesystem::remove_all(dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
     std::filesystem::create_directories(dir);
-    Cycle cycle(o, c, &totals);
     auto start = std::chrono::steady_clock::now();
-    std::string failed = cycle.Run(dir, o.cover ? c % kKinds : -1);
+    std::string failed, summary;
+    {
+      // Gone, with every server it started, before its roots are removed.
+      Cycle cycle(o, c, &totals);
+      failed = cycle.Run(dir, o.cover ? c % kKinds : -1);
+      summary = cycle.summary();
+    }
     ++totals.cycles;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "cycle " << c << " (" << static_cast<int>(seconds) << " s; " << cycle.summary()
+    std::cout << "cycle " << c << " (" << static_cast<int>(seconds) << " s; " << summary
               << "): " << (failed.empty() ? "ok" : failed) << std::endl;
     if (!failed.empty()) {
       std::cout << "FAILED: roots and logs kept in " << dir << "\nreplay: tandem-chaos --seed "
@@ -482,7 +488,7 @@ int Main(int argc, char** argv) {
                 << std::endl;
       return 1;
     }
-    if (!o.keep) std::filesystem::remove_all(dir);
+    if (!o.keep) std::filesystem::remove_all(dir, ignored);
   }
   std::cout << "\n" << totals.cycles << " cycles, seed " << o.seed << "\nfaults:";
   for (const auto& [kind, n] : totals.faults) std::cout << " " << kind << "=" << n;
@@ -494,7 +500,8 @@ int Main(int argc, char** argv) {
             << "\nfailovers: " << totals.failover_ms.size() << ", time p50 "
             << Percentile(totals.failover_ms, 0.5) << " ms, p99 "
             << Percentile(totals.failover_ms, 0.99) << " ms\n";
-  if (!o.keep) std::filesystem::remove_all(o.dir);
+  std::error_code ignored;
+  if (!o.keep) std::filesystem::remove_all(o.dir, ignored);
   return 0;
 }
 
