@@ -196,7 +196,7 @@ Status FinishFailover(Engine* engine, const std::string& address) {
   }
   rec->phase = FailoverPhase::kComplete;
   TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
-  std::string trigger = engine->Config("trigger.failed-over", "");
+  std::string trigger = engine->Setting("trigger.failed-over");
   if (!trigger.empty()) {
     RunTrigger(
         trigger,

@@ -143,10 +143,8 @@ void StandbyFailover::WatchMaster() {
     const Tables& tables = node_->tables();
     const std::string& id = node_->server_id();
     if (node_->upstream_status().connected) heard = std::chrono::steady_clock::now();
-    if (ConfigValue(tables, id, "failover.auto", "0") != "1") continue;
-    int seconds =
-        ParseDecimal<int>(ConfigValue(tables, id, "failover.auto.seconds", "10")).value_or(10);
-    const auto window = std::chrono::seconds(std::max(1, seconds));
+    if (SettingValue(tables, id, "failover.auto") != "1") continue;
+    const auto window = std::chrono::seconds(SettingNumber(tables, id, "failover.auto.seconds"));
     auto silent = std::chrono::steady_clock::now() - heard;
     if (silent < window) continue;
     lock.unlock();

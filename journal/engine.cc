@@ -18,10 +18,6 @@
 namespace tandem {
 namespace {
 
-uint64_t ParseUint(const std::string& s, uint64_t fallback) {
-  return ParseDecimal<uint64_t>(s).value_or(fallback);
-}
-
 bool SetsCommitWait(const Transaction& txn) {
   for (const Op& op : txn.ops) {
     if (op.table != kConfigTable) continue;
@@ -63,8 +59,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (identity.fenced()) engine->StartFenced(identity);
 
   WriterOptions wopts;
-  wopts.fsync = options.fsync_override.value_or(engine->Config(kCfgFsync, "always") != "off");
-  wopts.prealloc_step = ParseUint(engine->Config(kCfgPrealloc, "67108864"), 64ull << 20);
+  wopts.fsync = options.fsync_override.value_or(engine->Setting(kCfgFsync) != "off");
+  wopts.prealloc_step = static_cast<uint64_t>(engine->SettingNumber(kCfgPrealloc));
   Engine* self = engine.get();
   auto writer = JournalWriter::Open(
       layout, recovered->live, wopts,
@@ -128,34 +124,16 @@ void Engine::Close() {
   if (writer_) writer_->Close();
 }
 
-std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
-                        std::string_view fallback) {
-  if (!server_id.empty()) {
-    if (auto v = tables.Get(kConfigTable, std::string(server_id) + "#" + std::string(name)))
-      return *v;
-  }
-  if (auto v = tables.Get(kConfigTable, name)) return *v;
-  return std::string(fallback);
-}
-
-int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::string_view name,
-                     int64_t fallback, int64_t min, int64_t max) {
-  std::string text = ConfigValue(tables, server_id, name, "");
-  if (text.empty()) return fallback;
-  auto v = ParseDecimal<int64_t>(text);
-  if (v && *v >= min && *v <= max) return *v;
-  LogWarning() << name << "='" << text << "' is not a whole number in " << min << ".." << max
-               << "; using " << fallback;
-  return fallback;
-}
-
 std::chrono::milliseconds RplTimeout(const Tables& tables, std::string_view server_id) {
-  return std::chrono::milliseconds(
-      ConfigNumber(tables, server_id, kCfgRplTimeoutMs, 2000, 50, 3'600'000));
+  return std::chrono::milliseconds(SettingNumber(tables, server_id, kCfgRplTimeoutMs));
 }
 
-std::string Engine::Config(std::string_view name, std::string_view fallback) const {
-  return ConfigValue(tables_, server_id_, name, fallback);
+std::string Engine::Setting(std::string_view name) const {
+  return SettingValue(tables_, server_id_, name);
+}
+
+int64_t Engine::SettingNumber(std::string_view name) const {
+  return tandem::SettingNumber(tables_, server_id_, name);
 }
 
 void Engine::OnDurable(const Record& rec, Position) {
@@ -180,8 +158,8 @@ void Engine::OnDurable(const Record& rec, Position) {
 }
 
 void Engine::ApplyConfig() {
-  if (writer_ && !options_.fsync_override) writer_->set_fsync(Config(kCfgFsync, "always") != "off");
-  commit_wait_mandatory_ = Config(kCfgCommitWait, "local") == "mandatory";
+  if (writer_ && !options_.fsync_override) writer_->set_fsync(Setting(kCfgFsync) != "off");
+  commit_wait_mandatory_ = Setting(kCfgCommitWait) == "mandatory";
 }
 
 void Engine::SetCommitGate(CommitGate gate) {
@@ -275,7 +253,7 @@ Result<CheckpointInfo> Engine::Checkpoint() {
 }
 
 Status Engine::ApplyRetention() {
-  uint64_t keep = ParseUint(Config(kCfgRetain, "7"), 7);
+  auto keep = static_cast<uint64_t>(SettingNumber(kCfgRetain));
   if (keep == 0) return Status::Ok();
   TANDEM_ASSIGN_OR_RETURN(auto ckps, layout_.ListCheckpoints());
   TANDEM_ASSIGN_OR_RETURN(auto rotated, layout_.ListRotated());

@@ -17,6 +17,7 @@
 #include "journal/recovery.h"
 #include "journal/root_layout.h"
 #include "journal/server_identity.h"
+#include "journal/settings.h"
 #include "journal/table_set.h"
 #include "journal/writer.h"
 
@@ -24,7 +25,6 @@ namespace tandem {
 
 // Configurables the engine itself reads from the replicated `config` table
 // (`name` or `SERVERID#name`, the latter winning).
-inline constexpr std::string_view kConfigTable = "config";
 inline constexpr std::string_view kCfgFsync = "journal.fsync";        // always | off
 inline constexpr std::string_view kCfgRetain = "journal.retain";      // K, 0 = keep all
 inline constexpr std::string_view kCfgPrealloc = "journal.prealloc";  // bytes per step
@@ -36,13 +36,6 @@ inline constexpr std::string_view kCfgCommitWaitTimeout = "commit.wait.timeout";
 inline constexpr std::string_view kCfgHeartbeatMs = "rpl.heartbeat.ms";  // default 200
 inline constexpr std::string_view kCfgRplTimeoutMs = "rpl.timeout.ms";   // default 2000
 
-// Configurable lookup in a `config` table: SERVERID#name, then name, then fallback.
-std::string ConfigValue(const Tables& tables, std::string_view server_id, std::string_view name,
-                        std::string_view fallback);
-// A whole-number configurable in [min, max]; anything else is logged and the
-// fallback used, so a bad value can never stop a server.
-int64_t ConfigNumber(const Tables& tables, std::string_view server_id, std::string_view name,
-                     int64_t fallback, int64_t min, int64_t max);
 // rpl.timeout.ms as it stands: how long any peer may be silent before it
 // counts as gone.
 std::chrono::milliseconds RplTimeout(const Tables& tables, std::string_view server_id);
@@ -97,7 +90,9 @@ class Engine {
   const std::string& server_id() const { return server_id_; }
 
   // Configurable lookup: SERVERID#name, then name, then fallback.
-  std::string Config(std::string_view name, std::string_view fallback) const;
+  // A registered setting as it stands for this server (journal/settings.h).
+  std::string Setting(std::string_view name) const;
+  int64_t SettingNumber(std::string_view name) const;
 
   // Called on the writer thread after every durable batch, with the new
   // durable position (replication wakes its senders from here). Must not block.

@@ -46,7 +46,7 @@ void SetLogQuiet(bool quiet) { g_quiet = quiet; }
 
 // Control characters (a user name with a newline in it) must not forge or
 // break log lines: they are written as \xNN.
-std::string Escaped(const std::string& line) {
+std::string Escaped(std::string_view line) {
   std::string out;
   out.reserve(line.size());
   for (unsigned char c : line) {

@@ -4,6 +4,7 @@
 
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "journal/status.h"
 
@@ -14,6 +15,8 @@ enum class LogLevel { kInfo, kWarning, kError };
 // Appends to `path` from now on (creating it). Empty path = stderr.
 Status SetLogFile(const std::string& path);
 void SetLogQuiet(bool quiet);  // drop kInfo lines (command-line tools)
+// `text` with control characters written as \xNN (log lines do this too).
+std::string Escaped(std::string_view text);
 void LogLine(LogLevel level, const std::string& line);
 
 class LogMessage {

@@ -20,6 +20,7 @@
 #include "replica/upstream_choice.h"
 #include "transport/archive_commands.h"
 #include "transport/auth.h"
+#include "transport/configure_command.h"
 #include "transport/engine_commands.h"
 
 namespace tandem {
@@ -35,6 +36,12 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   }
   node->server_id_ = id->substr(0, id->find('\n'));
   auto local = ReadLocalConfig(layout);
+  for (const auto& [name, value] : local) {
+    if (Status st = CheckLocalSetting(name, value); !st.ok()) {
+      return Status::InvalidArgument(layout.local_config() + ": " + st.message() +
+                                     " (fix it with 'tandemd -r " + root + " -cset')");
+    }
+  }
   // `target` may list several addresses: the servers that may be master.
   TANDEM_ASSIGN_OR_RETURN(node->targets_, ParseAddressList(local["target"]));
   node->target_ = node->targets_.front();
@@ -401,16 +408,21 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                                               })));
                          }});
   RegisterJournalStreamCommand(this, d);
-  auto refuse = [this](const RequestContext&, const std::vector<std::string>&, Reply reply) {
+  auto read_only = [this] {
     CopierStatus up = copier()->status();
-    reply(Response::Error(Status::FailedPrecondition(
-        "this server (" + server_id_ + ") is a " +
-        (up.role.empty() ? "downstream server" : up.role) + " replicating from " +
-        current_target().ToString() + "; send writes to the master there")));
+    return Status::FailedPrecondition("this server (" + server_id_ + ") is a " +
+                                      (up.role.empty() ? "downstream server" : up.role) +
+                                      " replicating from " + current_target().ToString() +
+                                      "; send writes to the master there");
   };
-  for (const char* cmd : {"put", "del", "txn", "configure", "user-add", "submit"}) {
+  auto refuse = [read_only](const RequestContext&, const std::vector<std::string>&, Reply reply) {
+    reply(Response::Error(read_only()));
+  };
+  for (const char* cmd : {"put", "del", "txn", "user-add", "submit"}) {
     d->Register(cmd, {AccessLevel::kRead, false, true, refuse});
   }
+  RegisterConfigureCommand(
+      d, {&tables_, server_id_, [this] { return ReadLocalConfig(layout_); }, nullptr, read_only});
   d->Register("hello", {AccessLevel::kNone, false, /*needs_ticket=*/false,
                         [this, address](const RequestContext&, const auto&, Reply reply) {
                           CopierStatus up = copier()->status();

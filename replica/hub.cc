@@ -46,8 +46,7 @@ ReplicationHub::~ReplicationHub() {
 }
 
 void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {
-  int64_t seconds = ConfigNumber(engine_->tables(), engine_->server_id(), kCfgCommitWaitTimeout, 30,
-                                 0, 365 * 86400);
+  int64_t seconds = SettingNumber(engine_->tables(), engine_->server_id(), kCfgCommitWaitTimeout);
   auto deadline = seconds == 0 ? std::chrono::steady_clock::time_point::max()
                                : std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   {

@@ -137,8 +137,7 @@ JournalStreamer::JournalStreamer(StreamOrigin* origin, std::string server_id, bo
 
 void JournalStreamer::Start(std::shared_ptr<FrameSink> sink) {
   sink_ = sink;
-  heartbeat_ = std::chrono::milliseconds(
-      ConfigNumber(origin_->tables(), "", kCfgHeartbeatMs, 200, 10, 60'000));
+  heartbeat_ = std::chrono::milliseconds(SettingNumber(origin_->tables(), "", kCfgHeartbeatMs));
   timeout_ = RplTimeout(origin_->tables(), "");
   last_sent_ = last_ack_ = std::chrono::steady_clock::now();
   origin_->Attach(id_, shared_from_this());

@@ -9,11 +9,6 @@
 
 namespace tandem {
 
-bool IsLocalConfigurable(const std::string& name) {
-  return name == "target" || name == "service.user" || name == "service.password" ||
-         name == "journalcopy.fsync" || name == "pull.u.threads";
-}
-
 std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout) {
   std::map<std::string, std::string> out;
   std::ifstream in(layout.local_config());

@@ -12,7 +12,6 @@
 
 namespace tandem {
 
-bool IsLocalConfigurable(const std::string& name);
 std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout);
 // An empty value removes the setting.
 Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value);

@@ -1,9 +1,9 @@
 #include "replica/stream_command.h"
 
+#include "journal/address.h"
 #include "journal/log.h"
 #include "journal/numbers.h"
 #include "replica/journal_streamer.h"
-#include "transport/address.h"
 
 namespace tandem {
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "journal/address.h"
 #include "journal/table_set.h"
-#include "transport/address.h"
 #include "transport/hello.h"
 
 namespace tandem {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "journal/address.h"
 #include "journal/status.h"
-#include "transport/address.h"
 #include "transport/message.h"
 
 namespace tandem {

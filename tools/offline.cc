@@ -52,15 +52,17 @@ Status OfflineSetConfig(const std::string& root, const std::string& assignment) 
   if (eq == std::string::npos || eq == 0) {
     return Status::InvalidArgument("-cset expects [SERVERID#]NAME=VALUE, got '" + assignment + "'");
   }
-  std::string name = assignment.substr(0, eq);
-  if (IsLocalConfigurable(name)) {
-    TANDEM_RETURN_IF_ERROR(SetLocalConfig(RootLayout(root), name, assignment.substr(eq + 1)));
+  std::string name = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  const SettingDef* def = FindSetting(name);
+  if (def && def->scope == SettingScope::kLocal) {
+    TANDEM_RETURN_IF_ERROR(CheckLocalSetting(name, value));
+    TANDEM_RETURN_IF_ERROR(SetLocalConfig(RootLayout(root), name, value));
     std::cout << "set " << name << " in " << RootLayout(root).local_config() << "\n";
     return Status::Ok();
   }
+  TANDEM_RETURN_IF_ERROR(CheckReplicatedSetting(name, value));
   TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
-  auto pos =
-      engine->Commit({{Op::Put(std::string(kConfigTable), name, assignment.substr(eq + 1))}});
+  auto pos = engine->Commit({{Op::Put(std::string(kConfigTable), name, value)}});
   if (!pos.ok()) return pos.status();
   std::cout << "set " << assignment << " at " << pos->ToString() << "\n";
   return Status::Ok();

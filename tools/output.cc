@@ -1,5 +1,6 @@
 #include "tools/output.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -29,6 +30,22 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
              rows.size() == 1 && !FieldOf(rows[0], "sequence").empty()) {
     out << "Committed at Journal " << FieldOf(rows[0], "journal") << ", Sequence "
         << FieldOf(rows[0], "sequence") << ".\n";
+  } else if (command == "configure" && !rows.empty() && !FieldOf(rows[0], "source").empty()) {
+    // show -a: NAME VALUE (DEFAULT) SOURCE
+    size_t width = 0;
+    for (const Row& r : rows) width = std::max(width, FieldOf(r, "name").size());
+    for (const Row& r : rows) {
+      std::string name(FieldOf(r, "name"));
+      name.resize(width + 2, ' ');
+      std::string value(FieldOf(r, "value"));
+      out << name << (value.empty() ? "(none)" : value);
+      std::string_view fallback = FieldOf(r, "default");
+      if (FieldOf(r, "source") != "default") {
+        out << "  (default " << (fallback.empty() ? "none" : fallback) << ")";
+      }
+      out << "  [" << FieldOf(r, "source") << "; " << FieldOf(r, "scope") << ", "
+          << FieldOf(r, "takesEffect") << "]\n";
+    }
   } else if (command == "configure" && (rows.empty() || !FieldOf(rows[0], "name").empty())) {
     for (const Row& r : rows) out << FieldOf(r, "name") << "=" << FieldOf(r, "value") << "\n";
   } else if (command == "pull" && rows.size() == 1 && !FieldOf(rows[0], "replicaJournal").empty()) {

@@ -40,7 +40,7 @@ constexpr const char* kUsage =
     "  txn                         ops on stdin: 'put TABLE KEY VALUE' / 'del TABLE KEY'\n"
     "  admin checkpoint|journal|stop\n"
     "  journaldbchecksums [-t TABLE]\n"
-    "  configure set [SERVERID#]NAME=VALUE | unset NAME | show\n"
+    "  configure set [SERVERID#]NAME=VALUE | unset NAME | show [-a]   (docs/settings.md)\n"
     "  user-add NAME --level read|write|service|super   password on stdin\n"
     "  server -o ID | server -i (spec on stdin) | server -d ID | servers -J\n"
     "  pull -lj                    replication state of this server\n"

@@ -7,6 +7,7 @@
 //   tandemd -r ROOT -xv                                 validate journals and checkpoints
 //   tandemd -r ROOT -xD                                 clear the fence of a failed-over master
 //   tandemd -r ROOT --add-user NAME --level LEVEL       add a user (password on stdin)
+//   tandemd --settings                                  every setting (docs/settings.md)
 //   tandemd -r ROOT --id NAME                           set this server's ServerID
 //   tandemd -r ROOT --rejoin MASTER                     failed-over master -> standby of MASTER
 #include <malloc.h>
@@ -45,7 +46,8 @@ constexpr const char* kUsage =
     "       tandemd -r ROOT -jr CHECKPOINT [JOURNAL...]\n"
     "       tandemd -r ROOT --add-user NAME --level read|write|service|super  (password on stdin)\n"
     "       tandemd -r ROOT --id SERVERID\n"
-    "       tandemd -r ROOT --rejoin MASTER   (a failed-over master becomes its standby)\n";
+    "       tandemd -r ROOT --rejoin MASTER   (a failed-over master becomes its standby)\n"
+    "       tandemd --settings   (every setting, as docs/settings.md)\n";
 
 struct Args {
   std::string root, address = "127.0.0.1:1666", log;
@@ -167,12 +169,9 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";
   const std::string& id = node ? node->server_id() : engine->server_id();
-  options.max_connections =
-      static_cast<int>(ConfigNumber(*tables, id, "server.maxconnections", 1000, 1, 1000000));
-  options.idle_timeout =
-      std::chrono::seconds(ConfigNumber(*tables, id, "server.idle.timeout", 600, 1, 7 * 86400));
-  options.frame_timeout =
-      std::chrono::seconds(ConfigNumber(*tables, id, "server.frame.timeout", 30, 1, 3600));
+  options.max_connections = static_cast<int>(SettingNumber(*tables, id, "server.maxconnections"));
+  options.idle_timeout = std::chrono::seconds(SettingNumber(*tables, id, "server.idle.timeout"));
+  options.frame_timeout = std::chrono::seconds(SettingNumber(*tables, id, "server.frame.timeout"));
   // Declared before the server, so destroyed after it: the server joins its
   // threads (handlers hold raw pointers to these) before they go.
   std::unique_ptr<FailoverParticipant> participant;
@@ -293,6 +292,10 @@ int Serve(const Args& args) {
 }
 
 int Main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--settings") {
+    std::cout << SettingsMarkdown();
+    return 0;
+  }
   Args args;
   std::string error;
   if (!Parse(argc, argv, &args, &error)) {

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "journal/address.h"
 #include "journal/status.h"
-#include "transport/address.h"
 #include "transport/message.h"
 
 namespace tandem {

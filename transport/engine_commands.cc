@@ -5,6 +5,7 @@
 #include "journal/log.h"
 #include "journal/numbers.h"
 #include "transport/archive_commands.h"
+#include "transport/configure_command.h"
 
 namespace tandem {
 namespace {
@@ -38,13 +39,6 @@ Status CheckReadable(std::string_view table) {
   return Status::Ok();
 }
 
-// Commits and replies with the position once durable.
-void CommitAndReply(Engine* engine, Transaction txn, Reply reply) {
-  engine->CommitAsync(std::move(txn), [reply = std::move(reply)](const Status& st, Position pos) {
-    reply(st.ok() ? Ok(PositionRow(pos)) : Response::Error(st));
-  });
-}
-
 std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
   std::vector<std::string> words;
   size_t i = 0;
@@ -61,6 +55,12 @@ std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
 }
 
 }  // namespace
+
+void CommitAndReply(Engine* engine, Transaction txn, Reply reply) {
+  engine->CommitAsync(std::move(txn), [reply = std::move(reply)](const Status& st, Position pos) {
+    reply(st.ok() ? Ok(PositionRow(pos)) : Response::Error(st));
+  });
+}
 
 Result<Op> ParseOpLine(std::string_view line) {
   auto words = SplitWords(line, 4);
@@ -98,15 +98,8 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
            return reply(Response::Error(id.status()));
          }
          throttle->Succeeded(who);
-         // A bad value must not lock everyone out: the default stands in.
-         std::string setting = ConfigValue(*tables, server_id, kCfgTicketTimeout, "43200");
-         auto parsed = ParseDecimal<int64_t>(setting);
-         if (!parsed || *parsed <= 0) {
-           LogWarning() << kCfgTicketTimeout << "='" << setting
-                        << "' is not a number of seconds; tickets last 43200 s";
-         }
-         int64_t lifetime =
-             parsed && *parsed > 0 ? std::min<int64_t>(*parsed, 10ll * 366 * 86400) : 43200;
+         // A bad stored value must not lock everyone out: the default stands in.
+         int64_t lifetime = SettingNumber(*tables, server_id, kCfgTicketTimeout);
          auto ticket = IssueTicket(*tables, id->user, NowSeconds(), lifetime);
          if (!ticket.ok()) return reply(Response::Error(ticket.status()));
          reply(Ok({{"user", id->user},
@@ -297,32 +290,7 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                  reply(Response::Rows(std::move(rows)));
                }});
 
-  d->Register("configure",
-              {AccessLevel::kSuper, false, true,
-               [engine](const RequestContext&, const auto& args, Reply reply) {
-                 if (args.size() == 2 && args[0] == "set") {
-                   auto eq = args[1].find('=');
-                   if (eq == std::string::npos || eq == 0) {
-                     return reply(Response::Error(Usage("configure set [SERVERID#]NAME=VALUE")));
-                   }
-                   return CommitAndReply(engine,
-                                         {{Op::Put(std::string(kConfigTable), args[1].substr(0, eq),
-                                                   args[1].substr(eq + 1))}},
-                                         std::move(reply));
-                 }
-                 if (args.size() == 2 && args[0] == "unset") {
-                   return CommitAndReply(engine, {{Op::Delete(std::string(kConfigTable), args[1])}},
-                                         std::move(reply));
-                 }
-                 if (args.size() == 1 && args[0] == "show") {
-                   std::vector<Row> rows;
-                   for (auto& [k, v] : engine->tables().Scan(kConfigTable, "", kDefaultScanLimit)) {
-                     rows.push_back({{"name", k}, {"value", v}});
-                   }
-                   return reply(Response::Rows(std::move(rows)));
-                 }
-                 reply(Response::Error(Usage("configure set NAME=VALUE | unset NAME | show")));
-               }});
+  RegisterConfigureCommand(d, {&engine->tables(), engine->server_id(), nullptr, engine, nullptr});
 
   d->Register(
       "user-add",

@@ -23,6 +23,9 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* dispatcher, ServerInfo i
 // must outlive the commands.
 void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatcher* dispatcher);
 
+// Commits and replies with the position once durable.
+void CommitAndReply(Engine* engine, Transaction txn, Reply reply);
+
 // Parses one `txn` line: "put TABLE KEY VALUE..." or "del TABLE KEY".
 Result<Op> ParseOpLine(std::string_view line);
 

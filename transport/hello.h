@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "journal/address.h"
 #include "journal/status.h"
-#include "transport/address.h"
 
 namespace tandem {
 

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "journal/address.h"
 #include "journal/status.h"
-#include "transport/address.h"
 #include "transport/dispatcher.h"
 #include "transport/frame.h"
 

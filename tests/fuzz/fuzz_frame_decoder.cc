@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "journal/address.h"
 #include "replica/server_spec.h"
 #include "replica/stream_messages.h"
-#include "transport/address.h"
 #include "transport/frame.h"
 #include "transport/message.h"
 

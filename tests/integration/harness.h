@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "journal/address.h"
 #include "tests/testing/temp_dir.h"
-#include "transport/address.h"
 #include "transport/client.h"
 
 namespace tandem::testing {

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "journal/address.h"
 #include "journal/engine.h"
 #include "replica/hub.h"
-#include "transport/address.h"
 #include "transport/dispatcher.h"
 #include "transport/server.h"
 

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <stdexcept>
+
+#include "transport/configure_command.h"
 
 namespace tandem {
 namespace {
@@ -34,6 +37,40 @@ TEST(DispatcherTest, AHandlerThatThrowsAnswersWithAnInternalErrorOnce) {
   d.Dispatch({"", "", {"half"}}, true, "test", record);
   EXPECT_EQ(answers, 2) << "answered twice";
   EXPECT_TRUE(last.status.ok());
+}
+
+TEST(DispatcherTest, ConfigureShowAllNeverShowsASecretAndFlagsStoredJunk) {
+  Tables tables;
+  Transaction junk;
+  junk.ops.push_back(Op::Put(std::string(kConfigTable), "typo.name", "1"));
+  junk.ops.push_back(Op::Put(std::string(kConfigTable), "journal.fsync", "maybe"));
+  tables.Apply(junk);
+  Dispatcher d(&tables);
+  RegisterConfigureCommand(
+      &d, {&tables, "r1",
+           [] {
+             return std::map<std::string, std::string>{{"service.password", "hunter2"}};
+           },
+           nullptr, [] { return Status::FailedPrecondition("read-only"); }});
+  Response shown;
+  d.Dispatch({"", "", {"configure", "show", "-a"}}, true, "test",
+             [&](Response r) { shown = std::move(r); });
+  ASSERT_TRUE(shown.status.ok()) << shown.status.ToString();
+  std::map<std::string, std::pair<std::string, std::string>> by_name;  // the first row of each
+  for (const Row& r : shown.rows) {
+    by_name.emplace(
+        std::string(FieldOf(r, "name")),
+        std::make_pair(std::string(FieldOf(r, "value")), std::string(FieldOf(r, "source"))));
+  }
+  EXPECT_EQ(by_name["service.password"],
+            std::make_pair(std::string("(hidden)"), std::string("config.local")));
+  EXPECT_EQ(by_name["journal.fsync"].second, "default");                // "maybe" is not used...
+  EXPECT_EQ(by_name["typo.name"].second, "config (unknown: ignored)");  // ...and both are listed
+  EXPECT_EQ(shown.rows.back()[0].second, "typo.name");
+  Response set;
+  d.Dispatch({"", "", {"configure", "set", "journal.fsync=off"}}, true, "test",
+             [&](Response r) { set = std::move(r); });
+  EXPECT_EQ(set.status.code(), Code::kFailedPrecondition);
 }
 
 TEST(DispatcherTest, ReservedTablesNameTheirOwner) {

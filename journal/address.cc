@@ -1,4 +1,4 @@
-#include "transport/address.h"
+#include "journal/address.h"
 
 #include <algorithm>
 
