@@ -155,6 +155,10 @@ Failover::Plan Failover::Check() {
          reach.message());
   }
   bool reachable = reach.ok() && !plan.master_id.empty();
+  if (reachable && options_.only_without_master) {
+    fail("the master '" + plan.master_id + "' at " + plan.master_address +
+         " answers again: failover.auto replaces only a master that is gone");
+  }
   plan.planned = reachable && !options_.ignore_master;
   if (reachable && !options_.master_id.empty() && options_.master_id != plan.master_id) {
     fail("-s " + options_.master_id + ", but the master at " + plan.master_address + " is '" +

@@ -49,6 +49,10 @@ struct FailoverOptions {
   // may lack writes the master acknowledged; downstream servers ahead of it
   // reseed themselves from the checkpoint the new master takes.
   bool force = false;
+  // failover.auto: replace only a master that is gone. One that answers by
+  // the time the failover asks (it was restarting, or another server became
+  // master meanwhile) is left serving.
+  bool only_without_master = false;
   std::string master_id;  // -s, when the master cannot say it itself
   int quiesce_secs = 60;  // -w, 0..3600
   int verify_secs = 300;  // -v, 0..43200

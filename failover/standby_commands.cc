@@ -8,6 +8,7 @@
 #include "failover/peer_views.h"
 #include "failover/progress_stream.h"
 #include "journal/engine.h"
+#include "journal/fault_point.h"
 #include "journal/log.h"
 #include "journal/numbers.h"
 
@@ -161,8 +162,10 @@ void StandbyFailover::WatchMaster() {
     LogWarning() << "failover.auto: the master has been silent for "
                  << std::chrono::duration_cast<std::chrono::seconds>(silent).count()
                  << " s; failing over";
+    TANDEM_FAULT_POINT("failover.auto.decided");
     FailoverOptions options;
     options.execute = true;
+    options.only_without_master = true;
     options.message = "automatic failover: the master was silent";
     lock.unlock();
     auto report = RunExclusive(options);

@@ -239,7 +239,7 @@ void Cycle::Inject(int kind) {
       } else if (op == 2) {
         args = {"-p", master->address, "admin", "journal"};
       } else {
-        args = {"-p", cluster_->server(3).address, "admin", "reseed"};
+        args = {"-p", cluster_->server(3).address, "admin", "reseed", "-y"};
       }
       std::thread runner([args] { (void)RunTandem(args); });
       Pause(0, 400);
@@ -293,7 +293,17 @@ std::string Cycle::Run(const std::string& dir, int forced_kind) {
   Pause(200, 500);  // writes on the healed cluster too
   load.Stop();
   Phase("load stop");
-  if (!cluster_->Settle(&why)) return "settle: " + why;
+  // A failover.auto that fires while settling leaves a fenced master to
+  // rejoin: settle again (a few times at most).
+  for (int round = 0; round < 3; ++round) {
+    if (!cluster_->Settle(&why)) return "settle: " + why;
+    bool fenced = false;
+    for (Server& s : cluster_->servers()) {
+      auto h = cluster_->Hello(s);
+      fenced = fenced || (h && h->role == "fenced");
+    }
+    if (!fenced) break;
+  }
   Phase("settle");
   // failover.auto may have moved the epoch by itself.
   if (Server* m = cluster_->Master(); m) {
@@ -415,7 +425,16 @@ std::string Cycle::Check(const Load& load) {
   Phase("converge checksums");
   if (!converged) {
     ++totals_->not_converged;
-    report += "not converged within 60 s; ";
+    report += "not converged within 60 s:";
+    // Where each server stands, for the one that is stuck.
+    for (Server& s : cluster_->servers()) {
+      auto h = cluster_->Hello(s);
+      auto pull = RunTandem({"-p", s.address, "--json", "pull", "-lj"});
+      report += " " + s.name + "=" +
+                (h ? h->role + "@" + std::to_string(h->epoch) + " from " + h->upstream : "?");
+      if (pull.exit_code == 0) report += " " + pull.out.substr(0, 600);
+    }
+    report += "; ";
   }
   return report;
 }

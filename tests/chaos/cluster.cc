@@ -200,19 +200,39 @@ bool Cluster::Settle(std::string* why) {
     if (!h || h->role != "fenced") continue;
     if (s.process) s.process->Terminate();
     s.process.reset();
-    auto rejoined = RunTandemd({"-r", s.root, "--rejoin", master->front_address()});
-    if (!Ok(rejoined, "rejoin " + s.name, why)) return false;
+    // As below: the master may be busy with a failover.auto of its own.
+    testing::CommandResult rejoined;
+    bool done = WaitFor(
+        [&] {
+          Server* now = Master();
+          if (!now) return false;
+          rejoined = RunTandemd({"-r", s.root, "--rejoin", now->front_address()});
+          return rejoined.exit_code == 0;
+        },
+        30000);
+    if (!done && !Ok(rejoined, "rejoin " + s.name, why)) return false;
     std::smatch id;
     std::string out = rejoined.out;
     if (std::regex_search(out, id, std::regex("is now standby '([^']+)'"))) {
       // Its new ServerID's spec names the promoted server: point it here.
-      auto spec = RunTandem({"-p", master->address, "server", "-o", id[1]});
-      std::string text = std::regex_replace(spec.out, std::regex("Address: [^\\n]*"),
-                                            "Address: " + s.front_address());
-      if (text.find("Address: ") == std::string::npos)
-        text += "Address: " + s.front_address() + "\n";
-      if (!Ok(RunTandem({"-p", master->address, "server", "-i"}, {text, {}, {}}),
-              "spec of " + std::string(id[1]), why)) {
+      // The master may be paused by (or lose its role to) a failover.auto
+      // meanwhile: ask whichever serves as master until one takes it.
+      testing::CommandResult last;
+      bool pointed = WaitFor(
+          [&] {
+            Server* now = Master();
+            if (!now) return false;
+            auto spec = RunTandem({"-p", now->address, "server", "-o", id[1]});
+            std::string text = std::regex_replace(spec.out, std::regex("Address: [^\\n]*"),
+                                                  "Address: " + s.front_address());
+            if (text.find("Address: ") == std::string::npos)
+              text += "Address: " + s.front_address() + "\n";
+            last = RunTandem({"-p", now->address, "server", "-i"}, {text, {}, {}});
+            return spec.exit_code == 0 && last.exit_code == 0;
+          },
+          30000);
+      if (!pointed) {
+        if (why) *why = "spec of " + std::string(id[1]) + ": " + last.err + last.out;
         return false;
       }
     }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -19,6 +20,14 @@
 
 namespace tandem::testing {
 namespace {
+
+// The state letter of /proc/PID/stat: 'T' once a process is stopped.
+char ProcessState(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
+}
 
 // Clients writing distinct keys until told to stop or refused; remembers
 // what was acknowledged. Bounded in count.
@@ -737,6 +746,29 @@ TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterHangsAndTheOldOneFencesIt
   EXPECT_EQ(Keys(*sb1, "kv").size(), 10u);
   ::kill(master->pid(), SIGCONT);
   ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; })) << master->Log();
+}
+
+TEST_F(FailoverTest, AutoFailoverLeavesAMasterThatAnswersAgainByTheTimeItFailsOver) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Configure(*master, "failover.auto=1");
+  Configure(*master, "failover.auto.seconds=1");
+  // Once it has decided, sb1 hangs until the test lets it go on.
+  auto sb1 =
+      StartDownstream("sb1", *master, {"", {{"TANDEM_FAULTS", "failover.auto.decided=stop"}}, {}});
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+  ::kill(master->pid(), SIGSTOP);
+  ASSERT_TRUE(WaitFor([&] { return ProcessState(sb1->pid()) == 'T'; })) << sb1->Log();
+  ::kill(master->pid(), SIGCONT);  // the master is back before sb1 acts
+  ::kill(sb1->pid(), SIGCONT);
+  ASSERT_TRUE(WaitFor([&] {
+    return sb1->Log().find("replaces only a master that is gone") != std::string::npos;
+  })) << sb1->Log();
+  EXPECT_TRUE(IsMaster(*master));
+  EXPECT_EQ(Role(*sb1), "standby");
+  Put(*master, 10, 20);
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
 }
 
 TEST_F(FailoverTest, AutoFailoverWaitsWhileAnotherServerStillHearsTheMaster) {
