@@ -452,7 +452,8 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                {"sequence", std::to_string(applied.offset)},
                                {"target", current_target().ToString()},
                                {"user", ctx.identity.user},
-                               {"access", std::string(AccessLevelName(ctx.identity.level))}}}));
+                               {"access", std::string(AccessLevelName(ctx.identity.level))},
+                               {"version", TANDEM_VERSION}}}));
                        }});
   d->Register(
       "pull",
@@ -491,6 +492,13 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
       {AccessLevel::kSuper, /*blocking=*/true, true,
        [this, stop](const RequestContext&, const auto& args, Reply reply) {
          if (!args.empty() && args[0] == "reseed") {
+           if (args.size() != 2 || args[1] != "-y") {
+             return reply(Response::Error(Status::InvalidArgument(
+                 "admin reseed replaces everything this server holds with the newest "
+                 "checkpoint of " +
+                 current_target().ToString() +
+                 " and the journals after it; nothing is changed without -y: admin reseed -y")));
+           }
            Status st = Reseed();
            if (!st.ok()) return reply(Response::Error(st));
            return reply(Response::Rows({{{"reseeded", "from " + current_target().ToString()}}}));

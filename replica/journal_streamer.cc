@@ -118,7 +118,7 @@ Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const StreamRe
     *advice = {{"reseed", "manual"}};
     return Status::NeedsReseed(
         "'" + r.id + "' is at " + r.start.ToString() +
-        ", older than the journals this master retains; run 'tandem admin reseed' on it");
+        ", older than the journals this master retains; run 'tandem admin reseed -y' on it");
   }
   auto ours = TailHash(*path, r.start.offset);
   if (!ours.ok() || *ours != r.tail) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "journal/file.h"
+#include "journal/numbers.h"
 #include "tools/heartbeat.h"
 #include "tools/output.h"
 #include "transport/client.h"
@@ -38,14 +40,18 @@ constexpr const char* kUsage =
     "  info\n"
     "  put TABLE KEY VALUE | get TABLE KEY | del TABLE KEY | scan TABLE [PREFIX]\n"
     "  txn                         ops on stdin: 'put TABLE KEY VALUE' / 'del TABLE KEY'\n"
-    "  admin checkpoint|journal|stop\n"
+    "  admin checkpoint|journal|stop | admin reseed -y   (reseed: on a standby or replica)\n"
     "  journaldbchecksums [-t TABLE]\n"
     "  configure set [SERVERID#]NAME=VALUE | unset NAME | show [-a]   (docs/settings.md)\n"
     "  user-add NAME --level read|write|service|super   password on stdin\n"
     "  server -o ID | server -i (spec on stdin) | server -d ID | servers -J\n"
-    "  pull -lj                    replication state of this server\n"
+    "  pull -lj | pull -l          replication state of this server | pending pull -u transfers\n"
+    "  failover [-y] [-i] [-s ID] [--force]   on a standby: become the master (without -y: check)\n"
+    "  failback [-y]               on the old master's standby: fail back to it\n"
     "  submit FILE [-d DEPOTPATH] | print DEPOTPATH[#REV] | files [PREFIX] | filelog DEPOTPATH\n"
-    "  verify [-q] [PREFIX]        recompute archive digests: BAD! / MISSING! rows, exit 1\n"
+    "  verify [-q] [-t] [PREFIX]   recompute archive digests: BAD! / MISSING! rows, exit 1\n"
+    "                              (-t on a replica: fetch again what is bad or missing)\n"
+    "  help [COMMAND]              this text, or the lines about COMMAND; also COMMAND -h\n"
     "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n";
 
 std::string HomeFile(const char* env, const char* name) {
@@ -107,8 +113,7 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
     std::string role(FieldOf(info->rows[0], "role"));
     seen += " " + one + " (" + role + ")";
     if (role != "standard") continue;
-    uint32_t epoch = static_cast<uint32_t>(
-        std::strtoul(std::string(FieldOf(info->rows[0], "epoch")).c_str(), nullptr, 10));
+    uint32_t epoch = ParseDecimal<uint32_t>(FieldOf(info->rows[0], "epoch")).value_or(0);
     if (best.empty() || epoch > best_epoch) {
       best = one;
       best_epoch = epoch;
@@ -123,7 +128,7 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
   const std::string epoch_file = HomeFile("TANDEM_EPOCH", ".tandem_epoch");
   uint32_t remembered = 0;
   if (auto text = ReadFileToString(epoch_file); text.ok()) {
-    remembered = static_cast<uint32_t>(std::strtoul(text->c_str(), nullptr, 10));
+    remembered = ParseDecimal<uint32_t>(text->substr(0, text->find('\n'))).value_or(0);
   }
   if (best_epoch < remembered) {
     return Status::FailedPrecondition("the only master reachable (" + best + ") is of epoch " +
@@ -205,6 +210,51 @@ int Print(Client* client, const Credentials& who, const std::vector<std::string>
   return std::cout.flush() ? 0 : Fail(Status::IOError("writing standard output"));
 }
 
+// The usage lines about `command` (and their continuation lines).
+std::string UsageOf(const std::string& command) {
+  std::istringstream in(kUsage);
+  std::string out, line;
+  bool taking = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ') {
+      std::istringstream words(line);
+      taking = false;
+      for (std::string w; words >> w;) {
+        if (w == command) taking = true;
+      }
+    }
+    if (taking) out += line + "\n";
+  }
+  return out;
+}
+
+int Help(const std::vector<std::string>& topic) {
+  if (topic.empty()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::string lines = UsageOf(topic[0]);
+  if (lines.empty()) {
+    std::cerr << "tandem: no command '" << topic[0] << "'\n" << kUsage;
+    return 2;
+  }
+  std::cout << "usage: tandem [-p ADDRESS] [-u USER] [--json]\n" << lines;
+  return 0;
+}
+
+// Whole numbers on the command line: checked, never atoi.
+bool OptionNumber(const std::string& flag, const std::string& text, int64_t min, int64_t max,
+                  int64_t* out) {
+  auto v = ParseDecimal<int64_t>(text);
+  if (!v || *v < min || *v > max) {
+    std::cerr << "tandem: " << flag << " needs a whole number in " << min << ".." << max
+              << ", not '" << text.substr(0, 64) << "'\n";
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
 int Main(int argc, char** argv) {
   std::string port = std::getenv("TANDEMPORT") ? std::getenv("TANDEMPORT") : "127.0.0.1:1666";
   std::string user = std::getenv("TANDEMUSER") ? std::getenv("TANDEMUSER")
@@ -221,6 +271,9 @@ int Main(int argc, char** argv) {
     } else if (f == "-h" || f == "--help") {
       std::cout << kUsage;
       return 0;
+    } else if (f == "--version") {
+      std::cout << "tandem " << TANDEM_VERSION << "\n";
+      return 0;
     } else {
       std::cerr << "tandem: unknown option '" << f << "'\n" << kUsage;
       return 2;
@@ -232,6 +285,12 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + i, argv + argc);
   const std::string command = args[0];
+  // Answered here: nothing is sent (an 'admin reseed -h' once ran the reseed).
+  if (command == "help") return Help({args.begin() + 1, args.end()});
+  if (std::find(args.begin() + 1, args.end(), "-h") != args.end() ||
+      std::find(args.begin() + 1, args.end(), "--help") != args.end()) {
+    return Help({command});
+  }
 
   ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
   if (port.find(',') != std::string::npos) {
@@ -260,19 +319,21 @@ int Main(int argc, char** argv) {
       const std::string& f = args[k];
       std::string v = k + 1 < args.size() ? args[k + 1] : "";
       ++k;
-      auto number = [&](int* out) { *out = std::atoi(v.c_str()); };
+      int64_t n = 0;
+      auto number = [&](int* out) {
+        if (!OptionNumber(f, v, f == "-m" ? 1 : 10, 86'400'000, &n)) return false;
+        *out = static_cast<int>(n);
+        return true;
+      };
       if (f == "-t") {
         auto t = Address::Parse(v);
         if (!t.ok()) return Fail(t.status());
         hb.target = *t;
-      } else if (f == "-i") {
-        number(&hb.interval_ms);
-      } else if (f == "-w") {
-        number(&hb.wait_ms);
-      } else if (f == "-m") {
-        number(&hb.missing);
+      } else if (f == "-i" || f == "-w" || f == "-m") {
+        if (!number(f == "-i" ? &hb.interval_ms : f == "-w" ? &hb.wait_ms : &hb.missing)) return 2;
       } else if (f == "-n") {
-        hb.max = std::atol(v.c_str());
+        if (!OptionNumber(f, v, 0, int64_t{1} << 40, &n)) return 2;
+        hb.max = n;
       } else if (f == "--missing") {
         hb.on_missing = v;
       } else if (f == "--resumed") {

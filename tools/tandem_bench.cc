@@ -12,60 +12,106 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "journal/numbers.h"
 #include "tools/bench/cluster.h"
 #include "tools/bench/modes.h"
 
 namespace tandem::bench {
 namespace {
 
+// A number given on the command line, checked: out of range or not a
+// number is a usage error naming the option, never an exception.
+template <typename T>
+bool Number(const std::string& flag, const std::string& text, T min, T max, T* out) {
+  auto v = ParseDecimal<T>(text);
+  if (!v || *v < min || *v > max) {
+    std::cerr << "tandem-bench: " << flag << " needs a whole number in " << min << ".." << max
+              << ", not '" << text.substr(0, 64) << "'\n";
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+bool Seconds(const std::string& text, double* out) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(v > 0) ||
+      v > 86400) {
+    std::cerr << "tandem-bench: -d needs seconds in (0, 86400], not '" << text.substr(0, 64)
+              << "'\n";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 // "-s 100" or, for content, a list of file sizes used in turn: "-s 4096,1048576".
-std::vector<size_t> ParseSizes(const std::string& text) {
-  std::vector<size_t> sizes;
+bool ParseSizes(const std::string& text, std::vector<size_t>* sizes) {
+  sizes->clear();
   for (size_t at = 0; at <= text.size();) {
     size_t comma = std::min(text.find(',', at), text.size());
-    sizes.push_back(std::stoul(text.substr(at, comma - at)));
+    size_t size = 0;
+    if (!Number<size_t>("-s", text.substr(at, comma - at), 1, size_t{1} << 34, &size)) return false;
+    sizes->push_back(size);
     at = comma + 1;
   }
-  return sizes;
+  return true;
 }
+
+constexpr const char* kUsage =
+    "usage: tandem-bench put|limits|recover|copy|content|failover [options]  (see "
+    "tools/tandem_bench.cc)\n";
 
 int Main(int argc, char** argv) {
   Options o;
   std::vector<std::string> v(argv + 1, argv + argc);
   if (v.empty()) {
-    std::cerr << "usage: tandem-bench put|limits|recover|copy|content|failover [options]\n";
+    std::cerr << kUsage;
     return 2;
   }
+  if (v[0] == "--version") {
+    std::cout << "tandem-bench " << TANDEM_VERSION << "\n";
+    return 0;
+  }
+  if (v[0] == "-h" || v[0] == "--help") {
+    std::cout << kUsage;
+    return 0;
+  }
   o.mode = v[0];
+  constexpr int kMaxInt = 1 << 20;
+  constexpr uint64_t kMaxCount = uint64_t{1} << 40;
   for (size_t i = 1; i < v.size(); ++i) {
     auto next = [&]() -> std::string { return i + 1 < v.size() ? v[++i] : ""; };
     const std::string& f = v[i];
+    bool ok = true;
     if (f == "-p")
       o.address = next();
     else if (f == "--root" || f == "--dir")
       o.root = next();
     else if (f == "-c")
-      o.clients = std::stoi(next());
+      ok = Number(f, next(), 1, 100000, &o.clients);
     else if (f == "-d")
-      o.seconds = std::stod(next());
+      ok = Seconds(next(), &o.seconds);
     else if (f == "-n")
-      o.count = std::stoull(next());
+      ok = Number<uint64_t>(f, next(), 1, kMaxCount, &o.count);
     else if (f == "-s")
-      o.sizes = ParseSizes(next());
+      ok = ParseSizes(next(), &o.sizes);
     else if (f == "-k")
-      o.keys = std::stoull(next());
+      ok = Number<uint64_t>(f, next(), 1, kMaxCount, &o.keys);
     else if (f == "--mb")
-      o.mb = std::stoull(next());
+      ok = Number<uint64_t>(f, next(), 1, uint64_t{1} << 20, &o.mb);
     else if (f == "--fsync")
       o.fsync = next();
     else if (f == "--standbys")
-      o.standbys = std::stoi(next());
+      ok = Number(f, next(), 0, 16, &o.standbys);
     else if (f == "--replicas")
-      o.replicas = std::stoi(next());
+      ok = Number(f, next(), 0, 16, &o.replicas);
     else if (f == "--mandatory")
       o.mandatory = true;
     else if (f == "--commit-wait")
@@ -73,7 +119,7 @@ int Main(int argc, char** argv) {
     else if (f == "--standby-fsync")
       o.standby_fsync = next();
     else if (f == "--runs")
-      o.runs = std::max(1, std::stoi(next()));
+      ok = Number(f, next(), 1, kMaxInt, &o.runs);
     else if (f == "--unplanned")
       o.unplanned = true;
     else if (f == "--cold")
@@ -83,9 +129,10 @@ int Main(int argc, char** argv) {
     else if (f == "--csv")
       o.format = "csv";
     else {
-      std::cerr << "tandem-bench: unknown option '" << f << "'\n";
+      std::cerr << "tandem-bench: unknown option '" << f << "'\n" << kUsage;
       return 2;
     }
+    if (!ok) return 2;
   }
   if (o.mode == "put") return RunPut(o);
   if (o.mode == "limits") return RunLimits(o);

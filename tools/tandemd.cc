@@ -47,7 +47,8 @@ constexpr const char* kUsage =
     "       tandemd -r ROOT --add-user NAME --level read|write|service|super  (password on stdin)\n"
     "       tandemd -r ROOT --id SERVERID\n"
     "       tandemd -r ROOT --rejoin MASTER   (a failed-over master becomes its standby)\n"
-    "       tandemd --settings   (every setting, as docs/settings.md)\n";
+    "       tandemd --settings   (every setting, as docs/settings.md)\n"
+    "       tandemd --version\n";
 
 struct Args {
   std::string root, address = "127.0.0.1:1666", log;
@@ -294,6 +295,10 @@ int Serve(const Args& args) {
 int Main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--settings") {
     std::cout << SettingsMarkdown();
+    return 0;
+  }
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::cout << "tandemd " << TANDEM_VERSION << "\n";
     return 0;
   }
   Args args;

@@ -190,7 +190,8 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                                     {"journal", std::to_string(pos.journal)},
                                     {"sequence", std::to_string(pos.offset)},
                                     {"user", ctx.identity.user},
-                                    {"access", std::string(AccessLevelName(ctx.identity.level))}};
+                                    {"access", std::string(AccessLevelName(ctx.identity.level))},
+                                    {"version", TANDEM_VERSION}};
                          if (fence) {
                            row.emplace_back("fence", fence->fence);
                            row.emplace_back("newMaster", fence->new_master);

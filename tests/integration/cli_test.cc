@@ -102,6 +102,45 @@ TEST_F(CliTest, OfflineCsetIsSeenAfterStart) {
   EXPECT_NE(T({"configure", "show"}).out.find("master1#journal.retain=4"), std::string::npos);
 }
 
+TEST_F(CliTest, HelpAndVersionAreAnsweredWithoutAServer) {
+  auto help = RunTandem({"-p", "127.0.0.1:1", "help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  for (const char* command :
+       {"failover", "failback", "admin reseed", "pull -l", "verify [-q] [-t]"})
+    EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  auto one = RunTandem({"-p", "127.0.0.1:1", "help", "failover"});
+  EXPECT_EQ(one.exit_code, 0);
+  EXPECT_NE(one.out.find("failover [-y]"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("submit"), std::string::npos) << one.out;
+  // COMMAND -h is help, whatever the command, and never reaches a server.
+  auto reseed = RunTandem({"-p", "127.0.0.1:1", "admin", "reseed", "-h"});
+  EXPECT_EQ(reseed.exit_code, 0) << reseed.err;
+  EXPECT_NE(reseed.out.find("admin reseed -y"), std::string::npos) << reseed.out;
+  EXPECT_EQ(RunTandem({"help", "nosuchcommand"}).exit_code, 2);
+
+  std::string version = RunTandem({"--version"}).out;
+  EXPECT_EQ(version.rfind("tandem ", 0), 0u) << version;
+  EXPECT_EQ(RunTandemd({"--version"}).out, "tandemd " + version.substr(7));
+  EXPECT_EQ(tandem::testing::Run(TANDEM_BENCH_PATH, {"--version"}).out,
+            "tandem-bench " + version.substr(7));
+  auto info = nlohmann::json::parse(T({"--json", "info"}).out);
+  EXPECT_EQ(version.substr(7), info[0]["version"].get<std::string>() + "\n");
+}
+
+TEST_F(CliTest, NumbersOnTheCommandLineAreCheckedNotGuessed) {
+  auto heartbeat = T({"heartbeat", "-i", "abc"});
+  EXPECT_EQ(heartbeat.exit_code, 2);
+  EXPECT_NE(heartbeat.err.find("-i needs a whole number"), std::string::npos) << heartbeat.err;
+  for (std::vector<std::string> args : {std::vector<std::string>{"put", "-c", "abc"},
+                                        {"put", "-d", "soon"},
+                                        {"content", "-s", "4096,big"},
+                                        {"failover", "--runs", "-1"}}) {
+    auto bench = tandem::testing::Run(TANDEM_BENCH_PATH, args);
+    EXPECT_EQ(bench.exit_code, 2) << args[1] << ": " << bench.err;  // not 134 (abort)
+    EXPECT_NE(bench.err.find(args[1]), std::string::npos) << bench.err;
+  }
+}
+
 TEST_F(CliTest, AdminStopEndsTheServerCleanly) {
   auto r = T({"admin", "stop"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -157,7 +157,7 @@ TEST_F(HostilePeerTest, AReseedThatCannotReachTheMasterChangesNothingAndTheStand
   EXPECT_EQ(master_->Terminate(), 0);
 
   auto sadmin = As(*standby, "admin", "pw");
-  auto reseed = sadmin.Call({"admin", "reseed"});
+  auto reseed = sadmin.Call({"admin", "reseed", "-y"});
   ASSERT_TRUE(reseed.ok());
   EXPECT_FALSE(reseed->status.ok());
   EXPECT_NE(reseed->status.message().find("nothing here was changed"), std::string::npos)

@@ -224,7 +224,7 @@ TEST_F(ReplicationTest, StandbyBehindRetentionIsToldToReseedAndReseedFixesIt) {
            std::string_view::npos;
   }));
 
-  auto reseed = RunTandem({"-p", standby->address(), "admin", "reseed"});
+  auto reseed = RunTandem({"-p", standby->address(), "admin", "reseed", "-y"});
   ASSERT_EQ(reseed.exit_code, 0) << reseed.err;
   Put(*master, 100, 101);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
