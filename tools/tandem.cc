@@ -52,7 +52,13 @@ constexpr const char* kUsage =
     "  verify [-q] [-t] [PREFIX]   recompute archive digests: BAD! / MISSING! rows, exit 1\n"
     "                              (-t on a replica: fetch again what is bad or missing)\n"
     "  help [COMMAND]              this text, or the lines about COMMAND; also COMMAND -h\n"
-    "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n";
+    "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n"
+    "exit codes: 0 ok, 1 error, 2 usage, 3 a checksum verdict DIFFERs (journaldbchecksums -s),\n"
+    "  4 not connected to its upstream (pull -lj)\n";
+
+// 0 ok, 1 error, 2 usage; and what a monitoring script asks about.
+constexpr int kExitDiffer = 3;        // journaldbchecksums -s: a table DIFFERs
+constexpr int kExitNotConnected = 4;  // pull -lj: not connected to its upstream
 
 std::string HomeFile(const char* env, const char* name) {
   if (const char* v = std::getenv(env); v != nullptr && *v) return v;
@@ -405,6 +411,15 @@ int Main(int argc, char** argv) {
     for (const Row& r : resp->rows) {
       if (FieldOf(r, "status") == "BAD!" || FieldOf(r, "status") == "MISSING!") return 1;
     }
+  }
+  // Exit codes a script can test (README: exit codes).
+  if (command == "journaldbchecksums") {
+    for (const Row& r : resp->rows) {
+      if (!FieldOf(r, "verdict").empty() && FieldOf(r, "verdict") != "match") return kExitDiffer;
+    }
+  }
+  if (command == "pull" && resp->rows.size() == 1 && FieldOf(resp->rows[0], "connected") == "0") {
+    return kExitNotConnected;
   }
   return 0;
 }

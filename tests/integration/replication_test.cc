@@ -47,6 +47,7 @@ TEST_F(ReplicationTest, StandbyJournalIsByteForByteAndSurvivesSigkill) {
   ASSERT_EQ(RunTandem({"-p", master->address(), "journaldbchecksums"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   auto verdicts = RunTandem({"-p", standby->address(), "journaldbchecksums", "-s"});
+  EXPECT_EQ(verdicts.exit_code, 0);
   EXPECT_NE(verdicts.out.find("kv match"), std::string::npos) << verdicts.out;
   EXPECT_EQ(verdicts.out.find("DIFFER"), std::string::npos) << verdicts.out;
 }
@@ -168,8 +169,12 @@ TEST_F(ReplicationTest, PartitionedStandbyCatchesUpWhenThePathReturns) {
   Put(*master, 0, 50);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
 
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "pull", "-lj"}).exit_code, 0);
   proxy.Cut();
   ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*standby, {"pull", "-lj"}), "connected") == "0"; }));
+  auto lost = RunTandem({"-p", standby->address(), "pull", "-lj"});
+  EXPECT_EQ(lost.exit_code, 4) << lost.out;  // scriptable: not connected to its master
+  EXPECT_NE(lost.out.find("NOT CONNECTED"), std::string::npos) << lost.out;
   Put(*master, 50, 100);
   EXPECT_LT(PullPosition(*standby, "journalcopy"), Durable(*master));
 
