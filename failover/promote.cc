@@ -176,7 +176,7 @@ Status FinishFailover(Engine* engine, const std::string& address) {
   Transaction specs;
   specs.ops.push_back(Op::Put(std::string(kFailoverTable), FailoverHistoryKey(engine->epoch()),
                               FormatFailoverHistory({engine->epoch(), rec->point, rec->master_id,
-                                                     rec->standby_id, rec->forced})));
+                                                     rec->standby_id, rec->forced, rec->planned})));
   if (auto old = LoadServerSpec(engine->tables(), rec->standby_id); old && old->mandatory) {
     old->mandatory = false;  // it is this server now; nobody waits for it
     specs.ops.push_back(ServerSpecOp(*old));

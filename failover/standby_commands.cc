@@ -143,7 +143,10 @@ void StandbyFailover::WatchMaster() {
   while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
     const Tables& tables = node_->tables();
     const std::string& id = node_->server_id();
-    if (node_->upstream_status().connected) heard = std::chrono::steady_clock::now();
+    CopierStatus up = node_->upstream_status();
+    // A master this server hears but cannot copy from (its own disk is
+    // full) is not silent; and such a server must not become master.
+    if (up.connected || up.local_error) heard = std::chrono::steady_clock::now();
     if (SettingValue(tables, id, "failover.auto") != "1") continue;
     const auto window = std::chrono::seconds(SettingNumber(tables, id, "failover.auto.seconds"));
     auto silent = std::chrono::steady_clock::now() - heard;

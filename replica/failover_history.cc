@@ -15,7 +15,7 @@ std::string FailoverHistoryKey(Epoch epoch) {
 
 std::string FormatFailoverHistory(const FailoverHistoryEntry& e) {
   return "point=" + e.point.Token() + " master=" + e.master_id + " standby=" + e.standby_id +
-         " forced=" + (e.forced ? "yes" : "no");
+         " forced=" + (e.forced ? "yes" : "no") + " planned=" + (e.planned ? "yes" : "no");
 }
 
 Result<FailoverHistoryEntry> ParseFailoverHistory(Epoch epoch, std::string_view value) {
@@ -29,6 +29,7 @@ Result<FailoverHistoryEntry> ParseFailoverHistory(Epoch epoch, std::string_view 
     if (word.starts_with("master=")) e.master_id = word.substr(7);
     if (word.starts_with("standby=")) e.standby_id = word.substr(8);
     if (word == "forced=yes") e.forced = true;
+    if (word == "planned=yes") e.planned = true;
   }
   if (!has_point || e.master_id.empty() || e.standby_id.empty()) {
     return Status::Corruption("bad failover history row '" + std::string(value) + "'");

@@ -25,6 +25,9 @@ struct FailoverHistoryEntry {
   std::string master_id;
   std::string standby_id;
   bool forced = false;  // a non-mandatory standby: later writes may be missing
+  // The old master took part. Rows written before this field existed
+  // read as unplanned.
+  bool planned = false;
 };
 
 std::string FailoverHistoryKey(Epoch epoch);

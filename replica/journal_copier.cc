@@ -124,6 +124,10 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
 }
 
 Status JournalCopier::Connection() {
+  {
+    MutexLock lock(&mu_);
+    status_.local_error = false;  // until this connection's own writes fail
+  }
   UpstreamOptions upstream = upstream_;
   if (upstream.resolve_target) {  // once: it may probe every candidate
     upstream.target = upstream.resolve_target();
@@ -185,7 +189,11 @@ Status JournalCopier::Connection() {
         return Status::Corruption("unexpected frame on the journal stream");
       }
       TANDEM_ASSIGN_OR_RETURN(data, DecodeJournalData(frame.second));
-      TANDEM_RETURN_IF_ERROR(Receive(data));
+      if (Status st = Receive(data); !st.ok()) {
+        MutexLock lock(&mu_);
+        status_.local_error = true;  // the upstream spoke; this server could not keep it
+        return st;
+      }
       wrote = wrote || !data.bytes.empty();
       ++frames;
     } while (frames < 256 && c->Available() >= kFrameHeaderSize);

@@ -79,6 +79,9 @@ struct CopierStatus {
   bool mandatory = false;
   std::string upstream;  // the address streamed from (or last tried)
   std::string last_error;
+  // last_error is this server's own (writing its copy failed: a full disk),
+  // not its upstream's silence.
+  bool local_error = false;
   int64_t last_data_unix = 0;
   int64_t last_heard_ms = 0;  // unix ms of the last frame from the upstream
 };

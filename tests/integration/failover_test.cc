@@ -771,6 +771,37 @@ TEST_F(FailoverTest, AutoFailoverLeavesAMasterThatAnswersAgainByTheTimeItFailsOv
   EXPECT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
 }
 
+TEST_F(FailoverTest, AStandbyWhoseOwnDiskIsFullDoesNotTakeItsMasterForSilent) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Configure(*master, "failover.auto=1");
+  Configure(*master, "failover.auto.seconds=1");
+  auto sb1 = StartDownstream("sb1", *master);
+  Put(*master, 0, 2000);  // a journal well beyond its log, which must still be written
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+  rlimit full{PullPosition(*sb1, "journalcopy").offset, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(sb1->pid(), RLIMIT_FSIZE, &full, nullptr), 0);
+  // It hears every write and keeps none; its retries back off 50, 100, 200,
+  // 400, 800 ms...: by the sixth the 1 s window has passed several times.
+  Load load(*master, 2, 100000);
+  auto attempts = [&] {  // each one hears the master, then fails to write
+    std::string log = sb1->Log();
+    size_t n = 0;
+    for (size_t at = 0; (at = log.find("journalcopy: streaming from", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 7; })) << sb1->Log();
+  EXPECT_NE(sb1->Log().find("File too large"), std::string::npos);
+  load.Stop();
+  EXPECT_EQ(sb1->Log().find("has been silent"), std::string::npos) << sb1->Log();
+  EXPECT_TRUE(IsMaster(*master));
+  rlimit room{RLIM_INFINITY, RLIM_INFINITY};
+  ::prlimit(sb1->pid(), RLIMIT_FSIZE, &room, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+}
+
 TEST_F(FailoverTest, AutoFailoverWaitsWhileAnotherServerStillHearsTheMaster) {
   auto master = StartMaster();
   TcpProxy link(master->parsed_address().port);
