@@ -160,6 +160,7 @@ void Engine::OnDurable(const Record& rec, Position) {
 void Engine::ApplyConfig() {
   if (writer_ && !options_.fsync_override) writer_->set_fsync(Setting(kCfgFsync) != "off");
   commit_wait_mandatory_ = Setting(kCfgCommitWait) == "mandatory";
+  ApplyLogLevel(tables_, server_id_);
 }
 
 void Engine::SetCommitGate(CommitGate gate) {

@@ -7,17 +7,23 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <exception>
 #include <mutex>
 
 namespace tandem {
 namespace {
 
 std::mutex g_mu;
-int g_fd = STDERR_FILENO;
+int g_fd = STDERR_FILENO;       // guarded by g_mu
+std::string g_path;             // guarded by g_mu
+std::string g_server_id = "-";  // guarded by g_mu
 std::atomic<bool> g_quiet{false};
+std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
 const char* LevelName(LogLevel level) {
   switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
     case LogLevel::kInfo:
       return "info";
     case LogLevel::kWarning:
@@ -39,10 +45,50 @@ Status SetLogFile(const std::string& path) {
   std::lock_guard lock(g_mu);
   if (g_fd != STDERR_FILENO) ::close(g_fd);
   g_fd = fd;
+  g_path = path;
   return Status::Ok();
 }
 
+Status ReopenLogFile() {
+  std::string path;
+  {
+    std::lock_guard lock(g_mu);
+    path = g_path;
+  }
+  return path.empty() ? Status::Ok() : SetLogFile(path);
+}
+
 void SetLogQuiet(bool quiet) { g_quiet = quiet; }
+
+void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+
+bool LogEnabled(LogLevel level) {
+  if (level == LogLevel::kInfo && g_quiet) return false;
+  return static_cast<int>(level) >= g_level.load();
+}
+
+void SetLogServerId(const std::string& id) {
+  std::lock_guard lock(g_mu);
+  g_server_id = id.empty() ? "-" : Escaped(id);
+}
+
+void LogTerminations() {
+  static std::terminate_handler previous = std::set_terminate([] {
+    std::string why = "terminate called";
+    if (auto e = std::current_exception()) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        why += " after an exception: " + std::string(ex.what());
+      } catch (...) {
+        why += " after an unknown exception";
+      }
+    }
+    LogLine(LogLevel::kError, why + "; aborting");
+    if (previous) previous();
+    std::abort();
+  });
+}
 
 // Control characters (a user name with a newline in it) must not forge or
 // break log lines: they are written as \xNN.
@@ -63,7 +109,7 @@ std::string Escaped(std::string_view line) {
 }
 
 void LogLine(LogLevel level, const std::string& line) {
-  if (level == LogLevel::kInfo && g_quiet) return;
+  if (!LogEnabled(level)) return;
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   auto millis =
@@ -71,10 +117,12 @@ void LogLine(LogLevel level, const std::string& line) {
   std::tm tm;
   gmtime_r(&secs, &tm);
   char stamp[40];
-  std::strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
-  std::string out = std::string(stamp) + "." + std::to_string(1000 + millis).substr(1) + " " +
-                    LevelName(level) + " " + Escaped(line) + "\n";
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  static const std::string pid = std::to_string(::getpid());
+  std::string out =
+      std::string(stamp) + "." + std::to_string(1000 + millis).substr(1) + "Z " + pid + " ";
   std::lock_guard lock(g_mu);
+  out += g_server_id + " " + LevelName(level) + " " + Escaped(line) + "\n";
   // A failed log write has nowhere to be reported; the line is dropped.
   [[maybe_unused]] ssize_t ignored = ::write(g_fd, out.data(), out.size());
 }

@@ -51,6 +51,8 @@ constexpr SettingDef kSettings[] = {
      When::kAtRestart,
      "`off`: a non-mandatory standby does not sync its journal copy (a mandatory one always "
      "does, since the master's acknowledgements count on it)."},
+    {"log.level", Type::kChoice, "info", 0, 0, "debug|info|warning|error", "", Scope::kReplicated,
+     When::kAtOnce, "Log lines below this level are not written."},
     {"pull.u.threads", Type::kNumber, "4", 1, 64, "", "threads", Scope::kLocal, When::kAtRestart,
      "How many archive files a downstream server fetches at once."},
     {"rpl.heartbeat.ms", Type::kNumber, "200", 10, 60000, "", "ms", Scope::kReplicated,
@@ -267,6 +269,14 @@ std::string SettingValue(const Tables& tables, std::string_view server_id, std::
 
 int64_t SettingNumber(const Tables& tables, std::string_view server_id, std::string_view name) {
   return ParseDecimal<int64_t>(SettingValue(tables, server_id, name)).value_or(0);
+}
+
+void ApplyLogLevel(const Tables& tables, std::string_view server_id) {
+  std::string level = SettingValue(tables, server_id, "log.level");
+  SetLogLevel(level == "debug"     ? LogLevel::kDebug
+              : level == "warning" ? LogLevel::kWarning
+              : level == "error"   ? LogLevel::kError
+                                   : LogLevel::kInfo);
 }
 
 std::string SettingsMarkdown() {

@@ -81,6 +81,9 @@ Status CheckLocalSetting(std::string_view name, std::string_view value);
 std::string SettingValue(const Tables& tables, std::string_view server_id, std::string_view name);
 int64_t SettingNumber(const Tables& tables, std::string_view server_id, std::string_view name);
 
+// Sets the log level from log.level as it stands for `server_id`.
+void ApplyLogLevel(const Tables& tables, std::string_view server_id);
+
 // docs/settings.md.
 std::string SettingsMarkdown();
 

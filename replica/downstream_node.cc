@@ -205,6 +205,7 @@ void DownstreamNode::RepairLoop() {
     if (!repair_cv_.wait_for(lock, RplTimeout(tables_, server_id_),
                              [&] { return repair_stopping_ || repair_; })) {
       lock.unlock();
+      ApplyLogLevel(tables_, server_id_);  // log.level as replicated
       WatchForNewerMaster();
       lock.lock();
       continue;

@@ -166,6 +166,8 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   }
 
   Dispatcher dispatcher(tables, args.root);
+  SetLogServerId(node ? node->server_id() : engine->server_id());
+  ApplyLogLevel(*tables, node ? node->server_id() : engine->server_id());
   ServerOptions options;
   options.address = *address;
   options.ssl_dir = args.root + "/ssl";
@@ -212,7 +214,9 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
       LogError() << "cannot finish the failover yet: " << st.message()
                  << "; not serving until there is room, trying again every second";
       timespec second{1, 0};
-      if (sigtimedwait(&signal_set, nullptr, &second) > 0) {
+      if (int sig = sigtimedwait(&signal_set, nullptr, &second); sig == SIGHUP) {
+        (void)ReopenLogFile();
+      } else if (sig > 0) {
         LogInfo() << "stopped before the failover finished; it finishes at the next start";
         *exit_code = 0;
         return false;
@@ -238,8 +242,14 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   std::atomic<bool> signalled{false};
   std::thread signals([&server, &exiting, &signalled, signal_set] {
     int sig = 0;
-    sigwait(&signal_set, &sig);
-    if (exiting.load()) return;
+    for (;;) {
+      sigwait(&signal_set, &sig);
+      if (exiting.load()) return;
+      if (sig != SIGHUP) break;
+      // logrotate moved the file: go on in a new one at the same path.
+      Status st = ReopenLogFile();
+      LogInfo() << "SIGHUP: log reopened" << (st.ok() ? "" : " failed: " + st.message());
+    }
     LogInfo() << "signal " << sig << ": stopping";
     signalled = true;
     server.Stop();
@@ -274,7 +284,9 @@ int Serve(const Args& args) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // reopens the -L file
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  LogTerminations();
   signal(SIGPIPE, SIG_IGN);
   signal(SIGXFSZ, SIG_IGN);
 

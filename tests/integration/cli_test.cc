@@ -1,7 +1,11 @@
 // The tandem and tandemd command lines end to end: data commands, --json,
 // checkpoint, restore into a fresh root, validation.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "tests/integration/harness.h"
 #include "tests/testing/journal_files.h"
@@ -139,6 +143,32 @@ TEST_F(CliTest, NumbersOnTheCommandLineAreCheckedNotGuessed) {
     EXPECT_EQ(bench.exit_code, 2) << args[1] << ": " << bench.err;  // not 134 (abort)
     EXPECT_NE(bench.err.find(args[1]), std::string::npos) << bench.err;
   }
+}
+
+TEST_F(CliTest, LogLinesNameTimeProcessAndServerAndSighupReopensTheFile) {
+  std::string log = server_->Log();
+  std::regex line("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z " +
+                  std::to_string(server_->pid()) + " master1 (debug|info|WARNING|ERROR) ");
+  std::string last = log.substr(log.rfind('\n', log.size() - 2) + 1);
+  EXPECT_TRUE(std::regex_search(last, line)) << last;
+
+  // As logrotate does: move the file, then SIGHUP.
+  const std::string path = server_->log_path();
+  ASSERT_EQ(::rename(path.c_str(), (path + ".1").c_str()), 0);
+  ::kill(server_->pid(), SIGHUP);
+  ASSERT_TRUE(
+      WaitFor([&] { return server_->Log().find("SIGHUP: log reopened") != std::string::npos; }));
+  EXPECT_EQ(T({"put", "kv", "still", "serving"}).exit_code, 0);
+  EXPECT_FALSE(server_->Exited());
+
+  // log.level takes effect at once.
+  ASSERT_EQ(T({"configure", "set", "log.level=warning"}).exit_code, 0);
+  ASSERT_EQ(T({"configure", "set", "journal.retain=3"}).exit_code, 0);
+  ASSERT_EQ(T({"configure", "unset", "log.level"}).exit_code, 0);
+  ASSERT_EQ(T({"configure", "set", "journal.retain=4"}).exit_code, 0);
+  EXPECT_EQ(server_->Log().find("journal.retain=3"), std::string::npos) << server_->Log();
+  EXPECT_NE(server_->Log().find("configure set journal.retain=4 by"), std::string::npos)
+      << server_->Log();
 }
 
 TEST_F(CliTest, AdminStopEndsTheServerCleanly) {
