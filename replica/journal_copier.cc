@@ -111,6 +111,9 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
   conn.user = upstream.user;
   ClientOptions options = upstream.client;
   if (upstream.timeout) options.connect_timeout = options.io_timeout = upstream.timeout();
+  // Offline callers (rejoin, reseed) give no timeout: an upstream that hangs
+  // mid-answer must not hang them for ever (seed 10, cycle 79: a rejoin).
+  if (options.io_timeout.count() == 0) options.io_timeout = std::chrono::seconds(10);
   TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, options));
   if (!upstream.password.empty()) {
     TANDEM_ASSIGN_OR_RETURN(Response login,

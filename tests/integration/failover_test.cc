@@ -594,6 +594,25 @@ TEST_F(FailoverTest, FailbackRestoresTheOriginalRoles) {
   EXPECT_EQ(Keys(*a, "kv").size(), 20u);
 }
 
+TEST_F(FailoverTest, ARejoinAgainstAMasterThatNeverAnswersGivesUpInsteadOfHanging) {
+  auto a = StartMaster();
+  AddSpec(*a, "sb1", "standby", true);
+  auto b = StartDownstream("sb1", *a);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*b, *a); }));
+  ASSERT_EQ(Failover(*b, {"-y", "-w", "0"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*b) && Role(*a) == "fenced"; }));
+  EXPECT_EQ(a->Terminate(), 0);
+  TcpProxy silent(b->parsed_address().port);
+  silent.BlackHole();  // connects, then never a byte back
+  auto rejoin = RunTandemd({"-r", master_root_, "--rejoin", silent.address()});
+  EXPECT_NE(rejoin.exit_code, 0);
+  EXPECT_NE(rejoin.exit_code, -1) << "killed at the harness's deadline: it hung";
+  EXPECT_FALSE(rejoin.err.empty());
+  silent.Restore();
+  auto again = RunTandemd({"-r", master_root_, "--rejoin", b->address()});  // nothing was changed
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
 TEST_F(FailoverTest, RejoinSetsAsideWhatTheOldMasterWroteAfterTheFailoverPoint) {
   auto a = StartMaster();
   AddSpec(*a, "sb1", "standby", true);

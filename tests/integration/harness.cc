@@ -46,6 +46,9 @@ pid_t Spawn(const std::string& program, const std::vector<std::string>& args,
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    // Nothing else of the test's goes with it: a proxy's socket held open by
+    // a server would keep a "closed" connection alive.
+    ::close_range(3, ~0U, 0);
     for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
     if (options.file_size_limit) {
       rlimit lim{*options.file_size_limit, RLIM_INFINITY};

@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace tandem::testing {
 
 TcpProxy::TcpProxy(uint16_t target_port) : target_port_(target_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -27,7 +29,8 @@ TcpProxy::~TcpProxy() {
   ::shutdown(listen_fd_, SHUT_RDWR);
   ::close(listen_fd_);
   acceptor_.join();
-  for (auto& t : threads_) t.join();
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return pipes_ == 0; });
 }
 
 void TcpProxy::Cut() {
@@ -50,37 +53,44 @@ void TcpProxy::AcceptLoop() {
   while (!stopping_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
-    int client = ::accept(listen_fd_, nullptr, nullptr);
+    int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     if (cut_) {
       ::close(client);
       continue;
     }
-    if (black_hole_) {  // accepted, and then nothing
-      std::lock_guard lock(mu_);
-      fds_.push_back(client);
-      threads_.emplace_back([this, client] { Pipe(client, -1); });
-      continue;
+    auto link = std::make_shared<Link>();
+    link->client = client;
+    if (!black_hole_) {  // black-holed: accepted, and then nothing
+      int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(target_port_);
+      if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(client);
+        ::close(upstream);
+        continue;
+      }
+      link->upstream = upstream;
     }
-    int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(target_port_);
-    if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(client);
-      ::close(upstream);
-      continue;
-    }
-    std::lock_guard lock(mu_);
-    fds_.push_back(client);
-    fds_.push_back(upstream);
-    threads_.emplace_back([this, client, upstream] { Pipe(client, upstream); });
-    threads_.emplace_back([this, client, upstream] { Pipe(upstream, client); });
+    Start(std::move(link));
   }
 }
 
-void TcpProxy::Pipe(int from, int to) {
+void TcpProxy::Start(std::shared_ptr<Link> link) {
+  std::lock_guard lock(mu_);
+  fds_.push_back(link->client);
+  if (link->upstream >= 0) fds_.push_back(link->upstream);
+  link->open_ends = link->upstream >= 0 ? 2 : 1;
+  pipes_ += link->open_ends;
+  std::thread([this, link] { Pipe(link, link->client, link->upstream); }).detach();
+  if (link->upstream >= 0) {
+    std::thread([this, link] { Pipe(link, link->upstream, link->client); }).detach();
+  }
+}
+
+void TcpProxy::Pipe(std::shared_ptr<Link> link, int from, int to) {
   char buf[64 * 1024];
   for (;;) {
     ssize_t n = ::recv(from, buf, sizeof buf, 0);
@@ -90,6 +100,19 @@ void TcpProxy::Pipe(int from, int to) {
   }
   ::shutdown(from, SHUT_RDWR);
   if (to >= 0) ::shutdown(to, SHUT_RDWR);
+  Finish(link);
+}
+
+void TcpProxy::Finish(const std::shared_ptr<Link>& link) {
+  std::lock_guard lock(mu_);
+  if (--link->open_ends == 0) {
+    for (int fd : {link->client, link->upstream}) {
+      if (fd < 0) continue;
+      fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
+      ::close(fd);
+    }
+  }
+  if (--pipes_ == 0) idle_.notify_all();
 }
 
 }  // namespace tandem::testing

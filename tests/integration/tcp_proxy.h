@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,8 +32,16 @@ class TcpProxy {
   void Restore();
 
  private:
+  // One proxied connection: closed, and forgotten, when both directions end.
+  struct Link {
+    int client = -1;
+    int upstream = -1;
+    std::atomic<int> open_ends{0};
+  };
   void AcceptLoop();
-  void Pipe(int from, int to);
+  void Start(std::shared_ptr<Link> link);
+  void Pipe(std::shared_ptr<Link> link, int from, int to);
+  void Finish(const std::shared_ptr<Link>& link);
 
   uint16_t target_port_;
   uint16_t port_ = 0;
@@ -40,8 +50,9 @@ class TcpProxy {
   std::atomic<bool> black_hole_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::vector<int> fds_;
-  std::vector<std::thread> threads_;
+  std::condition_variable idle_;
+  std::vector<int> fds_;  // of open links, guarded by mu_
+  int pipes_ = 0;         // running Pipe threads, guarded by mu_
   std::thread acceptor_;
 };
 
