@@ -225,7 +225,11 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     std::string frame = EncodeFrame(MessageType::kResponse, EncodeResponse(resp));
     std::shared_ptr<Stream> stream = resp.stream;
     std::function<void()> after = std::move(resp.after_send);
-    Queue(std::move(frame), [self = this->shared_from_this(), stream, after] {
+    // Weakly: `then` waits in out_, which the session owns; a strong
+    // reference there is a cycle that outlives a server stopped mid-write.
+    Queue(std::move(frame), [weak = this->weak_from_this(), stream, after] {
+      auto self = weak.lock();
+      if (!self) return;
       if (after) after();
       self->handling_ = false;
       if (stream && !self->closed_) {
