@@ -374,7 +374,13 @@ std::string Cycle::Check(const Load& load) {
     return out;
   };
   // One more write moves every position; then every server must reach it.
-  if (RunTandem({"-p", master->address, "put", "marker", "m", "1"}).exit_code != 0) {
+  // A standby killed mid-failover before it recorded anything leaves the
+  // master paused until the lease ends (quiesce + 10 s: 70 s here).
+  if (!WaitFor(
+          [&] {
+            return RunTandem({"-p", master->address, "put", "marker", "m", "1"}).exit_code == 0;
+          },
+          90000)) {
     return "the settled master " + master->name + " does not take a write";
   }
   Phase("marker");
