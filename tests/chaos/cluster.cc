@@ -180,12 +180,14 @@ bool Cluster::Settle(std::string* why) {
       [&] {
         std::vector<Server*> masters;
         state.clear();
+        bool all = true;  // a server finishing a failover answers once it serves
         for (Server& s : servers_) {
           auto h = Hello(s);
           state += s.name + "=" + (h ? h->role + "@" + std::to_string(h->epoch) : "?") + " ";
           if (h && h->is_master()) masters.push_back(&s);
+          all = all && h.has_value();
         }
-        if (masters.size() != 1) return false;
+        if (!all || masters.size() != 1) return false;
         master = masters[0];
         return true;
       },
