@@ -181,7 +181,9 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
     return Status::Corruption(
         "acknowledged as flushed or applied bytes it says it has not written");
   }
-  if (ack.frames == 0 || static_cast<int>(ack.frames) > in_flight_) {
+  // Compared unsigned: a count of 2^31 or more must not pass as negative
+  // (found by fuzz_stream_ack).
+  if (ack.frames == 0 || ack.frames > static_cast<uint32_t>(in_flight_)) {
     return Status::Corruption("acknowledged frames that were never sent");
   }
   in_flight_ -= static_cast<int>(ack.frames);

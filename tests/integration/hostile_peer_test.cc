@@ -116,6 +116,21 @@ TEST_F(HostilePeerTest, AnAcknowledgementBeyondWhatWasWrittenIsRefused) {
   }
 }
 
+TEST_F(HostilePeerTest, AnAcknowledgementOfTwoBillionFramesIsRefused) {
+  auto svc = As(*master_, "svc", "svcpw");
+  ASSERT_TRUE(svc.Call({"journal-stream", "sb1", "1/0", "-"})->status.ok());
+  auto frame = svc.client->ReadFrame();
+  ASSERT_TRUE(frame.ok());
+  auto data = DecodeJournalData(frame->second);
+  ASSERT_TRUE(data.ok());
+  Position end{data->at.journal, data->at.offset + data->bytes.size()};
+  JournalAck ack{end, end, 0x80000000u, 0, 0, end};  // negative as an int
+  ASSERT_TRUE(svc.client->SendFrame(MessageType::kJournalAck, EncodeJournalAck(ack)).ok());
+  EXPECT_TRUE(svc.client->PeerClosed());
+  EXPECT_NE(master_->Log().find("acknowledged frames that were never sent"), std::string::npos)
+      << master_->Log();
+}
+
 TEST_F(HostilePeerTest, OnlyTheSpecdStandbyMayPauseAndNobodyFencesAMasterOnTheirWordAlone) {
   auto evil = As(*master_, "evil", "evilpw");
   auto paused = evil.Call({"failover-master", "pause", "sb1", "0", "1000", "owned"});
