@@ -34,4 +34,15 @@ Result<T> ParseDecimal(std::string_view text, std::string_view what) {
                                  (std::is_unsigned_v<T> ? " (0 or more)" : ""));
 }
 
+// A whole number in [min, max]; the error names `what` and the range
+// ("-c needs a whole number in 1..100000, not 'abc'").
+template <typename T>
+Result<T> ParseDecimalIn(std::string_view text, std::string_view what, T min, T max) {
+  auto v = ParseDecimal<T>(text);
+  if (v && *v >= min && *v <= max) return *v;
+  return Status::InvalidArgument(std::string(what) + " needs a whole number in " +
+                                 std::to_string(min) + ".." + std::to_string(max) + ", not '" +
+                                 std::string(text.substr(0, 64)) + "'");
+}
+
 }  // namespace tandem

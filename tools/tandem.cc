@@ -251,10 +251,9 @@ int Help(const std::vector<std::string>& topic) {
 // Whole numbers on the command line: checked, never atoi.
 bool OptionNumber(const std::string& flag, const std::string& text, int64_t min, int64_t max,
                   int64_t* out) {
-  auto v = ParseDecimal<int64_t>(text);
-  if (!v || *v < min || *v > max) {
-    std::cerr << "tandem: " << flag << " needs a whole number in " << min << ".." << max
-              << ", not '" << text.substr(0, 64) << "'\n";
+  auto v = ParseDecimalIn<int64_t>(text, flag, min, max);
+  if (!v.ok()) {
+    std::cerr << "tandem: " << v.status().message() << "\n";
     return false;
   }
   *out = *v;

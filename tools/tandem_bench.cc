@@ -28,10 +28,9 @@ namespace {
 // number is a usage error naming the option, never an exception.
 template <typename T>
 bool Number(const std::string& flag, const std::string& text, T min, T max, T* out) {
-  auto v = ParseDecimal<T>(text);
-  if (!v || *v < min || *v > max) {
-    std::cerr << "tandem-bench: " << flag << " needs a whole number in " << min << ".." << max
-              << ", not '" << text.substr(0, 64) << "'\n";
+  auto v = ParseDecimalIn<T>(text, flag, min, max);
+  if (!v.ok()) {
+    std::cerr << "tandem-bench: " << v.status().message() << "\n";
     return false;
   }
   *out = *v;

@@ -50,6 +50,16 @@ class HostilePeerTest : public ClusterTest {
     return s;
   }
 
+  // Opens sb1's stream on `s` and reads its first frame: *end is where it ends.
+  static void OpenStream(Session& s, Position* end) {
+    ASSERT_TRUE(s.Call({"journal-stream", "sb1", "1/0", "-"})->status.ok());
+    auto frame = s.client->ReadFrame();
+    ASSERT_TRUE(frame.ok());
+    auto data = DecodeJournalData(frame->second);
+    ASSERT_TRUE(data.ok());
+    *end = {data->at.journal, data->at.offset + data->bytes.size()};
+  }
+
   std::unique_ptr<TandemdProcess> StartStandby() {
     std::string root = dir_.Sub("sb1");
     EXPECT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
@@ -92,12 +102,8 @@ TEST_F(HostilePeerTest, ASecondStreamForAServerIdReplacesTheFirst) {
 
 TEST_F(HostilePeerTest, AnAcknowledgementBeyondWhatWasWrittenIsRefused) {
   auto svc = As(*master_, "svc", "svcpw");
-  ASSERT_TRUE(svc.Call({"journal-stream", "sb1", "1/0", "-"})->status.ok());
-  auto frame = svc.client->ReadFrame();
-  ASSERT_TRUE(frame.ok());
-  auto data = DecodeJournalData(frame->second);
-  ASSERT_TRUE(data.ok());
-  Position end{data->at.journal, data->at.offset + data->bytes.size()};
+  Position end;
+  ASSERT_NO_FATAL_FAILURE(OpenStream(svc, &end));
   // Claims to have applied (and flushed) far more than it says it wrote.
   JournalAck ack{Position{end.journal, end.offset + 1000},
                  Position{end.journal, end.offset + 1000},
@@ -118,12 +124,8 @@ TEST_F(HostilePeerTest, AnAcknowledgementBeyondWhatWasWrittenIsRefused) {
 
 TEST_F(HostilePeerTest, AnAcknowledgementOfTwoBillionFramesIsRefused) {
   auto svc = As(*master_, "svc", "svcpw");
-  ASSERT_TRUE(svc.Call({"journal-stream", "sb1", "1/0", "-"})->status.ok());
-  auto frame = svc.client->ReadFrame();
-  ASSERT_TRUE(frame.ok());
-  auto data = DecodeJournalData(frame->second);
-  ASSERT_TRUE(data.ok());
-  Position end{data->at.journal, data->at.offset + data->bytes.size()};
+  Position end;
+  ASSERT_NO_FATAL_FAILURE(OpenStream(svc, &end));
   JournalAck ack{end, end, 0x80000000u, 0, 0, end};  // negative as an int
   ASSERT_TRUE(svc.client->SendFrame(MessageType::kJournalAck, EncodeJournalAck(ack)).ok());
   EXPECT_TRUE(svc.client->PeerClosed());
