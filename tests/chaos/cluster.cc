@@ -115,13 +115,13 @@ void Cluster::Kill(Server& s) {
 
 void Cluster::Stop(Server& s) {
   if (!s.process || s.stopped) return;
-  ::kill(s.process->pid(), SIGSTOP);
+  s.process->Stop();
   s.stopped = true;
 }
 
 void Cluster::Cont(Server& s) {
   if (!s.process || !s.stopped) return;
-  ::kill(s.process->pid(), SIGCONT);
+  s.process->Continue();
   s.stopped = false;
 }
 

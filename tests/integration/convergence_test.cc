@@ -35,7 +35,7 @@ TEST_F(ConvergenceTest, WhenTheMasterHangsEveryServerFollowsTheNewOneAndTheOldOn
   Put(*master, 0, 20);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master) && CaughtUp(*r1, *master); }));
 
-  ::kill(master->pid(), SIGSTOP);  // hung: connections open, nothing answers
+  master->Stop();  // hung: connections open, nothing answers
   // A commit the hung master will find when it wakes: it must never be
   // acknowledged, since no mandatory standby will ever confirm it.
   std::atomic<int> late_code{-1};
@@ -56,7 +56,7 @@ TEST_F(ConvergenceTest, WhenTheMasterHangsEveryServerFollowsTheNewOneAndTheOldOn
   EXPECT_EQ(Keys(*sb2, "kv"), Keys(*sb1, "kv"));
   EXPECT_EQ(Keys(*r1, "kv"), Keys(*sb1, "kv"));
 
-  ::kill(master->pid(), SIGCONT);
+  master->Continue();
   ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; })) << master->Log();
   late.join();
   EXPECT_NE(late_code.load(), static_cast<int>(Code::kOk)) << "the stale master acknowledged";

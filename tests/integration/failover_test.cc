@@ -229,12 +229,12 @@ TEST_F(FailoverTest, AMasterThatStopsAnsweringRollsBackAndASecondFailoverIsRefus
   CommandResult first;
   std::thread t([&] { first = Failover(*standby, {"-y", "-w", "0"}); });
   ASSERT_TRUE(WaitFor([&] { return standby->Log().find("journalcopying") != std::string::npos; }));
-  ::kill(master->pid(), SIGSTOP);  // paused for us, then hangs
+  master->Stop();  // paused for us, then hangs
   auto second = Failover(*standby, {"-y"});
   EXPECT_NE(second.exit_code, 0);
   EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
   t.join();
-  ::kill(master->pid(), SIGCONT);
+  master->Continue();
   EXPECT_NE(first.exit_code, 0);
   EXPECT_NE(first.out.find("rolled back"), std::string::npos) << first.out;
   // The master's pause lease runs out; it takes writes and the standby follows.
@@ -283,9 +283,9 @@ TEST_F(FailoverTest, AnotherStandbyOfAFencedMasterMayNotFailOverWithoutIt) {
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
   ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1) && Role(*master) == "fenced"; }));
-  ::kill(sb1->pid(), SIGSTOP);  // or sb2 would follow it (the fence names it)
+  sb1->Stop();  // or sb2 would follow it (the fence names it)
   auto second = Failover(*sb2, {"-y"});
-  ::kill(sb1->pid(), SIGCONT);
+  sb1->Continue();
   EXPECT_NE(second.exit_code, 0);
   EXPECT_NE(second.out.find("is fenced"), std::string::npos) << second.out;
   EXPECT_NE(second.out.find("the master is now at " + sb1->address()), std::string::npos)
@@ -687,7 +687,7 @@ TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
   Put(*master, 0, 10);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master) && CaughtUp(*r1, *master); }));
 
-  ::kill(sb2->pid(), SIGSTOP);  // sees nothing of what follows
+  sb2->Stop();  // sees nothing of what follows
   ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
   Put(*sb1, 10, 15);
   // r1 follows sb1 (what it applies waits for sb2, mandatory and stopped).
@@ -695,7 +695,7 @@ TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
   const std::string sb1_address = sb1->address();
   sb1->Kill9();
   master->Kill9();
-  ::kill(sb2->pid(), SIGCONT);
+  sb2->Continue();
 
   auto refused = Failover(*sb2, {"-y"});
   EXPECT_NE(refused.exit_code, 0);
@@ -760,10 +760,10 @@ TEST_F(FailoverTest, AutoFailoverTakesOverWhenTheMasterHangsAndTheOldOneFencesIt
   ASSERT_TRUE(WaitFor([&] { return Announced(*master, "sb1", *sb1); }));
   Put(*master, 0, 10);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
-  ::kill(master->pid(), SIGSTOP);  // no reset, no EOF: silence
+  master->Stop();  // no reset, no EOF: silence
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1); })) << sb1->Log();
   EXPECT_EQ(Keys(*sb1, "kv").size(), 10u);
-  ::kill(master->pid(), SIGCONT);
+  master->Continue();
   ASSERT_TRUE(WaitFor([&] { return Role(*master) == "fenced"; })) << master->Log();
 }
 
@@ -777,10 +777,10 @@ TEST_F(FailoverTest, AutoFailoverLeavesAMasterThatAnswersAgainByTheTimeItFailsOv
       StartDownstream("sb1", *master, {"", {{"TANDEM_FAULTS", "failover.auto.decided=stop"}}, {}});
   Put(*master, 0, 10);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
-  ::kill(master->pid(), SIGSTOP);
+  master->Stop();
   ASSERT_TRUE(WaitFor([&] { return ProcessState(sb1->pid()) == 'T'; })) << sb1->Log();
-  ::kill(master->pid(), SIGCONT);  // the master is back before sb1 acts
-  ::kill(sb1->pid(), SIGCONT);
+  master->Continue();  // the master is back before sb1 acts
+  sb1->Continue();
   ASSERT_TRUE(WaitFor([&] {
     return sb1->Log().find("replaces only a master that is gone") != std::string::npos;
   })) << sb1->Log();
@@ -859,9 +859,9 @@ TEST_F(FailoverTest, HeartbeatRunsItsTriggersWhenTheMasterHangs) {
   EXPECT_EQ(alive.exit_code, 0) << alive.out;
   EXPECT_EQ(alive.out.find("missing"), std::string::npos) << alive.out;
 
-  ::kill(master->pid(), SIGSTOP);  // alive but not answering
+  master->Stop();  // alive but not answering
   auto hung = RunTandem(hb);
-  ::kill(master->pid(), SIGCONT);
+  master->Continue();
   EXPECT_EQ(hung.exit_code, 1) << hung.out;
   EXPECT_NE(hung.out.find("missing (1 of 2)"), std::string::npos) << hung.out;
   EXPECT_NE(hung.out.find("is dead"), std::string::npos) << hung.out;

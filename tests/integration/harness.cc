@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -138,6 +139,19 @@ void TandemdProcess::Kill9() {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+void TandemdProcess::Stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGSTOP);
+  int status = 0;
+  while (::waitpid(pid_, &status, WUNTRACED) == -1 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) || WIFSIGNALED(status)) pid_ = -1;  // it ended first: reaped
+}
+
+void TandemdProcess::Continue() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 bool TandemdProcess::Exited() {

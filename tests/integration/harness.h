@@ -49,6 +49,11 @@ class TandemdProcess {
   const std::string& log_path() const { return log_; }
   std::string Log() const;
   void Kill9();
+  // SIGSTOP, returning once every thread has stopped: kill() alone returns
+  // while threads still run, and a hung peer that answers one more frame
+  // makes a test racy.
+  void Stop();
+  void Continue();
   // True once the process has ended on its own (it is then reaped).
   bool Exited();
   // Graceful stop via SIGTERM; returns the exit status.

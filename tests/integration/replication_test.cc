@@ -114,7 +114,7 @@ TEST_F(ReplicationTest, AMandatoryCommitNoStandbyConfirmsInTimeFailsAsUnconfirme
   auto standby = StartDownstream("sb1", *master);
   Put(*master, 0, 5);
 
-  ::kill(standby->pid(), SIGSTOP);  // hung: connected, silent
+  standby->Stop();  // hung: connected, silent
   auto c = master->Connect();
   auto r = c->Call({"", "", {"put", "kv", "hung", "standby"}});
   ASSERT_TRUE(r.ok());
@@ -123,7 +123,7 @@ TEST_F(ReplicationTest, AMandatoryCommitNoStandbyConfirmsInTimeFailsAsUnconfirme
   // Not acknowledged, but not undone either: the master holds it, and the
   // standby gets it once it is back.
   EXPECT_EQ(FieldOf(One(*master, {"get", "kv", "hung"}), "value"), "standby");
-  ::kill(standby->pid(), SIGCONT);
+  standby->Continue();
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   r = c->Call({"", "", {"put", "kv", "after", "it-returned"}});
   ASSERT_TRUE(r.ok());
