@@ -3,17 +3,18 @@
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
+# prometheus: promtool and a Prometheus server for tests/integration/monitoring_test.
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev nlohmann-json3-dev
+            libgmock-dev libbenchmark-dev nlohmann-json3-dev prometheus
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: deps build demo test bench fuzz sanitize tsan chaos clean
+.PHONY: deps build demo test bench fuzz sanitize tsan release chaos clean
 
 deps:
 	@scripts/install-deps.sh $(PACKAGES)
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
@@ -30,14 +31,14 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@scripts/install-deps.sh $(FUZZ_PACKAGES)
-	@CXX=clang++ cmake -S . -B build-fuzz -DTANDEM_FUZZ=ON -DTANDEM_BUILD_TESTS=OFF \
+	@CXX=clang++ cmake -S . -B build-fuzz -DTANDEM_FUZZ=ON -DTANDEM_WERROR=ON -DTANDEM_BUILD_TESTS=OFF \
 	  -DTANDEM_BUILD_BENCHMARKS=OFF >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
 	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps
-	@cmake -S . -B build-asan -DTANDEM_SANITIZE=address,undefined -DTANDEM_BUILD_BENCHMARKS=OFF \
+	@cmake -S . -B build-asan -DTANDEM_WERROR=ON -DTANDEM_SANITIZE=address,undefined -DTANDEM_BUILD_BENCHMARKS=OFF \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j2
@@ -46,10 +47,16 @@ sanitize: deps
 # -Wthread-safety also checks the locking annotations (journal/mutex.h).
 tsan: deps
 	@scripts/install-deps.sh $(FUZZ_PACKAGES)
-	@CXX=clang++ cmake -S . -B build-tsan -DTANDEM_SANITIZE=thread -DTANDEM_BUILD_BENCHMARKS=OFF \
+	@CXX=clang++ cmake -S . -B build-tsan -DTANDEM_WERROR=ON -DTANDEM_SANITIZE=thread -DTANDEM_BUILD_BENCHMARKS=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2
+
+# An optimised build of everything, tests included, with warnings as errors:
+# what a packager's -O3 build would meet (GCC's -O3 warnings differ).
+release: deps
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON >/dev/null
+	@cmake --build build-release -j$(JOBS)
 
 # The randomized fault harness: CYCLES cycles from SEED (tests/chaos/chaos.cc).
 CYCLES ?= 30

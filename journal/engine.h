@@ -84,6 +84,7 @@ class Engine {
 
   const Tables& tables() const { return tables_; }
   Position durable() const { return writer_->durable(); }
+  const WriterMetrics& writer_metrics() const { return writer_->metrics(); }
   Epoch epoch() const { return writer_->epoch(); }
   const RootLayout& layout() const { return layout_; }
   const RecoveryReport& recovery_report() const { return recovery_; }

@@ -53,8 +53,15 @@ constexpr SettingDef kSettings[] = {
      "does, since the master's acknowledgements count on it)."},
     {"log.level", Type::kChoice, "info", 0, 0, "debug|info|warning|error", "", Scope::kReplicated,
      When::kAtOnce, "Log lines below this level are not written."},
+    {"metrics.address", Type::kAddressList, "", 0, 0, "", "", Scope::kLocal, When::kAtRestart,
+     "HOST:PORT where the server answers HTTP: `/metrics` (Prometheus), `/healthz`, `/readyz`. "
+     "Empty: no endpoint. `tandemd --metrics HOST:PORT` overrides it."},
     {"pull.u.threads", Type::kNumber, "4", 1, 64, "", "threads", Scope::kLocal, When::kAtRestart,
      "How many archive files a downstream server fetches at once."},
+    {"ready.lag.bytes", Type::kNumber, "67108864", 0, int64_t{1} << 50, "", "bytes",
+     Scope::kReplicated, When::kAtOnce,
+     "A downstream server more than this far behind its master's durable position is not ready "
+     "(`/readyz`, `tandem ping`); 0: any lag is ready."},
     {"rpl.heartbeat.ms", Type::kNumber, "200", 10, 60000, "", "ms", Scope::kReplicated,
      When::kNextStream, "An idle journal stream sends a heartbeat this often, both ways."},
     {"rpl.timeout.ms", Type::kNumber, "2000", 50, 3600000, "", "ms", Scope::kReplicated,

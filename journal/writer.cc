@@ -59,15 +59,16 @@ void JournalWriter::Close() {
 }
 
 void JournalWriter::Append(RecordType type, std::string payload, DurableCallback done) {
-  Enqueue({type, std::move(payload), std::move(done), nullptr});
+  Enqueue({type, std::move(payload), std::move(done), nullptr, {}});
 }
 
 void JournalWriter::AppendComputed(RecordType type, std::function<std::string()> make_payload,
                                    DurableCallback done) {
-  Enqueue({type, {}, std::move(done), std::move(make_payload)});
+  Enqueue({type, {}, std::move(done), std::move(make_payload), {}});
 }
 
 void JournalWriter::Enqueue(Pending p) {
+  p.queued = std::chrono::steady_clock::now();  // outside the lock
   Status refuse;
   {
     MutexLock lock(&mu_);
@@ -209,7 +210,11 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
     for (auto& p : *batch) p.done(st, Position{});
     return;
   }
-  if (fsync) st = file_.DataSync();
+  if (fsync) {
+    auto sync_start = std::chrono::steady_clock::now();
+    st = file_.DataSync();
+    metrics_.fsync_seconds.ObserveSince(sync_start);
+  }
   if (!st.ok()) {
     // The batch was refused to its committers: it must not come back at the
     // next start, and the pages the kernel may have dropped must not be
@@ -249,8 +254,11 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
     if (!rotation_status.ok()) sticky_error_ = rotation_status;
   }
   if (on_batch_) on_batch_(durable);
+  metrics_.records.Add(batch->size());
+  metrics_.batch_records.Observe(static_cast<double>(batch->size()));
   for (size_t i = 0; i < batch->size(); ++i) {
     Pending& p = (*batch)[i];
+    metrics_.append_seconds.ObserveSince(p.queued);
     bool is_rotation = p.type == RecordType::kRotation;
     p.done(is_rotation ? rotation_status : Status::Ok(), Position{journal, ends[i]});
   }

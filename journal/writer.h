@@ -40,6 +40,7 @@
 #include <thread>
 
 #include "journal/file.h"
+#include "journal/metrics.h"
 #include "journal/mutex.h"
 #include "journal/position.h"
 #include "journal/record.h"
@@ -93,6 +94,7 @@ class JournalWriter {
   Epoch epoch() const;
   uint64_t next_txn_id() const;
   void set_fsync(bool fsync);
+  const WriterMetrics& metrics() const { return metrics_; }
   // Stops after everything queued so far is written (or failed), and records
   // the clean end of the live journal (RootLayout::clean_end).
   void Close();
@@ -103,6 +105,7 @@ class JournalWriter {
     std::string payload;
     DurableCallback done;
     std::function<std::string()> make_payload;  // starts a batch of its own
+    std::chrono::steady_clock::time_point queued;
   };
 
   JournalWriter(const RootLayout& layout, File file, const LiveJournalState& state,
@@ -138,6 +141,7 @@ class JournalWriter {
   std::string encode_buf_;
 
   std::thread thread_;
+  WriterMetrics metrics_;
 };
 
 }  // namespace tandem

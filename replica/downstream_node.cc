@@ -438,7 +438,8 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                                                0, NowMillis() - up.last_heard_ms)));
                           }
                           reply(Response::Rows({std::move(row)}));
-                        }});
+                        },
+                        0, "hello"});
   d->Register("info", {AccessLevel::kRead, false, true,
                        [this, address](const RequestContext& ctx, const auto&, Reply reply) {
                          CopierStatus up = copier()->status();
@@ -452,10 +453,12 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                {"journal", std::to_string(applied.journal)},
                                {"sequence", std::to_string(applied.offset)},
                                {"target", current_target().ToString()},
+                               {"connected", up.connected ? "1" : "0"},
                                {"user", ctx.identity.user},
                                {"access", std::string(AccessLevelName(ctx.identity.level))},
                                {"version", TANDEM_VERSION}}}));
-                       }});
+                       },
+                       0, "info"});
   d->Register(
       "pull",
       {AccessLevel::kRead, false, true,
@@ -471,12 +474,14 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
          if (args.empty() || args[0] != "-lj") {
            return reply(Response::Error(Status::InvalidArgument("usage: pull -lj | pull -l")));
          }
-         Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied());
+         Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied(),
+                                 CopiedJournalSizes(layout_));
          ArchivePuller::Backlog backlog = puller_->backlog();
          row.emplace_back("pullUFiles", std::to_string(backlog.files));
          row.emplace_back("pullUBytes", std::to_string(backlog.bytes));
          reply(Response::Rows({std::move(row)}));
-       }});
+       },
+       1, "pull -lj | pull -l"});
   d->Register(
       "journaldbchecksums",
       {AccessLevel::kRead, false, true,

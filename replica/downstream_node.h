@@ -66,6 +66,9 @@ class DownstreamNode : public StreamOrigin {
     return c ? std::max(recovered_epoch_, c->status().epoch) : recovered_epoch_;
   }
   size_t archive_backlog() const { return puller_->backlog().files; }
+  // What journalcopy measured (since start-up or the last reseed).
+  uint64_t journalcopy_bytes() const { return copier()->metrics().bytes.value(); }
+  Histogram::Snapshot journalcopy_fsync() const { return copier()->metrics().fsync_seconds.Read(); }
   // Stops journalcopy (for good, until Restart) and syncs what it copied,
   // whatever journalcopy.fsync says: a failover takes over from it.
   Status StopJournalcopy();

@@ -128,6 +128,13 @@ Result<std::string> ReplicationHub::JournalPath(uint32_t n) const {
   return MasterJournalPath(*engine_, n);
 }
 
+ReplicationHub::Stall ReplicationHub::ReleaseStall() const {
+  MutexLock lock(&mu_);
+  if (waiting_.empty()) return {};
+  return {waiting_.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - release_moved_).count()};
+}
+
 Position ReplicationHub::release() const {
   MutexLock lock(&mu_);
   return release_;
@@ -165,6 +172,7 @@ bool ReplicationHub::RecomputeLocked(Position durable) {
   if (!any_mandatory) candidate = durable;
   if (candidate <= release_) return false;
   release_ = candidate;
+  release_moved_ = std::chrono::steady_clock::now();
   if (release_.journal != persisted_release_.journal ||
       release_.offset >= persisted_release_.offset + (1 << 20)) {
     // Persisting lags a little: a lower release after a crash is always safe.

@@ -85,6 +85,13 @@ class ReplicationHub : public StreamOrigin {
   std::vector<DownstreamStatus> Downstream() const;
   // Mandatory standbys that hold release back because they are not connected.
   std::vector<std::string> StalledBy() const;
+  // Commits waiting for release, and how long release has not moved while
+  // any did (0 when none waits).
+  struct Stall {
+    size_t waiting = 0;
+    double seconds = 0;
+  };
+  Stall ReleaseStall() const;
 
  private:
   void OnDurable(Position durable);
@@ -109,6 +116,8 @@ class ReplicationHub : public StreamOrigin {
   mutable Mutex mu_;
   Position release_ TANDEM_GUARDED_BY(mu_);
   Position persisted_release_ TANDEM_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point release_moved_ TANDEM_GUARDED_BY(mu_) =
+      std::chrono::steady_clock::now();
   std::map<std::string, DownstreamStatus> downstream_ TANDEM_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::weak_ptr<Listener>>> listeners_ TANDEM_GUARDED_BY(mu_);
   std::set<std::string> warned_ TANDEM_GUARDED_BY(mu_);

@@ -244,11 +244,14 @@ Status JournalCopier::Receive(const JournalData& data) {
   }
   TANDEM_RETURN_IF_ERROR(file_.PWriteAll(data.bytes, written_.offset));
   written_.offset += data.bytes.size();
+  metrics_.bytes.Add(data.bytes.size());
   return Status::Ok();
 }
 
 Status JournalCopier::Flush() {
+  auto start = std::chrono::steady_clock::now();
   Status st = file_.DataSync();
+  metrics_.fsync_seconds.ObserveSince(start);
   if (st.ok()) {
     flushed_ = written_;
     return st;

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "journal/file.h"
+#include "journal/metrics.h"
 #include "journal/mutex.h"
 #include "journal/root_layout.h"
 #include "replica/stream_messages.h"
@@ -119,6 +120,7 @@ class JournalCopier {
   // upstream afresh (resolve_target).
   void Reconnect();
   CopierStatus status() const;
+  const CopierMetrics& metrics() const { return metrics_; }
 
  private:
   void Run();
@@ -144,6 +146,7 @@ class JournalCopier {
 
   // Owned by the copier thread.
   File file_;
+  CopierMetrics metrics_;
   uint32_t file_journal_ = 0;
   bool sync_each_batch_ = true;  // journalcopy.fsync, or a mandatory standby
   Position written_;

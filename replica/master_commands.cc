@@ -120,44 +120,32 @@ void RegisterMasterReplicationCommands(Engine* engine, ReplicationHub* hub, Disp
                             Position durable = engine->durable();
                             Position release = hub->release();
                             std::vector<Row> rows;
-                            rows.push_back({{"serverID", engine->server_id()},
-                                            {"type", "standard"},
-                                            {"mandatory", "-"},
-                                            {"alive", "1"},
-                                            {"journalcopy", durable.Token()},
-                                            {"applied", durable.Token()},
-                                            {"lagBytes", "0"},
-                                            {"lastSeenSecondsAgo", "0"},
-                                            {"release", release.Token()}});
+                            rows.push_back(MasterSelfRow(engine->server_id(), durable, release));
+                            auto sizes = RotatedJournalSizes(engine->layout());
                             for (const auto& d2 : hub->Downstream())
-                              rows.push_back(DownstreamRow(d2, durable, release));
+                              rows.push_back(DownstreamRow(d2, durable, release, sizes));
                             auto stalled = hub->StalledBy();
                             for (const auto& id : stalled) {
                               LogWarning() << "servers -J: replication stalled: mandatory standby '"
                                            << id << "' is not alive";
                             }
                             reply(Response::Rows(std::move(rows)));
-                          }});
+                          },
+                          1, "servers -J"});
 
   d->Register("pull", {AccessLevel::kRead, false, true,
-                       [engine, hub](const RequestContext&, const auto& args, Reply reply) {
+                       [engine](const RequestContext&, const auto& args, Reply reply) {
                          if (args.empty() || args[0] != "-lj")
                            return reply(Error(Status::InvalidArgument("usage: pull -lj")));
-                         Position durable = engine->durable();
-                         reply(Response::Rows({{{"serverID", engine->server_id()},
-                                                {"role", "standard"},
-                                                {"connected", "1"},
-                                                {"replicaJournal", std::to_string(durable.journal)},
-                                                {"replicaSequence", std::to_string(durable.offset)},
-                                                {"masterJournal", std::to_string(durable.journal)},
-                                                {"masterSequence", std::to_string(durable.offset)},
-                                                {"journalcopy", durable.Token()},
-                                                {"applied", durable.Token()},
-                                                {"release", hub->release().Token()},
-                                                {"bytesBehind", "0"},
-                                                {"secondsSinceData", "0"},
-                                                {"lastError", ""}}}));
-                       }});
+                         // As Helix answers: a master pulls from no one. A
+                         // script checking that roles switched sees it here.
+                         reply(Error(Status::FailedPrecondition(
+                             "pull -lj: this server ('" + engine->server_id() + "') is " +
+                             "the master of epoch " + std::to_string(engine->epoch().value) +
+                             ", not a replica: it pulls from no one (its downstream " +
+                             "servers: servers -J)")));
+                       },
+                       1, "pull -lj"});
 }
 
 }  // namespace tandem

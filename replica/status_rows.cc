@@ -1,5 +1,7 @@
 #include "replica/status_rows.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -9,17 +11,37 @@
 namespace tandem {
 namespace {
 
-// Bytes between two positions when they are in the same journal; otherwise
-// "-" with the journal count.
-std::string BytesBehind(Position ahead, Position behind) {
-  if (ahead <= behind) return "0";
-  if (ahead.journal == behind.journal) return std::to_string(ahead.offset - behind.offset);
-  return "journals:" + std::to_string(ahead.journal - behind.journal);
+std::optional<uint64_t> FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+std::string JournalsBehind(Position ahead, Position behind) {
+  return std::to_string(ahead.journal > behind.journal ? ahead.journal - behind.journal : 0);
 }
 
 }  // namespace
 
-Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied) {
+JournalSizes RotatedJournalSizes(const RootLayout& layout) {
+  return [layout](uint32_t n) { return FileSize(layout.rotated_journal(n)); };
+}
+
+JournalSizes CopiedJournalSizes(const RootLayout& layout) {
+  return [layout](uint32_t n) { return FileSize(layout.rep_journal(n)); };
+}
+
+uint64_t BytesBetween(Position ahead, Position behind, const JournalSizes& sizes) {
+  if (ahead <= behind) return 0;
+  if (ahead.journal == behind.journal) return ahead.offset - behind.offset;
+  uint64_t rest = sizes(behind.journal).value_or(behind.offset);
+  uint64_t bytes = rest > behind.offset ? rest - behind.offset : 0;
+  for (uint32_t n = behind.journal + 1; n < ahead.journal; ++n) bytes += sizes(n).value_or(0);
+  return bytes + ahead.offset;
+}
+
+Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied,
+                  const JournalSizes& sizes) {
   int64_t age = up.last_data_unix > 0 ? NowSeconds() - up.last_data_unix : -1;
   return {
       {"serverID", server_id},
@@ -33,7 +55,8 @@ Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position
       {"journalcopyWritten", up.written.Token()},
       {"applied", applied.Token()},
       {"release", up.release.Token()},
-      {"bytesBehind", BytesBehind(up.upstream_durable, applied)},
+      {"bytesBehind", std::to_string(BytesBetween(up.upstream_durable, applied, sizes))},
+      {"journalsBehind", JournalsBehind(up.upstream_durable, applied)},
       {"secondsSinceData", std::to_string(age)},
       {"lastError", up.last_error}};
 }
@@ -59,7 +82,28 @@ std::string PercentileUs(std::vector<uint32_t> v, double p) {
   return std::to_string(v[i]);
 }
 
-Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release) {
+Row MasterSelfRow(const std::string& server_id, Position durable, Position release) {
+  return {{"serverID", server_id},
+          {"type", "standard"},
+          {"mandatory", "-"},
+          {"alive", "1"},
+          {"journalcopy", durable.Token()},
+          {"journalcopyWritten", durable.Token()},
+          {"applied", durable.Token()},
+          {"lagBytes", "0"},
+          {"lagJournals", "0"},
+          {"lastSeenSecondsAgo", "0"},
+          {"release", release.Token()},
+          {"pullUFiles", "0"},
+          {"pullUBytes", "0"},
+          {"flushLagP50us", "-"},
+          {"flushLagP99us", "-"},
+          {"applyLagP50us", "-"},
+          {"applyLagP99us", "-"}};
+}
+
+Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release,
+                  const JournalSizes& sizes) {
   int64_t age = d.last_seen > 0 ? NowSeconds() - d.last_seen : -1;
   return {{"serverID", d.id},
           {"type", std::string(ServerTypeName(d.type))},
@@ -68,7 +112,8 @@ Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release)
           {"journalcopy", d.flushed.Token()},
           {"journalcopyWritten", d.written.Token()},
           {"applied", d.applied.Token()},
-          {"lagBytes", BytesBehind(durable, d.applied)},
+          {"lagBytes", std::to_string(BytesBetween(durable, d.applied, sizes))},
+          {"lagJournals", JournalsBehind(durable, d.applied)},
           {"lastSeenSecondsAgo", std::to_string(age)},
           {"release", release.Token()},
           {"pullUFiles", std::to_string(d.backlog_files)},

@@ -122,7 +122,7 @@ tandem -p "$MASTER" admin journal >/dev/null
 for i in $(seq 1 20); do tandem -p "$MASTER" put cluster "c$i" "after-rotation-$i" >/dev/null; done
 caught_up() {
   local want have
-  want=$(tandem -p "$MASTER" --json info | sed -n 's/.*"sequence": "\([0-9]*\)".*/\1/p')
+  want=$(tandem -p "$MASTER" --json info | sed -n 's/.*"sequence": \([0-9]*\).*/\1/p')
   have=$(tandem -p "$1" --json pull -lj | sed -n 's/.*"applied": "[0-9]*\/\([0-9]*\)".*/\1/p')
   [ "$want" = "$have" ]
 }
@@ -144,7 +144,7 @@ for s in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do
 done
 # ...and until the master has heard so in their acknowledgements.
 settled() {
-  ! tandem -p "$MASTER" --json servers -J | grep -E '"(lagBytes|pullUFiles)"' | grep -qv ': "[0-]"'
+  ! tandem -p "$MASTER" --json servers -J | grep -E '"(lagBytes|pullUFiles)"' | grep -qvE ': 0,?$'
 }
 for _ in $(seq 1 200); do settled && break; sleep 0.05; done
 

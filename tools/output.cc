@@ -131,14 +131,4 @@ std::string FormatText(const std::string& command, const std::vector<Row>& rows)
   return out.str();
 }
 
-std::string FormatJson(const std::vector<Row>& rows) {
-  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-  for (const Row& r : rows) {
-    nlohmann::ordered_json obj = nlohmann::ordered_json::object();
-    for (const auto& [name, value] : r) obj[name] = value;
-    arr.push_back(std::move(obj));
-  }
-  return arr.dump(2) + "\n";
-}
-
 }  // namespace tandem

@@ -10,7 +10,5 @@ namespace tandem {
 
 // Text rendering of a successful response to `command`.
 std::string FormatText(const std::string& command, const std::vector<Row>& rows);
-// A JSON array of row objects.
-std::string FormatJson(const std::vector<Row>& rows);
 
 }  // namespace tandem

@@ -21,7 +21,9 @@
 #include "journal/file.h"
 #include "journal/numbers.h"
 #include "tools/heartbeat.h"
+#include "tools/json_output.h"
 #include "tools/output.h"
+#include "tools/ping.h"
 #include "transport/client.h"
 #include "transport/content_client.h"
 #include "transport/hello.h"
@@ -38,6 +40,9 @@ constexpr const char* kUsage =
     "            [--dead CMD]      watch a server; run commands when it is missing or dead\n"
     "  trust [-y]                  show / pin an ssl: server's fingerprint\n"
     "  info\n"
+    "  ping                        ready for its role? exit 0 ready, 1 not ready (why), 2 no "
+    "answer;\n"
+    "                              no login needed; with -p A,B,... each server\n"
     "  put TABLE KEY VALUE | get TABLE KEY | del TABLE KEY | scan TABLE [PREFIX]\n"
     "  txn                         ops on stdin: 'put TABLE KEY VALUE' / 'del TABLE KEY'\n"
     "  admin checkpoint|journal|stop | admin reseed -y   (reseed: on a standby or replica)\n"
@@ -54,7 +59,7 @@ constexpr const char* kUsage =
     "  help [COMMAND]              this text, or the lines about COMMAND; also COMMAND -h\n"
     "  journaldbchecksums -s       on a standby/replica: verdicts of the last marker\n"
     "exit codes: 0 ok, 1 error, 2 usage, 3 a checksum verdict DIFFERs (journaldbchecksums -s),\n"
-    "  4 not connected to its upstream (pull -lj)\n";
+    "  4 not connected to its upstream (pull -lj, info on a standby or replica)\n";
 
 // 0 ok, 1 error, 2 usage; and what a monitoring script asks about.
 constexpr int kExitDiffer = 3;        // journaldbchecksums -s: a table DIFFERs
@@ -97,8 +102,15 @@ Status SaveTicket(const std::string& file, const std::string& addr, const std::s
   return st;
 }
 
+// --json: errors too are JSON (on stdout, where a script reads the rest).
+bool json_errors = false;
+
 int Fail(const Status& st) {
-  std::cerr << "tandem: " << st.message() << "\n";
+  if (json_errors) {
+    std::cout << FormatJsonError(st) << std::flush;
+  } else {
+    std::cerr << "tandem: " << st.message() << "\n";
+  }
   return st.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
@@ -149,13 +161,23 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
 // each frame until the one marked "end", which carries the result.
 // A promoted standby restarts as the master on the same address: the
 // failover is done for the operator once it accepts writes there.
+// A reply as text, or as --json: failover and failback say what they do
+// line by line (one object each), every other command answers one array.
+std::string Format(const std::string& command, const std::vector<Row>& rows, bool json) {
+  if (!json) return FormatText(command, rows);
+  if (command == "failover" || command == "failback") return FormatJsonProgress(rows);
+  return FormatJson(rows);
+}
+
 int AwaitMaster(const Address& address, bool json) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   Status last = Status::Unavailable("no answer yet");
   while (std::chrono::steady_clock::now() < deadline) {
     auto hello = SayHello(address, std::chrono::milliseconds(2000));
     if (hello.ok() && hello->is_master()) {
-      if (!json) std::cout << "==> " << address.ToString() << " serves as the master\n";
+      std::cout << (json ? FormatJsonProgress(
+                               {{{"step", address.ToString() + " serves as the master"}}})
+                         : "==> " + address.ToString() + " serves as the master\n");
       return 0;
     }
     last = hello.ok() ? Status::Unavailable("it answers as " + hello->role) : hello.status();
@@ -176,7 +198,9 @@ int FollowProgress(Client* client, const Address& address, const std::string& co
       if (!resp->status.ok()) return Fail(resp->status);
       return FieldOf(resp->rows[0], "promoted") == "1" ? AwaitMaster(address, json) : 0;
     }
-    std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows)) << std::flush;
+    // One JSON object per line: a reader acts on each as it comes.
+    std::cout << (json ? FormatJsonProgress(resp->rows) : FormatText(command, resp->rows))
+              << std::flush;
   }
 }
 
@@ -272,7 +296,7 @@ int Main(int argc, char** argv) {
     if ((f == "-p" || f == "-u") && i + 1 < argc) {
       (f == "-p" ? port : user) = argv[++i];
     } else if (f == "--json") {
-      json = true;
+      json = json_errors = true;
     } else if (f == "-h" || f == "--help") {
       std::cout << kUsage;
       return 0;
@@ -298,6 +322,13 @@ int Main(int argc, char** argv) {
   }
 
   ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
+  if (command == "ping") {
+    if (args.size() != 1) {
+      std::cerr << "usage: tandem [-p ADDRESS[,...]] ping\n";
+      return 2;
+    }
+    return RunPing(port, copts, json);  // each server of a -p list
+  }
   if (port.find(',') != std::string::npos) {
     auto master = FindMaster(port, copts, HomeFile("TANDEM_TICKETS", ".tandem_tickets"), user);
     if (!master.ok()) return Fail(master.status());
@@ -391,8 +422,7 @@ int Main(int argc, char** argv) {
   }
   if (!resp->status.ok()) {
     // A refused failover still says what it checked and undid.
-    if (!resp->rows.empty())
-      std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
+    if (!resp->rows.empty()) std::cout << Format(command, resp->rows, json);
     return Fail(resp->status);
   }
   if (command == "login" && !resp->rows.empty()) {
@@ -405,7 +435,7 @@ int Main(int argc, char** argv) {
       return 0;
     }
   }
-  std::cout << (json ? FormatJson(resp->rows) : FormatText(command, resp->rows));
+  std::cout << Format(command, resp->rows, json);
   if (command == "verify") {
     for (const Row& r : resp->rows) {
       if (FieldOf(r, "status") == "BAD!" || FieldOf(r, "status") == "MISSING!") return 1;
@@ -417,7 +447,8 @@ int Main(int argc, char** argv) {
       if (!FieldOf(r, "verdict").empty() && FieldOf(r, "verdict") != "match") return kExitDiffer;
     }
   }
-  if (command == "pull" && resp->rows.size() == 1 && FieldOf(resp->rows[0], "connected") == "0") {
+  if ((command == "pull" || command == "info") && resp->rows.size() == 1 &&
+      FieldOf(resp->rows[0], "connected") == "0") {
     return kExitNotConnected;
   }
   return 0;

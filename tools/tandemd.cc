@@ -1,6 +1,6 @@
 // tandemd: the Tandem server, in the style of p4d.
 //
-//   tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG]      serve
+//   tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG] [--metrics HOST:PORT]   serve
 //   tandemd -r ROOT -cset [SERVERID#]NAME=VALUE        set a configurable offline
 //   tandemd -r ROOT -jc                                 checkpoint offline
 //   tandemd -r ROOT -jr CKP [JOURNAL...]                restore into an empty root
@@ -26,11 +26,13 @@
 #include "failover/standby_commands.h"
 #include "journal/engine.h"
 #include "journal/log.h"
+#include "observe/monitoring.h"
 #include "replica/downstream_node.h"
 #include "replica/hub.h"
 #include "replica/local_config.h"
 #include "replica/master_commands.h"
 #include "tools/offline.h"
+#include "tools/service_notify.h"
 #include "transport/archive_commands.h"
 #include "transport/engine_commands.h"
 #include "transport/server.h"
@@ -40,7 +42,7 @@ namespace tandem {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG]\n"
+    "usage: tandemd -r ROOT [-p [ssl:]HOST:PORT] [-L LOG] [--metrics HOST:PORT]\n"
     "       tandemd -r ROOT -cset [SERVERID#]NAME=VALUE\n"
     "       tandemd -r ROOT -jc | -xv | -xD\n"
     "       tandemd -r ROOT -jr CHECKPOINT [JOURNAL...]\n"
@@ -52,6 +54,7 @@ constexpr const char* kUsage =
 
 struct Args {
   std::string root, address = "127.0.0.1:1666", log;
+  std::optional<std::string> metrics;  // else metrics.address in config.local
   std::string mode = "serve";
   std::vector<std::string> operands;
   std::string level;
@@ -75,6 +78,8 @@ bool Parse(int argc, char** argv, Args* a, std::string* error) {
       if (!value(&a->address)) return false;
     } else if (f == "-L") {
       if (!value(&a->log)) return false;
+    } else if (f == "--metrics") {
+      if (!value(&a->metrics.emplace())) return false;
     } else if (f == "--level") {
       if (!value(&a->level)) return false;
     } else if (f == "-cset" || f == "--add-user" || f == "--id" || f == "--rejoin") {
@@ -227,6 +232,19 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     participant->ProbeForNewerMaster();
     at = engine->durable().ToString();
   }
+  // What /metrics, /readyz and `ping` read; destroyed before the engine or
+  // node it borrows, and the endpoint before it.
+  ServerView view =
+      node ? ServerView::OfDownstream(node.get()) : ServerView::OfMaster(engine.get(), hub.get());
+  RegisterPingCommand(&view, &dispatcher);
+  std::string metrics_address =
+      args.metrics.value_or(ReadLocalConfig(RootLayout(args.root))["metrics.address"]);
+  auto monitoring = StartMonitoring(metrics_address, &view);
+  if (!monitoring.ok()) return CannotStart(monitoring.status()), false;
+  if (*monitoring) {
+    std::cout << "tandemd: metrics on http://" << (*monitoring)->bound().ToString() << "/metrics"
+              << std::endl;
+  }
   if (Status st = server.Start(); !st.ok()) return CannotStart(st), false;
   if (node) {
     node->Start();
@@ -261,7 +279,14 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
                                   : "")
             << std::endl;
   LogInfo() << "listening on " << server.bound().ToString();
+  // A promoted server says READY again, with its new role.
+  NotifyServiceManager("READY=1\nSTATUS=serving " + server.bound().ToString() + " as " +
+                       (node              ? "a standby or replica"
+                        : engine->fence() ? "a fenced master"
+                                          : "the master"));
   server.Wait();
+  NotifyServiceManager(promoted && !signalled.load() ? "STATUS=failover: restarting as the master"
+                                                     : "STOPPING=1");
   exiting.store(true);
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();

@@ -76,6 +76,12 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
     }
   }
   std::vector<std::string> args(req.args.begin() + 1, req.args.end());
+  if (args.size() > cmd.max_args) {
+    return reply(Response::Error(
+        Status::InvalidArgument("usage: " + std::string(cmd.usage) + " ('" +
+                                Escaped(std::string_view(args[cmd.max_args]).substr(0, 64)) +
+                                "' is one argument too many)")));
+  }
   if (cmd.blocking && blocking_) {
     blocking_([handler = cmd.handler, ctx, args = std::move(args), reply = std::move(reply),
                name = req.args[0]] { RunHandler(name, handler, ctx, args, reply); });

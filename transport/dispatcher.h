@@ -32,11 +32,25 @@ using Handler =
     std::function<void(const RequestContext& ctx, const std::vector<std::string>& args, Reply)>;
 
 struct Command {
+  Command() = default;
+  Command(AccessLevel need_, bool blocking_, bool needs_ticket_, Handler handler_,
+          size_t max_args_ = SIZE_MAX, std::string_view usage_ = {})
+      : need(need_),
+        blocking(blocking_),
+        needs_ticket(needs_ticket_),
+        handler(std::move(handler_)),
+        max_args(max_args_),
+        usage(usage_) {}
+
   AccessLevel need = AccessLevel::kRead;
   // Slow work (password hashing, checkpoints) runs off the network threads.
   bool blocking = false;
   bool needs_ticket = true;
   Handler handler;
+  // More arguments than this are refused before the handler runs, with
+  // `usage`: a stray word is a mistake, never silently ignored.
+  size_t max_args = SIZE_MAX;
+  std::string_view usage;
 };
 
 class Dispatcher {

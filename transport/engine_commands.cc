@@ -176,7 +176,8 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                             row.emplace_back("newMaster", fence->new_master);
                           }
                           reply(Ok(std::move(row)));
-                        }});
+                        },
+                        0, "hello"});
   d->Register("info", {AccessLevel::kRead, false, true,
                        [engine, info](const RequestContext& ctx, const auto&, Reply reply) {
                          Position pos = engine->durable();
@@ -197,7 +198,8 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                            row.emplace_back("newMaster", fence->new_master);
                          }
                          reply(Ok(std::move(row)));
-                       }});
+                       },
+                       0, "info"});
 
   d->Register("put", {AccessLevel::kWrite, false, true,
                       [engine, d](const RequestContext&, const auto& args, Reply reply) {
@@ -258,7 +260,8 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                             return reply(std::move(resp));
                           }
                           reply(Response::Error(Usage("admin checkpoint|journal|stop")));
-                        }});
+                        },
+                        1, "admin checkpoint|journal|stop"});
 
   d->Register("journaldbchecksums",
               {AccessLevel::kSuper, true, true,

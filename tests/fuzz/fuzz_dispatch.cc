@@ -19,6 +19,7 @@
 #include "journal/engine.h"
 #include "journal/log.h"
 #include "journal/server_identity.h"
+#include "observe/monitoring.h"
 #include "replica/hub.h"
 #include "replica/master_commands.h"
 #include "transport/archive_commands.h"
@@ -36,6 +37,7 @@ struct Master {
   std::unique_ptr<ReplicationHub> hub;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<FailoverParticipant> participant;
+  std::unique_ptr<ServerView> view;
   std::vector<std::pair<std::string, std::string>> who;  // user, ticket
 
   Master() {
@@ -64,6 +66,8 @@ struct Master {
     participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(),
                                                         [] { return "127.0.0.1:1"; });
     participant->Register(dispatcher.get());
+    view = std::make_unique<ServerView>(ServerView::OfMaster(engine.get(), hub.get()));
+    RegisterPingCommand(view.get(), dispatcher.get());
   }
 };
 

@@ -2,8 +2,11 @@
 // checkpoint, restore into a fresh root, validation.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -52,6 +55,20 @@ TEST_F(CliTest, JsonOutputParses) {
   EXPECT_EQ(info[0]["address"], server_->address());
   auto scan = nlohmann::json::parse(T({"--json", "scan", "kv"}).out);
   EXPECT_EQ(scan[0]["key"], "k");
+  // Numbers are numbers (docs/json.md), not strings.
+  EXPECT_TRUE(info[0]["epoch"].is_number_unsigned()) << info.dump();
+  EXPECT_TRUE(info[0]["sequence"].is_number_unsigned()) << info.dump();
+  // Errors are JSON too, with a code a script can test.
+  auto missing = T({"--json", "get", "kv", "nosuch"});
+  EXPECT_EQ(missing.exit_code, 1);
+  auto error = nlohmann::json::parse(missing.out, nullptr, false);
+  EXPECT_EQ(error["error"]["code"], "not-found") << missing.out;
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("nosuch"), std::string::npos);
+  // servers -J: one key set for every row, the master's own included.
+  auto servers = nlohmann::json::parse(T({"--json", "servers", "-J"}).out);
+  ASSERT_FALSE(servers.empty());
+  EXPECT_TRUE(servers[0]["mandatory"].is_null());
+  EXPECT_TRUE(servers[0]["alive"].is_boolean());
 }
 
 TEST_F(CliTest, CheckpointRestoresIntoAFreshRootWithEqualChecksums) {
@@ -129,6 +146,47 @@ TEST_F(CliTest, HelpAndVersionAreAnsweredWithoutAServer) {
             "tandem-bench " + version.substr(7));
   auto info = nlohmann::json::parse(T({"--json", "info"}).out);
   EXPECT_EQ(version.substr(7), info[0]["version"].get<std::string>() + "\n");
+}
+
+TEST_F(CliTest, UnderSystemdItSaysWhenItServesAndWhenItStops) {
+  EXPECT_EQ(server_->Terminate(), 0);
+  // What systemd listens on for a Type=notify unit.
+  std::string path = dir_.Sub("notify.sock");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval five{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  auto next = [fd] {
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+
+  server_ = TandemdProcess::Start(root_, "127.0.0.1:0", {"", {{"NOTIFY_SOCKET", path}}, {}});
+  ASSERT_TRUE(server_);
+  std::string ready = next();
+  EXPECT_EQ(ready.rfind("READY=1\nSTATUS=serving " + server_->address() + " as the master", 0), 0u)
+      << ready;
+  EXPECT_EQ(server_->Terminate(), 0);
+  EXPECT_EQ(next(), "STOPPING=1");
+  ::close(fd);
+}
+
+TEST_F(CliTest, TheServerRefusesArgumentsACommandDoesNotTake) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"info", "extra"},
+                                        {"servers", "-J", "extra"},
+                                        {"pull", "-lj", "extra"},
+                                        {"admin", "checkpoint", "now"}}) {
+    auto r = T(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("is one argument too many"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(T({"admin", "checkpoint"}).exit_code, 0);
 }
 
 TEST_F(CliTest, NumbersOnTheCommandLineAreCheckedNotGuessed) {

@@ -3,6 +3,9 @@
 // killed mid-failover, the fenced old master, rejoin and failback.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -304,10 +307,20 @@ TEST_F(FailoverTest, APlannedFailoverToAStandbyWithFsyncOffSucceeds) {
   auto standby = StartDownstream("sb1", *master);
   Put(*master, 0, 10);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
-  auto r = Failover(*standby, {"-y", "-w", "0"});
+  auto r = RunTandem({"-p", standby->address(), "--json", "failover", "-y", "-w", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
   EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+  // --json: one object per line, each {kind, message}, as the steps happen.
+  std::istringstream lines(r.out);
+  int steps = 0;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.size() == 2 && j["kind"].is_string() && j["message"].is_string())
+        << line;
+    steps += j["kind"] == "step";
+  }
+  EXPECT_GT(steps, 3) << r.out;
 }
 
 TEST_F(FailoverTest, APlannedFailoverToANonMandatoryStandbyWithCommitWaitMandatoryServes) {

@@ -1,8 +1,11 @@
 #include "tests/integration/harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +69,76 @@ pid_t Spawn(const std::string& program, const std::vector<std::string>& args,
 
 }  // namespace
 
+BackgroundProcess::BackgroundProcess(const std::string& program,
+                                     const std::vector<std::string>& args, const std::string& log)
+    : pid_(Spawn(program, args, {}, "/dev/null", log, log + ".stderr")) {}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  if (!WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 10000)) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool BackgroundProcess::running() {
+  int status = 0;
+  if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+  return pid_ > 0;
+}
+
+uint16_t UnusedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+    port = ntohs(sa.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+HttpResult HttpExchange(const std::string& address, const std::string& raw) {
+  HttpResult result;
+  auto a = Address::Parse(address);
+  if (!a.ok()) return result;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return result;
+  timeval five{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &five, sizeof five);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(a->port);
+  ::inet_pton(AF_INET, a->host.c_str(), &sa.sin_addr);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(raw.size())) {
+    ::shutdown(fd, SHUT_WR);  // all of the request: a cut one ends here
+    char buf[16384];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  // "HTTP/1.1 200 OK\r\n...\r\n\r\nBODY"
+  if (answer.rfind("HTTP/1.", 0) != 0 || answer.size() < 12) return result;
+  result.status = std::atoi(answer.c_str() + 9);
+  size_t body = answer.find("\r\n\r\n");
+  if (body != std::string::npos) result.body = answer.substr(body + 4);
+  return result;
+}
+
+HttpResult HttpGet(const std::string& address, const std::string& target) {
+  return HttpExchange(
+      address, "GET " + target + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
+}
+
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -117,6 +190,10 @@ std::unique_ptr<TandemdProcess> TandemdProcess::Start(const std::string& root,
     std::string text = Slurp(out);
     if (std::regex_search(text, m, serving)) {
       p->address_ = m[1];
+      std::smatch mm;
+      if (std::regex_search(text, mm, std::regex("metrics on http://([0-9.]+:[0-9]+)/"))) {
+        p->metrics_address_ = mm[1];
+      }
       return true;
     }
     int status;

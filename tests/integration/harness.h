@@ -44,6 +44,8 @@ class TandemdProcess {
   ~TandemdProcess();
 
   const std::string& address() const { return address_; }
+  // Where it serves /metrics, if it does (metrics.address or --metrics).
+  const std::string& metrics_address() const { return metrics_address_; }
   Address parsed_address() const { return *Address::Parse(address_); }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_; }
@@ -64,9 +66,37 @@ class TandemdProcess {
  private:
   pid_t pid_ = -1;
   std::string address_;
+  std::string metrics_address_;
   std::string log_;
   std::string stderr_;
 };
+
+// Another program the test runs beside the servers (a Prometheus server),
+// its output in `log`; SIGTERMed and reaped when it goes.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::string& program, const std::vector<std::string>& args,
+                    const std::string& log);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A loopback port nothing listens on just now.
+uint16_t UnusedPort();
+
+struct HttpResult {
+  int status = -1;  // -1: no answer
+  std::string body;
+};
+// Sends `raw` (a whole HTTP request) to HOST:PORT and reads the answer until
+// the server closes (bounded by 5 s); HttpGet builds the request.
+HttpResult HttpExchange(const std::string& address, const std::string& raw);
+HttpResult HttpGet(const std::string& address, const std::string& target);
 
 // Waits (bounded) for `pred` to become true, polling.
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms = 20000);

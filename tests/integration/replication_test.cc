@@ -52,6 +52,22 @@ TEST_F(ReplicationTest, StandbyJournalIsByteForByteAndSurvivesSigkill) {
   EXPECT_EQ(verdicts.out.find("DIFFER"), std::string::npos) << verdicts.out;
 }
 
+TEST_F(ReplicationTest, AReplicaThatLostATransactionDiffersAndSaysSoInItsExitCode) {
+  auto master = StartMaster();
+  AddSpec(*master, "r1", "replica", false);
+  // The replica drops the 3rd transaction it applies: what a bad disk or a
+  // bug would do to it.
+  auto replica = StartDownstream("r1", *master,
+                                 {"", {{"TANDEM_FAULTS", "pull-L.skip-transaction=error@3"}}, {}});
+  ASSERT_TRUE(replica);
+  Put(*master, 0, 10);
+  ASSERT_EQ(RunTandem({"-p", master->address(), "journaldbchecksums"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
+  auto verdicts = RunTandem({"-p", replica->address(), "journaldbchecksums", "-s"});
+  EXPECT_EQ(verdicts.exit_code, 3) << verdicts.out << verdicts.err;
+  EXPECT_NE(verdicts.out.find("kv DIFFER"), std::string::npos) << verdicts.out;
+}
+
 TEST_F(ReplicationTest, ReplicaNeverPassesAStoppedMandatoryStandby) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
@@ -175,6 +191,13 @@ TEST_F(ReplicationTest, PartitionedStandbyCatchesUpWhenThePathReturns) {
   auto lost = RunTandem({"-p", standby->address(), "pull", "-lj"});
   EXPECT_EQ(lost.exit_code, 4) << lost.out;  // scriptable: not connected to its master
   EXPECT_NE(lost.out.find("NOT CONNECTED"), std::string::npos) << lost.out;
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "info"}).exit_code, 4);
+  // A master pulls from no one, and says so (a script checks roles this way).
+  auto on_master = RunTandem({"-p", master->address(), "--json", "pull", "-lj"});
+  EXPECT_EQ(on_master.exit_code, 1);
+  EXPECT_NE(on_master.out.find("\"code\":\"failed-precondition\""), std::string::npos)
+      << on_master.out;
+  EXPECT_NE(on_master.out.find("not a replica"), std::string::npos) << on_master.out;
   Put(*master, 50, 100);
   EXPECT_LT(PullPosition(*standby, "journalcopy"), Durable(*master));
 
