@@ -52,10 +52,12 @@ tsan: deps
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2
 
-# An optimised build of everything, tests included, with warnings as errors:
-# what a packager's -O3 build would meet (GCC's -O3 warnings differ).
+# What a packager builds: Release (-O3, whose GCC warnings differ), without
+# the tests, with warnings as errors. RELEASE_TESTS=ON builds the tests too.
+RELEASE_TESTS ?= OFF
 release: deps
-	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON >/dev/null
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON \
+	  -DTANDEM_BUILD_TESTS=$(RELEASE_TESTS) -DTANDEM_BUILD_BENCHMARKS=$(RELEASE_TESTS) >/dev/null
 	@cmake --build build-release -j$(JOBS)
 
 # The randomized fault harness: CYCLES cycles from SEED (tests/chaos/chaos.cc).

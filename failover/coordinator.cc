@@ -74,11 +74,11 @@ Failover::Failover(DownstreamNode* node, FailoverOptions options, Observer obser
 void Failover::Say(const std::string& kind, const std::string& text) {
   FailoverLine line{kind, text};
   if (kind == "error") {
-    LogError() << "failover: " << text;
+    LogError() << id_ << ": " << text;
   } else if (kind == "warning") {
-    LogWarning() << "failover: " << text;
+    LogWarning() << id_ << ": " << text;
   } else {
-    LogInfo() << "failover: " << text;
+    LogInfo() << id_ << ": " << text;
   }
   if (observer_) observer_(line);
   report_.lines.push_back(std::move(line));
@@ -458,8 +458,14 @@ Status Failover::RunSteps(std::vector<Step>& steps) {
       rec.phase = *step.phase_before;
       TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, rec).Annotate(step.name));
     }
+    auto started = std::chrono::steady_clock::now();
     Status st = TANDEM_FAULT_STATUS("failover." + step.name);
     if (st.ok()) st = step.run();
+    LogInfo() << id_ << ": step " << step.name << (st.ok() ? " done in " : " failed after ")
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count()
+              << " ms";
     if (!st.ok()) return st.Annotate(step.name);
     TANDEM_FAULT_POINT("failover." + step.name + ".after");
     if (step.phase_after) {
@@ -486,6 +492,7 @@ void Failover::RollBack() {
 
 FailoverReport Failover::Run() {
   report_ = {};
+  id_ = "failover";
   Plan plan = Check();
   if (!options_.execute || !plan.ok) {
     report_.ok = plan.ok;
@@ -501,6 +508,8 @@ FailoverReport Failover::Run() {
   rec.mandatory = plan.mandatory;
   rec.forced = !plan.planned && !plan.mandatory;
   rec.old_epoch = std::max(node_->highest_epoch().value, plan.newest_epoch);
+  // The epoch it begins: the old master's lines for it carry the same id.
+  id_ = "failover (epoch " + std::to_string(rec.old_epoch + 1) + ")";
   rec.master_address = plan.master_address;
   // Without the old master's word that it stopped (unplanned, or -i), the new
   // master keeps telling its address that it is stale until it hears it.

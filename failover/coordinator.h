@@ -109,6 +109,7 @@ class Failover {
   FailoverOptions options_;
   Observer observer_;
   FailoverReport report_;
+  std::string id_ = "failover";  // "failover (epoch N)" once the epoch is known
   std::vector<std::pair<std::string, std::function<Status()>>> undo_;
   bool past_no_return_ = false;
 };

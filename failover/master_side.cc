@@ -209,6 +209,11 @@ void FailoverParticipant::Register(Dispatcher* d) {
                }});
 }
 
+std::string FailoverParticipant::FailoverId() const {
+  // The epoch the failover begins: the id the standby's lines carry too.
+  return "failover (epoch " + std::to_string(engine_->epoch().value + 1) + ")";
+}
+
 Response FailoverParticipant::Pause(const RequestContext& ctx,
                                     const std::vector<std::string>& args) {
   if (args.size() != 4) {
@@ -238,7 +243,8 @@ Response FailoverParticipant::Pause(const RequestContext& ctx,
     paused_by_ = standby;
     quiescing_ = true;  // the lease starts once quiesced
   }
-  LogWarning() << "failover to '" << standby << "': refusing new commits (" << args[3] << ")";
+  LogWarning() << FailoverId() << " to '" << standby << "': refusing new commits (" << args[3]
+               << ")";
   // Commits already handed to the journal writer cannot be stalled; they
   // finish within a group commit, so they get a little longer than -w.
   auto final_pos = engine_->Pause(args[3], wait + std::chrono::seconds(2));
@@ -269,7 +275,7 @@ Response FailoverParticipant::Pause(const RequestContext& ctx,
     lease_end_ = std::chrono::steady_clock::now() + lease;
   }
   cv_.notify_all();
-  LogInfo() << "failover to '" << standby << "': quiesced at " << final_pos->ToString();
+  LogInfo() << FailoverId() << " to '" << standby << "': quiesced at " << final_pos->ToString();
   return Response::Rows({{{"serverID", engine_->server_id()},
                           {"epoch", std::to_string(engine_->epoch().value)},
                           {"position", final_pos->Token()},
@@ -286,7 +292,7 @@ Response FailoverParticipant::Resume(const RequestContext& ctx,
   if (paused_by_ != args[0]) return Response::Rows({{{"resumed", "not paused"}}});
   paused_by_.clear();
   engine_->Resume();
-  LogWarning() << "failover to '" << args[0] << "' rolled back: accepting commits again";
+  LogWarning() << FailoverId() << " to '" << args[0] << "' rolled back: accepting commits again";
   return Response::Rows({{{"resumed", "yes"}}});
 }
 
@@ -332,7 +338,7 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   paused_by_.clear();
   hub_->CloseStreams("this master failed over to '" + standby + "'");
   hub_->FailWaiting(hub_->Serving());
-  LogWarning() << "failover to '" << standby << "': server.id fenced; refusing all commits";
+  LogWarning() << FailoverId() << " to '" << standby << "': server.id fenced; refusing all commits";
   return Response::Rows({{{"stopped", engine_->server_id()}}});
 }
 

@@ -66,6 +66,8 @@ class FailoverParticipant {
   void ProbeForNewerMaster();
 
  private:
+  // "failover (epoch N)", shared with the standby's log lines for it.
+  std::string FailoverId() const;
   Response Pause(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Resume(const RequestContext& ctx, const std::vector<std::string>& args);
   Response Stop(const RequestContext& ctx, const std::vector<std::string>& args);

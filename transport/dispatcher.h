@@ -85,6 +85,10 @@ class Dispatcher {
   bool Authenticates(std::string_view user, std::string_view ticket) const;
 
  private:
+  // Wraps the reply of a super-user command so that who asked for what, and
+  // how it ended after how long, is in the log.
+  static Reply Audited(const std::vector<std::string>& command, const RequestContext& ctx,
+                       Reply reply);
   const Tables* tables_;
   std::optional<RootLayout> root_;
   mutable std::atomic<bool> secured_{false};

@@ -229,6 +229,19 @@ TEST_F(CliTest, LogLinesNameTimeProcessAndServerAndSighupReopensTheFile) {
       << server_->Log();
 }
 
+TEST_F(CliTest, SuperUserCommandsAreAuditedWithWhoWhatAndHowLongButNoPassword) {
+  ASSERT_EQ(T({"admin", "checkpoint"}).exit_code, 0);
+  EXPECT_NE(T({"admin", "nonsense"}).exit_code, 0);
+  ASSERT_EQ(T({"user-add", "bob", "--level", "read"}, "s3cret-pw\n").exit_code, 0);
+  std::string log = server_->Log();
+  EXPECT_TRUE(std::regex_search(log, std::regex("audit: '[^']*' from 127\\.0\\.0\\.1:[0-9]+: "
+                                                "admin checkpoint: ok \\([0-9]+ ms\\)")))
+      << log;
+  EXPECT_NE(log.find("user-add bob --level read (password): ok"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret-pw"), std::string::npos) << "a password in the log";
+  EXPECT_NE(log.find("admin nonsense: invalid-argument: "), std::string::npos) << log;
+}
+
 TEST_F(CliTest, AdminStopEndsTheServerCleanly) {
   auto r = T({"admin", "stop"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
