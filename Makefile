@@ -7,6 +7,7 @@ JOBS     ?= $(shell nproc)
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
             libgmock-dev libbenchmark-dev nlohmann-json3-dev prometheus
 FUZZ_PACKAGES := clang libclang-rt-14-dev
+DEMO_PACKAGES := python3-matplotlib
 
 .PHONY: deps build demo test bench fuzz sanitize tsan release chaos clean
 
@@ -18,6 +19,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
+	@scripts/install-deps.sh $(DEMO_PACKAGES)
 	@scripts/demo.sh $(BUILD)
 
 test: build

@@ -212,7 +212,11 @@ for pair in "standby2 $STANDBY2" "replica1 $REPLICA1"; do
 done
 
 step "15. Repeated planned and unplanned (SIGKILL) failovers of fresh clusters, measured"
-"$BIN/tandem-bench" failover --runs 3 -c 16 --root "$RUN/bench-planned"
+"$BIN/tandem-bench" failover --runs 3 -c 16 --root "$RUN/bench-planned" \
+  --series "$RUN/planned-failover.csv"
+# Throughput, latency and lag of the first planned failover, over time.
+/usr/bin/python3 bench/plot.py "$RUN/planned-failover.csv" "$RUN/planned-failover.png" \
+  "planned failover under load: 16 clients, commit.wait=local"
 "$BIN/tandem-bench" failover --runs 3 -c 16 --unplanned --root "$RUN/bench-unplanned"
 
 for a in "$STANDBY1" "$STANDBY2" "$REPLICA1"; do tandem -p "$a" admin stop >/dev/null; done

@@ -9,6 +9,10 @@
 //   tandem-bench content [-c CLIENTS] [-n FILES] [-s FILE_BYTES[,FILE_BYTES...]]
 //   tandem-bench limits [--dir DIR]
 //   tandem-bench recover [--root DIR] [--mb MEGABYTES] [--cold]
+//   tandem-bench failover [--runs N] [-c CLIENTS] [--unplanned] [--commit-wait local|mandatory]
+//                         [--root DIR] [--series FILE.csv]
+//     --series: the first run's commits/s, latency p50/p99 per 100 ms, lag per
+//     downstream server and the failover's start and end (bench/plot.py FILE.csv OUT.png)
 #include <signal.h>
 
 #include <algorithm>
@@ -121,6 +125,8 @@ int Main(int argc, char** argv) {
       ok = Number(f, next(), 1, kMaxInt, &o.runs);
     else if (f == "--unplanned")
       o.unplanned = true;
+    else if (f == "--series")
+      o.series = next();
     else if (f == "--cold")
       o.cold = true;
     else if (f == "--json")

@@ -7,8 +7,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "tests/integration/harness.h"
 #include "tests/testing/journal_files.h"
@@ -240,6 +243,30 @@ TEST_F(CliTest, SuperUserCommandsAreAuditedWithWhoWhatAndHowLongButNoPassword) {
   EXPECT_NE(log.find("user-add bob --level read (password): ok"), std::string::npos) << log;
   EXPECT_EQ(log.find("s3cret-pw"), std::string::npos) << "a password in the log";
   EXPECT_NE(log.find("admin nonsense: invalid-argument: "), std::string::npos) << log;
+}
+
+TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {
+  std::string csv = dir_.Sub("series.csv");
+  auto r = tandem::testing::Run(TANDEM_BENCH_PATH, {"failover", "--runs", "1", "-c", "2",
+                                                    "--series", csv, "--root", dir_.Sub("bench")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header, "t_s,kind,name,value");
+  std::map<std::string, int> kinds;
+  std::set<std::string> events;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, std::regex("([0-9.]+),([a-z0-9_]+),([^,]*),([0-9.]+)")))
+        << line;
+    kinds[m[2]]++;
+    if (m[2] == "event") events.insert(m[3]);
+  }
+  EXPECT_GT(kinds["commits_per_s"], 10);
+  EXPECT_EQ(kinds["commits_per_s"], kinds["p99_ms"]);
+  EXPECT_GT(kinds["lag_bytes"], 0);
+  EXPECT_EQ(events, (std::set<std::string>{"failover-start", "failover-end"}));
 }
 
 TEST_F(CliTest, AdminStopEndsTheServerCleanly) {

@@ -36,6 +36,7 @@ struct Options {
   bool cold = false;       // recover: drop the page cache first (root only)
   int runs = 5;            // failover: repetitions
   bool unplanned = false;  // failover: SIGKILL the master instead of asking it
+  std::string series;      // failover: the first run's time series, as CSV (series.h)
 };
 
 // The directory of the running executable (where tandemd is built too).

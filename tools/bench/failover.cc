@@ -8,8 +8,10 @@
 #include <set>
 #include <thread>
 
+#include "journal/numbers.h"
 #include "tools/bench/cluster.h"
 #include "tools/bench/modes.h"
+#include "tools/bench/series.h"
 #include "transport/client.h"
 
 namespace tandem::bench {
@@ -24,7 +26,23 @@ struct FailoverRun {
   bool replica_matches = false;
 };
 
-Result<FailoverRun> OneFailover(const std::string& base, const Options& o) {
+// With a series: the lag of every downstream server of whoever is master,
+// every 100 ms, until `stop`.
+void SampleLag(const std::atomic<const std::string*>* master, const std::atomic<bool>* stop,
+               Series* series) {
+  for (int i = 0; i < 100000 && !*stop; ++i) {
+    auto rows = Query(*master->load(), {"servers", "-J"});
+    if (rows.ok()) {
+      for (size_t r = 1; r < rows->size(); ++r) {  // row 0: the master itself
+        auto bytes = ParseDecimal<uint64_t>(FieldOf((*rows)[r], "lagBytes"));
+        if (bytes) series->Lag(std::string(FieldOf((*rows)[r], "serverID")), *bytes);
+      }
+    }
+    std::this_thread::sleep_for(Series::kBucket);
+  }
+}
+
+Result<FailoverRun> OneFailover(const std::string& base, const Options& o, Series* series) {
   Options co = o;
   co.standbys = 1;
   co.replicas = 1;
@@ -37,23 +55,43 @@ Result<FailoverRun> OneFailover(const std::string& base, const Options& o) {
   TANDEM_ASSIGN_OR_RETURN(Address standby_addr, Address::Parse(standby));
 
   std::atomic<bool> stop{false};
+  std::atomic<bool> moved{false};  // a series: the clients follow the new master
   std::vector<std::vector<std::string>> acked(static_cast<size_t>(o.clients));
   std::vector<std::thread> load;
   for (int t = 0; t < o.clients; ++t) {
     load.emplace_back([&, t] {
       auto client = Client::Connect(master_addr, {});
       if (!client.ok()) return;
+      bool on_new = false;
       for (int i = 0; i < 1000000 && !stop; ++i) {
         std::string key = "c" + std::to_string(t) + "-" + std::to_string(i);
+        auto sent = Series::Clock::now();
         auto r = (*client)->Call({"", "", {"put", "load", key, "v"}});
-        if (!r.ok() || !r->status.ok()) return;
+        if (!r.ok() || !r->status.ok()) {
+          if (!series || on_new) return;
+          // As a client that knows the standby would: wait for the new
+          // master, then go on there (bounded: 10 s).
+          for (int w = 0; w < 10000 && !moved && !stop; ++w) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          client = Client::Connect(standby_addr, {});
+          if (!client.ok()) return;
+          on_new = true;
+          continue;
+        }
+        if (series) series->Commit(sent, Series::Clock::now());
         acked[static_cast<size_t>(t)].push_back(key);
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::atomic<const std::string*> current_master{&c.master};
+  std::thread sampler;
+  if (series) sampler = std::thread(SampleLag, &current_master, &stop, series);
+  // A series shows a second of steady load before the failover and after it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(series ? 1000 : 300));
 
   auto t0 = std::chrono::steady_clock::now();
+  if (series) series->Event("failover-start");
   if (o.unplanned) c.servers[0]->Kill9();
   Status failover = [&]() -> Status {
     TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(standby_addr, {}));
@@ -75,8 +113,15 @@ Result<FailoverRun> OneFailover(const std::string& base, const Options& o) {
     if (!written) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   auto t1 = std::chrono::steady_clock::now();
+  if (series) {
+    series->Event("failover-end");
+    current_master = &standby;
+    moved = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // load on the new master
+  }
   stop = true;
   for (auto& th : load) th.join();
+  if (sampler.joinable()) sampler.join();
   TANDEM_RETURN_IF_ERROR(failover.Annotate("failover"));
   if (!written) return Status::Timeout("the new master took no write");
 
@@ -111,7 +156,17 @@ int RunFailover(const Options& o) {
   for (int i = 0; i < o.runs; ++i) {
     std::string base = root + "/run" + std::to_string(i);
     std::filesystem::remove_all(base);
-    auto run = OneFailover(base, o);
+    // The first run's series only: one failover to plot.
+    Series series;
+    bool record = i == 0 && !o.series.empty();
+    auto run = OneFailover(base, o, record ? &series : nullptr);
+    if (record && run.ok()) {
+      if (Status st = series.WriteCsv(o.series); !st.ok()) {
+        std::cerr << "tandem-bench: " << st.message() << "\n";
+        return 1;
+      }
+      std::printf("series of run 0 written to %s\n", o.series.c_str());
+    }
     if (!run.ok()) {
       std::cerr << "tandem-bench: run " << i << ": " << run.status().message() << "\n";
       return 1;
