@@ -5,10 +5,17 @@
 #include <memory>
 
 #include "journal/archive_store.h"
+#include "journal/log.h"
+#include "journal/numbers.h"
 #include "transport/content_protocol.h"
 
 namespace tandem {
 namespace {
+
+Status BadNumber(const std::string& what, std::string_view field, std::string_view value) {
+  return Status::Corruption(what + ": the server's answer has a bad " + std::string(field) + " '" +
+                            Escaped(value.substr(0, 64)) + "'");
+}
 
 Result<Response> ReadResponse(Client* client) {
   TANDEM_ASSIGN_OR_RETURN(auto frame, client->ReadFrame());
@@ -89,7 +96,11 @@ Status FetchStored(Client* client, const Credentials& who, const std::string& md
     }
     if (name.empty()) {
       name = this_name;
-      size = std::stoull(std::string(FieldOf(row, "size")));
+      // A peer's number, checked: a bad one is the peer's error, never an
+      // exception in a pull -u thread.
+      auto parsed = ParseDecimal<uint64_t>(FieldOf(row, "size"));
+      if (!parsed) return BadNumber("archive-fetch of " + md5, "size", FieldOf(row, "size"));
+      size = *parsed;
     } else if (name != this_name) {
       return Status::Unavailable("stored file of " + md5 + " changed during the transfer");
     }
@@ -107,8 +118,9 @@ Result<Row> PrintRevision(Client* client, const Credentials& who, const std::str
   if (!r.status.ok()) return r.status;
   if (r.rows.empty()) return Status::Corruption("empty answer to print");
   Row row = r.rows[0];
-  ArchiveEntry entry{std::string(FieldOf(row, "digest")),
-                     std::stoull(std::string(FieldOf(row, "fileSize")))};
+  auto file_size = ParseDecimal<uint64_t>(FieldOf(row, "fileSize"));
+  if (!file_size) return BadNumber("print " + spec, "fileSize", FieldOf(row, "fileSize"));
+  ArchiveEntry entry{std::string(FieldOf(row, "digest")), *file_size};
   std::unique_ptr<ContentDecoder> decoder;
   TANDEM_RETURN_IF_ERROR(
       FetchStored(client, who, entry.md5, [&](const std::string& name, std::string_view stored) {

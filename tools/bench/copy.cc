@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "journal/engine.h"
+#include "journal/numbers.h"
 #include "tools/bench/cluster.h"
 #include "tools/bench/modes.h"
 #include "tools/machine_limits.h"
@@ -35,8 +36,11 @@ int RunCopy(const Options& o) {
   Cluster c;
   if (Status st = StartCluster(base, cluster_opts, &c); !st.ok()) return Fail(st);
   auto info = Query(c.master, {"info"});
-  Position target{static_cast<uint32_t>(std::stoul(std::string(FieldOf(info->at(0), "journal")))),
-                  std::stoull(std::string(FieldOf(info->at(0), "sequence")))};
+  if (!info.ok() || info->empty()) return Fail(Status::Unavailable("no info from the master"));
+  auto journal = ParseDecimal<uint32_t>(FieldOf(info->at(0), "journal"));
+  auto sequence = ParseDecimal<uint64_t>(FieldOf(info->at(0), "sequence"));
+  if (!journal || !sequence) return Fail(Status::Corruption("the master's info has no position"));
+  Position target{*journal, *sequence};
   auto start = Clock::now();
   if (Status st = AddDownstream(base, o, "standby1", "standby", false, &c); !st.ok()) {
     return Fail(st);
