@@ -151,6 +151,7 @@ Status DownstreamNode::Load() {
       [this, a](const CopierStatus& st) {
         a->SetLimit(st.written, st.release);
         WakeListeners();  // cascaded replicas may get more now
+        ReportCatchUp(st);
       },
       [this, a] {
         ArchivePuller::Backlog backlog = puller_->backlog();
@@ -165,6 +166,16 @@ Status DownstreamNode::Load() {
   applier_ = std::move(applier);
   copier_ = std::move(copier);
   return Status::Ok();
+}
+
+void DownstreamNode::ReportCatchUp(const CopierStatus& st) {
+  auto now = CatchUpLog::Clock::now();
+  std::lock_guard lock(catch_up_mu_);
+  // Positions only until a report is due: the journal sizes cost a stat each.
+  uint64_t behind = catch_up_.Due(now)
+                        ? BytesBetween(st.upstream_durable, st.written, CopiedJournalSizes(layout_))
+                        : 0;
+  if (auto line = catch_up_.Observe(now, behind, st.written)) LogInfo() << *line;
 }
 
 Status DownstreamNode::Reseed() {
@@ -505,9 +516,14 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                  current_target().ToString() +
                  " and the journals after it; nothing is changed without -y: admin reseed -y")));
            }
+           auto start = std::chrono::steady_clock::now();
            Status st = Reseed();
            if (!st.ok()) return reply(Response::Error(st));
-           return reply(Response::Rows({{{"reseeded", "from " + current_target().ToString()}}}));
+           auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+           return reply(Response::Rows({{{"reseeded", "from " + current_target().ToString()},
+                                         {"ms", std::to_string(ms)}}}));
          }
          if (args.size() == 1 && args[0] == "checkpoint") {
            auto info = CheckpointDownstream(layout_, applier()->applied());

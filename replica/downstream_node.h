@@ -14,6 +14,7 @@
 #include "journal/root_layout.h"
 #include "journal/table_set.h"
 #include "replica/archive_puller.h"
+#include "replica/catch_up_log.h"
 #include "replica/journal_copier.h"
 #include "replica/pull_applier.h"
 #include "replica/server_spec.h"
@@ -121,6 +122,10 @@ class DownstreamNode : public StreamOrigin {
     return copier_;
   }
   void WakeListeners();
+  // Logs the progress of a catch-up from far behind (replica/catch_up_log.h).
+  void ReportCatchUp(const CopierStatus& st);
+  std::mutex catch_up_mu_;
+  CatchUpLog catch_up_;
   // What the upstream asked of us (a refused stream with advice), done on
   // the repair thread, since it stops and restarts the copier.
   void Repair(uint64_t generation, const Status& refusal, const Row& advice);

@@ -46,6 +46,7 @@ const std::vector<JsonField>& JsonFields() {
        "pull -lj: the upstream's durable journal (null: not heard)"},
       {"masterSequence", T::kInteger, "-1",
        "pull -lj: the upstream's durable offset (null: not heard)"},
+      {"ms", T::kInteger, "", "how long it took, in milliseconds (admin checkpoint, reseed)"},
       {"offset", T::kInteger, "", "a byte offset"},
       {"progress", T::kBoolean, "", "the reply is followed by a progress stream"},
       {"promoted", T::kBoolean, "", "failover: this server is the master now"},

@@ -1,6 +1,7 @@
 #include "tools/offline.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,10 +15,16 @@
 #include "replica/downstream_checkpoint.h"
 #include "replica/downstream_recovery.h"
 #include "replica/local_config.h"
+#include "tools/progress.h"
 #include "transport/auth.h"
 
 namespace tandem {
 namespace {
+
+uint64_t FileSizeOr0(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
 
 // A root with a local target is a standby's or replica's: its data is the
 // master's, and a change made here would go into a private journal nobody
@@ -80,9 +87,12 @@ Status OfflineCheckpoint(const std::string& root) {
     return Status::Ok();
   }
   TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
+  Progress progress = Progress::OnStderr("checkpoint", 0);
   TANDEM_ASSIGN_OR_RETURN(CheckpointInfo info, engine->Checkpoint());
   std::cout << "checkpoint " << info.path << " (" << info.rows << " rows, " << info.bytes
             << " bytes); journal " << info.journal << " is now live\n";
+  progress.Update(info.bytes);
+  progress.Finish();
   return Status::Ok();
 }
 
@@ -114,18 +124,25 @@ Status OfflineRestore(const std::string& root, const std::string& checkpoint,
     next = sum.rotated_to.value_or(next);
     checked.emplace_back(journals[i], sum);
   }
+  uint64_t total = FileSizeOr0(checkpoint);
+  for (const auto& [path, sum] : checked) total += FileSizeOr0(path);
+  Progress progress = Progress::OnStderr("restore", total);
   std::string ckp_dest = layout.checkpoint(ckp.meta.journal);
   TANDEM_RETURN_IF_ERROR(CopyFile(checkpoint, ckp_dest));
   TANDEM_RETURN_IF_ERROR(CopyFile(checkpoint + ".md5", ckp_dest + ".md5"));
+  uint64_t done = FileSizeOr0(checkpoint);
+  progress.Update(done);
   for (const auto& [path, sum] : checked) {
     TANDEM_RETURN_IF_ERROR(CopyFile(
         path, sum.rotated_to ? layout.rotated_journal(sum.journal) : layout.live_journal()));
+    progress.Update(done += FileSizeOr0(path));
   }
   TANDEM_RETURN_IF_ERROR(SyncDir(layout.rotated_dir()));
   TANDEM_RETURN_IF_ERROR(SyncDir(layout.checkpoint_dir()));
   TANDEM_ASSIGN_OR_RETURN(auto engine, OpenRoot(root));
   std::cout << "restored " << checkpoint << " and " << journals.size() << " journal(s) into "
             << root << "; now at " << engine->durable().ToString() << "\n";
+  progress.Finish();  // copied, and replayed by opening the root
   return Status::Ok();
 }
 

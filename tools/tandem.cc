@@ -5,6 +5,7 @@
 // Client-side pieces: `login` keeps the ticket in $TANDEM_TICKETS
 // (~/.tandem_tickets); `trust` pins an ssl: server's fingerprint in
 // $TANDEM_TRUST (~/.tandem_trust); `txn` and `user-add` read stdin.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "tools/json_output.h"
 #include "tools/output.h"
 #include "tools/ping.h"
+#include "tools/progress.h"
 #include "transport/client.h"
 #include "transport/content_client.h"
 #include "transport/hello.h"
@@ -212,8 +214,18 @@ int Submit(Client* client, const Credentials& who, const std::vector<std::string
     return 2;
   }
   std::string depot = args.size() == 4 ? args[3] : "//depot/" + BaseName(args[1]);
-  auto row = SubmitFile(client, who, depot, args[1]);
+  auto file = File::Open(args[1], O_RDONLY);
+  if (!file.ok()) return Fail(file.status());
+  auto size = file->Size();
+  if (!size.ok()) return Fail(size.status());
+  Progress progress = Progress::OnStderr("submit " + depot, *size);
+  auto row = SubmitContent(client, who, depot, *size, [&](char* buf, size_t n, uint64_t offset) {
+    progress.Update(offset);
+    return file->PRead(buf, n, offset);
+  });
   if (!row.ok()) return Fail(row.status());
+  progress.Update(*size);
+  progress.Finish();
   std::cout << (json ? FormatJson({*row}) : FormatText("submit", {*row}));
   return 0;
 }

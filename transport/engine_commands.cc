@@ -1,5 +1,7 @@
 #include "transport/engine_commands.h"
 
+#include <chrono>
+
 #include <sstream>
 
 #include "journal/log.h"
@@ -9,6 +11,12 @@
 
 namespace tandem {
 namespace {
+
+std::string MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
+}
 
 constexpr size_t kDefaultScanLimit = 100000;
 constexpr size_t kScanPageBytes = 16u << 20;
@@ -239,12 +247,14 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                         [engine, info](const RequestContext& ctx, const auto& args, Reply reply) {
                           std::string sub = args.empty() ? "" : args[0];
                           if (sub == "checkpoint") {
+                            auto start = std::chrono::steady_clock::now();
                             auto ckp = engine->Checkpoint();
                             if (!ckp.ok()) return reply(Response::Error(ckp.status()));
                             return reply(Ok({{"checkpoint", ckp->path},
                                              {"journal", std::to_string(ckp->journal)},
                                              {"rows", std::to_string(ckp->rows)},
-                                             {"bytes", std::to_string(ckp->bytes)}}));
+                                             {"bytes", std::to_string(ckp->bytes)},
+                                             {"ms", MillisSince(start)}}));
                           }
                           if (sub == "journal") {
                             auto pos = engine->Rotate();

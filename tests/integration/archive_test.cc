@@ -46,6 +46,9 @@ TEST_F(ArchiveTest, SubmitPrintFilesAndFilelog) {
   auto second = T({"submit", Local("a2.txt", v2), "-d", "//depot/docs/a.txt"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.out.find("//depot/docs/a.txt#2 change 2"), std::string::npos) << second.out;
+  // Not on a terminal: one summary line with the duration, on stderr.
+  EXPECT_NE(second.err.find("submit //depot/docs/a.txt: 0.0 MB in "), std::string::npos)
+      << second.err;
 
   EXPECT_EQ(T({"print", "//depot/docs/a.txt"}).out, v2);
   EXPECT_EQ(T({"print", "//depot/docs/a.txt#1"}).out, v1);

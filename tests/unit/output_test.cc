@@ -5,11 +5,13 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "journal/metrics.h"
 #include "observe/prometheus_text.h"
 #include "tools/json_output.h"
+#include "tools/progress.h"
 
 namespace tandem {
 namespace {
@@ -47,7 +49,8 @@ TEST(JsonOutputTest, ErrorsAndProgressAreOneObjectPerLine) {
   json e = json::parse(FormatJsonError(Status::Unconfirmed("not confirmed")));
   EXPECT_EQ(e["error"]["code"], "unconfirmed");
   EXPECT_EQ(e["error"]["message"], "not confirmed");
-  std::istringstream lines(FormatJsonProgress({{{"step", "stopping the master"}}, {{"info", "x"}}}));
+  std::istringstream lines(
+      FormatJsonProgress({{{"step", "stopping the master"}}, {{"info", "x"}}}));
   std::string line;
   std::vector<json> objects;
   while (std::getline(lines, line)) objects.push_back(json::parse(line));
@@ -62,13 +65,30 @@ TEST(JsonOutputTest, DocsJsonListsEveryTypedField) {
   doc << in.rdbuf();
   for (const JsonField& f : JsonFields()) {
     std::string type = f.type == JsonType::kInteger ? "integer" : "boolean";
-    EXPECT_NE(doc.str().find("| `" + std::string(f.name) + "` | " + type + " |"),
-              std::string::npos)
+    EXPECT_NE(doc.str().find("| `" + std::string(f.name) + "` | " + type + " |"), std::string::npos)
         << f.name << " is not in docs/json.md as " << type;
   }
   for (size_t i = 1; i < JsonFields().size(); ++i) {
     EXPECT_LT(JsonFields()[i - 1].name, JsonFields()[i].name) << "the table must stay sorted";
   }
+}
+
+TEST(ProgressTest, ATerminalSeesDoneTotalRateAndTimeLeftAndEveryoneASummary) {
+  std::ostringstream tty, log;
+  Progress on_tty("restore", 10'000'000, &tty, true);
+  Progress in_log("restore", 10'000'000, &log, false);
+  for (uint64_t done : {2'500'000u, 5'000'000u}) {
+    on_tty.Update(done);
+    in_log.Update(done);
+  }
+  EXPECT_NE(tty.str().find("\rrestore: 2.5 / 10.0 MB  "), std::string::npos) << tty.str();
+  EXPECT_NE(tty.str().find(" s left"), std::string::npos) << tty.str();
+  EXPECT_EQ(log.str(), "") << "no progress lines where nobody watches them redrawn";
+  in_log.Update(10'000'000);
+  in_log.Finish();
+  EXPECT_TRUE(std::regex_match(log.str(),
+                               std::regex("restore: 10\\.0 MB in [0-9.]+ s \\([0-9.]+ MB/s\\)\n")))
+      << log.str();
 }
 
 TEST(PrometheusTextTest, LabelValuesAreEscapedAndHistogramsAreCumulative) {
