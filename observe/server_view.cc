@@ -121,6 +121,21 @@ std::string ServerView::Metrics() const {
   } else {
     MasterMetrics(&out);
   }
+  if (server_) {
+    Server::Counts c = server_->counts();
+    out.Family("tandem_connections", "gauge",
+               "Client and replication connections open (state=all), and of them not logged in.");
+    out.Sample("tandem_connections", {{"state", "all"}}, c.sessions);
+    out.Sample("tandem_connections", {{"state", "not_logged_in"}}, c.not_logged_in);
+    out.Family("tandem_connections_refused_total", "counter",
+               "Connections closed at once because server.maxconnections were open.");
+    out.Sample("tandem_connections_refused_total", {}, static_cast<double>(c.refused));
+  }
+  if (dispatcher_) {
+    out.Family("tandem_auth_failures_total", "counter",
+               "Failed logins and refused tickets since start.");
+    out.Sample("tandem_auth_failures_total", {}, static_cast<double>(dispatcher_->auth_failures()));
+  }
   return out.text();
 }
 

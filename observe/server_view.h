@@ -14,6 +14,8 @@
 #include "journal/engine.h"
 #include "replica/downstream_node.h"
 #include "replica/hub.h"
+#include "transport/dispatcher.h"
+#include "transport/server.h"
 
 namespace tandem {
 
@@ -29,6 +31,12 @@ class ServerView {
   static ServerView OfMaster(const Engine* engine, const ReplicationHub* hub);
   static ServerView OfDownstream(const DownstreamNode* node);
 
+  // Connections and authentication failures too (both borrowed).
+  void Watch(const Server* server, const Dispatcher* dispatcher) {
+    server_ = server;
+    dispatcher_ = dispatcher;
+  }
+
   Readiness Ready() const;
   std::string Metrics() const;  // the Prometheus text format
 
@@ -42,6 +50,8 @@ class ServerView {
   const Engine* engine_ = nullptr;
   const ReplicationHub* hub_ = nullptr;
   const DownstreamNode* node_ = nullptr;
+  const Server* server_ = nullptr;
+  const Dispatcher* dispatcher_ = nullptr;
 };
 
 }  // namespace tandem

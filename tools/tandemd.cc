@@ -236,6 +236,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   // node it borrows, and the endpoint before it.
   ServerView view =
       node ? ServerView::OfDownstream(node.get()) : ServerView::OfMaster(engine.get(), hub.get());
+  view.Watch(&server, &dispatcher);
   RegisterPingCommand(&view, &dispatcher);
   std::string metrics_address =
       args.metrics.value_or(ReadLocalConfig(RootLayout(args.root))["metrics.address"]);

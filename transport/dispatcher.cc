@@ -74,7 +74,10 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
   ctx.secured = !Unsecured();
   if (ctx.secured && cmd.needs_ticket) {
     auto id = CheckTicket(*tables_, req.user, req.ticket, NowSeconds());
-    if (!id.ok()) return reply(Response::Error(id.status()));
+    if (!id.ok()) {
+      CountAuthFailure();
+      return reply(Response::Error(id.status()));
+    }
     ctx.identity = *id;
     if (!LevelAllows(id->level, cmd.need)) {
       return reply(Response::Error(Status::PermissionDenied(

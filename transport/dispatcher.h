@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "journal/metrics.h"
 #include "journal/table_set.h"
 #include "transport/auth.h"
 #include "transport/message.h"
@@ -84,12 +85,18 @@ class Dispatcher {
   // server is unsecured).
   bool Authenticates(std::string_view user, std::string_view ticket) const;
 
+ public:
+  // Refused tickets and passwords since start, for /metrics.
+  uint64_t auth_failures() const { return auth_failures_.value(); }
+  void CountAuthFailure() const { auth_failures_.Add(); }
+
  private:
   // Wraps the reply of a super-user command so that who asked for what, and
   // how it ended after how long, is in the log.
   static Reply Audited(const std::vector<std::string>& command, const RequestContext& ctx,
                        Reply reply);
   const Tables* tables_;
+  mutable Counter auth_failures_;  // refused tickets and failed logins
   std::optional<RootLayout> root_;
   mutable std::atomic<bool> secured_{false};
   Executor blocking_;

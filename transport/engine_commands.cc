@@ -83,7 +83,7 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
   d->Register(
       "login",
       {AccessLevel::kNone, /*blocking=*/true, /*needs_ticket=*/false,
-       [tables, server_id, throttle](const RequestContext& ctx, const auto& args, Reply reply) {
+       [tables, server_id, throttle, d](const RequestContext& ctx, const auto& args, Reply reply) {
          if (args.size() != 1) return reply(Response::Error(Usage("login (password on stdin)")));
          if (!HasUsers(*tables)) {
            return reply(Response::Error(
@@ -102,6 +102,7 @@ void RegisterReadCommands(const Tables* tables, std::string server_id, Dispatche
          auto id = CheckPassword(*tables, ctx.identity.user, args[0]);
          if (!id.ok()) {
            throttle->Failed(who, now);
+           d->CountAuthFailure();
            LogWarning() << "failed login for '" << ctx.identity.user << "' from " << ctx.peer;
            return reply(Response::Error(id.status()));
          }

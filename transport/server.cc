@@ -30,6 +30,7 @@ struct Server::Impl {
   std::condition_variable stop_cv;
   bool stopped = false;
   detail::SessionLimits limits;
+  Counter refused;  // connections closed at once: server.maxconnections
   std::chrono::steady_clock::time_point last_refusal_log;
 
   Impl(ServerOptions o, Dispatcher* d)
@@ -72,6 +73,7 @@ struct Server::Impl {
                      << " of them not logged in (server.maxconnections=" << options.max_connections
                      << "; half for connections not logged in)";
       }
+      refused.Add();
       socket.close(ec);
       return;
     }
@@ -151,6 +153,10 @@ Status Server::Start() {
     });
   }
   return Status::Ok();
+}
+
+Server::Counts Server::counts() const {
+  return {impl_->limits.sessions.load(), impl_->limits.preauth.load(), impl_->refused.value()};
 }
 
 Address Server::bound() const {

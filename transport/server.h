@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "journal/address.h"
+#include "journal/metrics.h"
 #include "journal/status.h"
 #include "transport/dispatcher.h"
 #include "transport/frame.h"
@@ -40,6 +41,12 @@ class Server {
   // Binds and starts accepting. Port 0 picks a free port; see bound().
   Status Start();
   Address bound() const;
+  struct Counts {
+    int sessions = 0;       // connections open now
+    int not_logged_in = 0;  // of them, not yet authenticated
+    uint64_t refused = 0;   // closed at once since start: too many open
+  };
+  Counts counts() const;
   // Blocks until Stop() is called (from any thread, or a signal).
   void Wait();
   void Stop();

@@ -83,6 +83,8 @@ TEST_F(MonitoringTest, MetricsOfEveryRoleAreValidPrometheusText) {
                "tandem_downstream_lag_bytes{server_id=\"r1\",stage=\"applied\"} 0");
   }));
   EXPECT_TRUE(Has(m, "# TYPE tandem_journal_fsync_seconds histogram")) << m;
+  EXPECT_TRUE(Has(m, "tandem_auth_failures_total 0")) << m;
+  EXPECT_TRUE(Has(m, "tandem_connections{state=\"all\"} ")) << m;
   EXPECT_TRUE(Has(m, "tandem_journal_append_seconds_bucket{le=\"+Inf\"} ")) << m;
   EXPECT_TRUE(Has(Metrics(*standby), "tandem_info{server_id=\"sb1\",role=\"standby\""));
   EXPECT_TRUE(
@@ -160,6 +162,20 @@ TEST_F(MonitoringTest, AMasterWhoseMandatoryStandbyIsGoneIsNotReady) {
   auto standby = StartDownstreamWithMetrics("sb1", *master);
   ASSERT_TRUE(standby);
   ASSERT_TRUE(WaitFor([&] { return HttpGet(master->metrics_address(), "/readyz").status == 200; }));
+}
+
+TEST_F(MonitoringTest, FailedLoginsAndRefusedTicketsAreCounted) {
+  master_root_ = dir_.Sub("master");
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
+  AddUser(master_root_, "admin", "super", "pw");
+  WithMetrics(master_root_);
+  auto master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(master);
+  SpawnOptions wrong;
+  wrong.env = {{"TANDEM_TICKETS", dir_.Sub("tickets")}, {"TANDEM_PASSWORD", "not-the-password"}};
+  EXPECT_NE(RunTandem({"-p", master->address(), "-u", "admin", "login"}, wrong).exit_code, 0);
+  EXPECT_NE(RunTandem({"-p", master->address(), "-u", "admin", "info"}, wrong).exit_code, 0);
+  EXPECT_TRUE(Has(Metrics(*master), "tandem_auth_failures_total 2")) << Metrics(*master);
 }
 
 TEST_F(MonitoringTest, TheEndpointRefusesWhatIsNotAGetOfAKnownPathAndKeepsServing) {
