@@ -5,7 +5,7 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc)
 # prometheus: promtool and a Prometheus server for tests/integration/monitoring_test.
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev nlohmann-json3-dev prometheus
+            libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 DEMO_PACKAGES := python3-matplotlib
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -284,16 +285,33 @@ int Help(const std::vector<std::string>& topic) {
   return 0;
 }
 
-// Whole numbers on the command line: checked, never atoi.
-bool OptionNumber(const std::string& flag, const std::string& text, int64_t min, int64_t max,
-                  int64_t* out) {
-  auto v = ParseDecimalIn<int64_t>(text, flag, min, max);
-  if (!v.ok()) {
-    std::cerr << "tandem: " << v.status().message() << "\n";
-    return false;
+// heartbeat's options, parsed as CLI11 does the others: typed and in range.
+int ParseHeartbeat(const std::vector<std::string>& args, HeartbeatOptions* hb) {
+  CLI::App app("tandem heartbeat: watch a server; run commands when it is missing or dead",
+               "tandem heartbeat");
+  std::string target;
+  app.add_option("-t", target, "the server to watch (default: -p)");
+  app.add_option("-i", hb->interval_ms, "ms between heartbeats")->check(CLI::Range(10, 86'400'000));
+  app.add_option("-w", hb->wait_ms, "ms one heartbeat may take")->check(CLI::Range(10, 86'400'000));
+  app.add_option("-m", hb->missing, "misses in a row that mean dead")
+      ->check(CLI::Range(1, 86'400'000));
+  app.add_option("-n", hb->max, "stop after this many (0: never)")
+      ->check(CLI::Range(0L, long{1} << 40));
+  app.add_option("--missing", hb->on_missing, "command to run when one is missed");
+  app.add_option("--resumed", hb->on_resumed, "command to run when it answers again");
+  app.add_option("--dead", hb->on_dead, "command to run when it is dead");
+  std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 takes them reversed
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
-  *out = *v;
-  return true;
+  if (!target.empty()) {
+    auto t = Address::Parse(target);
+    if (!t.ok()) return Fail(t.status());
+    hb->target = *t;
+  }
+  return -1;  // parsed: go on
 }
 
 int Main(int argc, char** argv) {
@@ -302,29 +320,39 @@ int Main(int argc, char** argv) {
                      : std::getenv("USER")     ? std::getenv("USER")
                                                : "";
   bool json = false;
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; ++i) {
-    std::string f = argv[i];
-    if ((f == "-p" || f == "-u") && i + 1 < argc) {
-      (f == "-p" ? port : user) = argv[++i];
-    } else if (f == "--json") {
-      json = json_errors = true;
-    } else if (f == "-h" || f == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (f == "--version") {
-      std::cout << "tandem " << TANDEM_VERSION << "\n";
-      return 0;
-    } else {
-      std::cerr << "tandem: unknown option '" << f << "'\n" << kUsage;
-      return 2;
-    }
-  }
-  if (i >= argc) {
+  // The options before COMMAND; COMMAND and its arguments go to the server
+  // (or to the few commands answered here) as they are.
+  CLI::App app("tandem: the Tandem command line", "tandem");
+  app.set_help_flag();  // -h prints the commands too (kUsage), not only the options
+  bool help = false;
+  app.add_flag("-h,--help", help);
+  app.add_option("-p", port, "[ssl:]HOST:PORT[,...] (or $TANDEMPORT)");
+  app.add_option("-u", user, "user (or $TANDEMUSER)");
+  app.add_flag("--json", json, "JSON output (docs/json.md)");
+  app.set_version_flag("--version", std::string("tandem ") + TANDEM_VERSION);
+  app.prefix_command();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (app.exit(e) == 0) return 0;
     std::cerr << kUsage;
     return 2;
   }
-  std::vector<std::string> args(argv + i, argv + argc);
+  if (help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  json_errors = json;
+  std::vector<std::string> args = app.remaining();
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (args[0].starts_with("-")) {  // an option before COMMAND that tandem does not have
+    std::cerr << "tandem: unknown option '" << args[0] << "'\n" << kUsage;
+    return 2;
+  }
+
   const std::string command = args[0];
   // Answered here: nothing is sent (an 'admin reseed -h' once ran the reseed).
   if (command == "help") return Help({args.begin() + 1, args.end()});
@@ -363,37 +391,7 @@ int Main(int argc, char** argv) {
     hb.target = *address;
     hb.client = copts;
     hb.user = user;
-    for (size_t k = 1; k < args.size(); ++k) {
-      const std::string& f = args[k];
-      std::string v = k + 1 < args.size() ? args[k + 1] : "";
-      ++k;
-      int64_t n = 0;
-      auto number = [&](int* out) {
-        if (!OptionNumber(f, v, f == "-m" ? 1 : 10, 86'400'000, &n)) return false;
-        *out = static_cast<int>(n);
-        return true;
-      };
-      if (f == "-t") {
-        auto t = Address::Parse(v);
-        if (!t.ok()) return Fail(t.status());
-        hb.target = *t;
-      } else if (f == "-i" || f == "-w" || f == "-m") {
-        if (!number(f == "-i" ? &hb.interval_ms : f == "-w" ? &hb.wait_ms : &hb.missing)) return 2;
-      } else if (f == "-n") {
-        if (!OptionNumber(f, v, 0, int64_t{1} << 40, &n)) return 2;
-        hb.max = n;
-      } else if (f == "--missing") {
-        hb.on_missing = v;
-      } else if (f == "--resumed") {
-        hb.on_resumed = v;
-      } else if (f == "--dead") {
-        hb.on_dead = v;
-      } else {
-        std::cerr << "usage: tandem heartbeat [-t TARGET] [-i MS] [-w MS] [-m COUNT] [-n MAX] "
-                     "[--missing CMD] [--resumed CMD] [--dead CMD]\n";
-        return 2;
-      }
-    }
+    if (int code = ParseHeartbeat(args, &hb); code >= 0) return code;
     hb.ticket = LoadTicket(tickets, hb.target.ToString(), user);
     return RunHeartbeat(hb);
   }

@@ -15,138 +15,120 @@
 //     downstream server and the failover's start and end (bench/plot.py FILE.csv OUT.png)
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "journal/numbers.h"
 #include "tools/bench/cluster.h"
 #include "tools/bench/modes.h"
 
 namespace tandem::bench {
 namespace {
 
-// A number given on the command line, checked: out of range or not a
-// number is a usage error naming the option, never an exception.
-template <typename T>
-bool Number(const std::string& flag, const std::string& text, T min, T max, T* out) {
-  auto v = ParseDecimalIn<T>(text, flag, min, max);
-  if (!v.ok()) {
-    std::cerr << "tandem-bench: " << v.status().message() << "\n";
-    return false;
-  }
-  *out = *v;
-  return true;
-}
+constexpr uint64_t kMaxCount = uint64_t{1} << 40;
 
-bool Seconds(const std::string& text, double* out) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(v > 0) ||
-      v > 86400) {
-    std::cerr << "tandem-bench: -d needs seconds in (0, 86400], not '" << text.substr(0, 64)
-              << "'\n";
-    return false;
-  }
-  *out = v;
-  return true;
+// Options shared by several modes, each added where it means something.
+void ClientsOption(CLI::App* mode, Options* o) {
+  mode->add_option("-c", o->clients, "client connections")->check(CLI::Range(1, 100000));
 }
-
-// "-s 100" or, for content, a list of file sizes used in turn: "-s 4096,1048576".
-bool ParseSizes(const std::string& text, std::vector<size_t>* sizes) {
-  sizes->clear();
-  for (size_t at = 0; at <= text.size();) {
-    size_t comma = std::min(text.find(',', at), text.size());
-    size_t size = 0;
-    if (!Number<size_t>("-s", text.substr(at, comma - at), 1, size_t{1} << 34, &size)) return false;
-    sizes->push_back(size);
-    at = comma + 1;
-  }
-  return true;
+void RootOption(CLI::App* mode, Options* o) {
+  mode->add_option("--root", o->root, "a root (or directory) of its own to use");
 }
-
-constexpr const char* kUsage =
-    "usage: tandem-bench put|limits|recover|copy|content|failover [options]  (see "
-    "tools/tandem_bench.cc)\n";
+void ClusterOptions(CLI::App* mode, Options* o) {
+  mode->add_option("--standbys", o->standbys, "standbys of the master it starts")
+      ->check(CLI::Range(0, 16));
+  mode->add_option("--replicas", o->replicas, "replicas of the master it starts")
+      ->check(CLI::Range(0, 16));
+  mode->add_flag("--mandatory", o->mandatory, "the standbys are mandatory");
+  mode->add_option("--commit-wait", o->commit_wait, "commit.wait")
+      ->check(CLI::IsMember({"local", "mandatory"}));
+  mode->add_option("--fsync", o->fsync, "journal.fsync of the master")
+      ->check(CLI::IsMember({"always", "off"}));
+  mode->add_option("--standby-fsync", o->standby_fsync, "journalcopy.fsync of the standbys")
+      ->check(CLI::IsMember({"always", "off"}));
+}
+void SizesOption(CLI::App* mode, Options* o, const char* what) {
+  mode->add_option("-s", o->sizes, what)
+      ->delimiter(',')
+      ->check(CLI::Range(size_t{1}, size_t{1} << 34));
+}
 
 int Main(int argc, char** argv) {
   Options o;
-  std::vector<std::string> v(argv + 1, argv + argc);
-  if (v.empty()) {
-    std::cerr << kUsage;
-    return 2;
+  CLI::App app("tandem-bench: end-to-end load against tandemd, beside the machine's limits");
+  app.set_version_flag("--version", std::string("tandem-bench ") + TANDEM_VERSION);
+  app.require_subcommand(1);
+
+  CLI::App* put = app.add_subcommand("put", "commits/s and latency, beside fsync capacity");
+  put->add_option("-p", o.address, "an existing server's HOST:PORT (else it starts one)");
+  RootOption(put, &o);
+  ClientsOption(put, &o);
+  put->add_option("-d", o.seconds, "seconds of load")->check(CLI::Range(0.001, 86400.0));
+  put->add_option("-n", o.count, "commits in all (instead of -d)")
+      ->check(CLI::Range(uint64_t{1}, kMaxCount));
+  SizesOption(put, &o, "value bytes");
+  put->add_option("-k", o.keys, "distinct keys")->check(CLI::Range(uint64_t{1}, kMaxCount));
+  ClusterOptions(put, &o);
+  bool as_json = false, as_csv = false;
+  auto* json = put->add_flag("--json", as_json, std::string("JSON output"));
+  put->add_flag("--csv", as_csv, std::string("CSV output"))->excludes(json);
+
+  CLI::App* limits = app.add_subcommand("limits", "the disk's and loopback's limits");
+  limits->add_option("--dir", o.root, "where to measure the disk");
+
+  CLI::App* recover = app.add_subcommand("recover", "start-up recovery of a large journal");
+  RootOption(recover, &o);
+  recover->add_option("--mb", o.mb, "journal megabytes")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+  recover->add_option("-k", o.keys, "distinct keys")->check(CLI::Range(uint64_t{1}, kMaxCount));
+  SizesOption(recover, &o, "value bytes");
+  recover->add_flag("--cold", o.cold, "drop the page cache first (root only)");
+
+  CLI::App* copy = app.add_subcommand("copy", "journalcopy throughput to one standby");
+  RootOption(copy, &o);
+  copy->add_option("--mb", o.mb, "journal megabytes")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+  copy->add_option("--standby-fsync", o.standby_fsync, "journalcopy.fsync of the standby")
+      ->check(CLI::IsMember({"always", "off"}));
+
+  CLI::App* content = app.add_subcommand("content", "submit and pull -u MB/s");
+  RootOption(content, &o);
+  ClientsOption(content, &o);
+  content->add_option("-n", o.count, "files")->check(CLI::Range(uint64_t{1}, kMaxCount));
+  SizesOption(content, &o, "file sizes, used in turn: 4096,1048576");
+  content->add_option("--standbys", o.standbys, "standbys")->check(CLI::Range(0, 16));
+  content->add_option("--replicas", o.replicas, "replicas")->check(CLI::Range(0, 16));
+
+  CLI::App* failover =
+      app.add_subcommand("failover", "failover time under load, and what survived");
+  RootOption(failover, &o);
+  ClientsOption(failover, &o);
+  failover->add_option("--runs", o.runs, "fresh clusters, one failover each")
+      ->check(CLI::Range(1, 1 << 20));
+  failover->add_flag("--unplanned", o.unplanned, "SIGKILL the master instead of asking it");
+  failover->add_option("--commit-wait", o.commit_wait, "commit.wait")
+      ->check(CLI::IsMember({"local", "mandatory"}));
+  failover->add_option("--series", o.series,
+                       "the first run's time series as CSV, for bench/plot.py");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; any other mistake is a usage error (2).
+    int shown = app.exit(e);
+    return shown == 0 ? 0 : 2;
   }
-  if (v[0] == "--version") {
-    std::cout << "tandem-bench " << TANDEM_VERSION << "\n";
-    return 0;
-  }
-  if (v[0] == "-h" || v[0] == "--help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  o.mode = v[0];
-  constexpr int kMaxInt = 1 << 20;
-  constexpr uint64_t kMaxCount = uint64_t{1} << 40;
-  for (size_t i = 1; i < v.size(); ++i) {
-    auto next = [&]() -> std::string { return i + 1 < v.size() ? v[++i] : ""; };
-    const std::string& f = v[i];
-    bool ok = true;
-    if (f == "-p")
-      o.address = next();
-    else if (f == "--root" || f == "--dir")
-      o.root = next();
-    else if (f == "-c")
-      ok = Number(f, next(), 1, 100000, &o.clients);
-    else if (f == "-d")
-      ok = Seconds(next(), &o.seconds);
-    else if (f == "-n")
-      ok = Number<uint64_t>(f, next(), 1, kMaxCount, &o.count);
-    else if (f == "-s")
-      ok = ParseSizes(next(), &o.sizes);
-    else if (f == "-k")
-      ok = Number<uint64_t>(f, next(), 1, kMaxCount, &o.keys);
-    else if (f == "--mb")
-      ok = Number<uint64_t>(f, next(), 1, uint64_t{1} << 20, &o.mb);
-    else if (f == "--fsync")
-      o.fsync = next();
-    else if (f == "--standbys")
-      ok = Number(f, next(), 0, 16, &o.standbys);
-    else if (f == "--replicas")
-      ok = Number(f, next(), 0, 16, &o.replicas);
-    else if (f == "--mandatory")
-      o.mandatory = true;
-    else if (f == "--commit-wait")
-      o.commit_wait = next();
-    else if (f == "--standby-fsync")
-      o.standby_fsync = next();
-    else if (f == "--runs")
-      ok = Number(f, next(), 1, kMaxInt, &o.runs);
-    else if (f == "--unplanned")
-      o.unplanned = true;
-    else if (f == "--series")
-      o.series = next();
-    else if (f == "--cold")
-      o.cold = true;
-    else if (f == "--json")
-      o.format = "json";
-    else if (f == "--csv")
-      o.format = "csv";
-    else {
-      std::cerr << "tandem-bench: unknown option '" << f << "'\n" << kUsage;
-      return 2;
-    }
-    if (!ok) return 2;
-  }
+  if (as_json) o.format = "json";
+  if (as_csv) o.format = "csv";
+  o.mode = app.get_subcommands().front()->get_name();
   if (o.mode == "put") return RunPut(o);
   if (o.mode == "limits") return RunLimits(o);
   if (o.mode == "recover") return RunRecover(o);
   if (o.mode == "copy") return RunCopy(o);
   if (o.mode == "content") return RunContent(o);
-  if (o.mode == "failover") return RunFailover(o);
-  std::cerr << "tandem-bench: unknown mode '" << o.mode << "'\n";
-  return 2;
+  return RunFailover(o);
 }
 
 }  // namespace

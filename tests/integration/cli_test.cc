@@ -195,7 +195,8 @@ TEST_F(CliTest, TheServerRefusesArgumentsACommandDoesNotTake) {
 TEST_F(CliTest, NumbersOnTheCommandLineAreCheckedNotGuessed) {
   auto heartbeat = T({"heartbeat", "-i", "abc"});
   EXPECT_EQ(heartbeat.exit_code, 2);
-  EXPECT_NE(heartbeat.err.find("-i needs a whole number"), std::string::npos) << heartbeat.err;
+  EXPECT_NE(heartbeat.err.find("-i: Value abc not in range"), std::string::npos) << heartbeat.err;
+  EXPECT_EQ(T({"--bogus", "info"}).exit_code, 2);
   for (std::vector<std::string> args : {std::vector<std::string>{"put", "-c", "abc"},
                                         {"put", "-d", "soon"},
                                         {"content", "-s", "4096,big"},
