@@ -3,13 +3,14 @@
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
-# prometheus: promtool and a Prometheus server for tests/integration/monitoring_test.
+# prometheus: promtool and a Prometheus server for tests/integration/monitoring_test;
+# dpkg-dev: dpkg-shlibdeps for the dependencies of `make package`.
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus
+            libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus dpkg-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 DEMO_PACKAGES := python3-matplotlib
 
-.PHONY: deps build demo test bench fuzz sanitize tsan release chaos clean
+.PHONY: deps build demo test bench fuzz sanitize tsan release package chaos clean
 
 deps:
 	@scripts/install-deps.sh $(PACKAGES)
@@ -61,6 +62,11 @@ release: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON \
 	  -DTANDEM_BUILD_TESTS=$(RELEASE_TESTS) -DTANDEM_BUILD_BENCHMARKS=$(RELEASE_TESTS) >/dev/null
 	@cmake --build build-release -j$(JOBS)
+
+# A Debian package of the Release build: build-release/tandem_VERSION_amd64.deb.
+package: release
+	@cd build-release && cpack -G DEB >/dev/null
+	@ls build-release/tandem_*_amd64.deb
 
 # The randomized fault harness: CYCLES cycles from SEED (tests/chaos/chaos.cc).
 CYCLES ?= 30

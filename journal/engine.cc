@@ -163,6 +163,14 @@ void Engine::ApplyConfig() {
   ApplyLogLevel(tables_, server_id_);
 }
 
+Status Engine::AcceptingCommits() const {
+  if (refusing_.load()) {
+    std::lock_guard lock(pause_mu_);
+    return refusal_;
+  }
+  return writer_->health();
+}
+
 void Engine::SetCommitGate(CommitGate gate) {
   std::lock_guard lock(observer_mu_);
   commit_gate_ = std::move(gate);

@@ -121,6 +121,9 @@ class Engine {
   Status Fence(const ServerIdentity& identity);
   // The fence, if this engine is fenced.
   std::optional<ServerIdentity> fence() const;
+  // Ok when a commit would be taken now; else why not: paused for a
+  // failover, fenced, or the journal refuses writes after a failed sync.
+  Status AcceptingCommits() const;
 
   // Failover, new master side: writes the failover record that opens the
   // next epoch, or epoch `at_least` if that is later (epochs other servers

@@ -90,6 +90,11 @@ void JournalWriter::Enqueue(Pending p) {
   cv_.notify_one();
 }
 
+Status JournalWriter::health() const {
+  MutexLock lock(&mu_);
+  return sticky_error_;
+}
+
 Position JournalWriter::durable() const {
   MutexLock lock(&mu_);
   return durable_;

@@ -95,6 +95,8 @@ class JournalWriter {
   uint64_t next_txn_id() const;
   void set_fsync(bool fsync);
   const WriterMetrics& metrics() const { return metrics_; }
+  // Ok, or why every append is refused from now on (a failed sync).
+  Status health() const;
   // Stops after everything queued so far is written (or failed), and records
   // the clean end of the live journal (RootLayout::clean_end).
   void Close();

@@ -4,6 +4,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
+#include <map>
 #include <thread>
 
 #include "journal/log.h"
@@ -16,9 +18,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr auto kRequestTimeout = std::chrono::seconds(5);
+// A scraper sends its request at once: two seconds for all of it, a few
+// connections per peer, so that one slow or flooding peer cannot keep the
+// endpoint from everyone else. (It has no authentication: bind it to
+// loopback or a management network.)
+constexpr auto kRequestTimeout = std::chrono::seconds(2);
 constexpr size_t kMaxRequestBytes = 8 * 1024;
 constexpr int kMaxConnections = 64;
+constexpr int kMaxPerPeer = 4;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
 
 }  // namespace
 
@@ -27,8 +35,11 @@ struct HttpEndpoint::Impl {
   // count themselves out of `connections` and point at `handler`.
   Handler handler;
   std::atomic<int> connections{0};
+  // Open exchanges per peer address; touched on the endpoint's thread only.
+  std::map<std::string, int> per_peer;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};
   Address bound;
   std::thread thread;
 
@@ -41,12 +52,13 @@ namespace {
 // One connection: read a request, answer it, close.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(tcp::socket socket, const HttpEndpoint::Handler* handler, std::atomic<int>* connections)
-      : stream_(std::move(socket)), handler_(handler), connections_(connections) {
+  // `done` runs when it ends (counts it out), on the endpoint's thread.
+  Exchange(tcp::socket socket, const HttpEndpoint::Handler* handler, std::function<void()> done)
+      : stream_(std::move(socket)), handler_(handler), done_(std::move(done)) {
     parser_.body_limit(kMaxRequestBytes);
     parser_.header_limit(kMaxRequestBytes);
   }
-  ~Exchange() { connections_->fetch_sub(1); }
+  ~Exchange() { done_(); }
 
   void Run() {
     stream_.expires_after(kRequestTimeout);
@@ -84,7 +96,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   http::request_parser<http::string_body> parser_;
   http::response<http::string_body> response_;
   const HttpEndpoint::Handler* handler_;
-  std::atomic<int>* connections_;
+  std::function<void()> done_;
 };
 
 }  // namespace
@@ -92,17 +104,34 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 void HttpEndpoint::Impl::Accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) Serve(std::move(socket));
-    Accept();
+    if (!ec) {
+      Serve(std::move(socket));
+      return Accept();
+    }
+    // Out of descriptors, say: the connection stays queued, so accepting
+    // again at once would spin. Try again a little later.
+    LogWarning() << "metrics endpoint: accept failed: " << ec.message();
+    retry.expires_after(kAcceptRetry);
+    retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec) Accept();
+    });
   });
 }
 
 void HttpEndpoint::Impl::Serve(tcp::socket socket) {
-  if (connections.fetch_add(1) >= kMaxConnections) {
-    connections.fetch_sub(1);
+  beast::error_code ec;
+  std::string peer = socket.remote_endpoint(ec).address().to_string();
+  if (ec || connections.load() >= kMaxConnections || per_peer[peer] >= kMaxPerPeer) {
+    if (!ec && per_peer[peer] == 0) per_peer.erase(peer);
     return;  // closed unanswered: a scraper retries, a flood gets nothing
   }
-  std::make_shared<Exchange>(std::move(socket), &handler, &connections)->Run();
+  connections.fetch_add(1);
+  ++per_peer[peer];
+  auto done = [this, peer] {
+    connections.fetch_sub(1);
+    if (--per_peer[peer] == 0) per_peer.erase(peer);
+  };
+  std::make_shared<Exchange>(std::move(socket), &handler, std::move(done))->Run();
 }
 
 HttpEndpoint::HttpEndpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

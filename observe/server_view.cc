@@ -73,6 +73,9 @@ Readiness ServerView::Ready() const { return node_ ? DownstreamReady() : MasterR
 
 Readiness ServerView::MasterReady() const {
   if (Status st = hub_->Serving(); !st.ok()) return {false, "fenced", st.message()};
+  if (Status st = engine_->AcceptingCommits(); !st.ok()) {
+    return {false, "master", "commits are refused: " + st.message()};
+  }
   if (SettingValue(engine_->tables(), engine_->server_id(), "commit.wait") == "mandatory") {
     auto stalled = hub_->StalledBy();
     if (!stalled.empty()) {
@@ -102,10 +105,15 @@ Readiness ServerView::DownstreamReady() const {
   } else {
     auto bound =
         static_cast<uint64_t>(SettingNumber(tables, node_->server_id(), "ready.lag.bytes"));
-    uint64_t lag =
-        BytesBetween(up.upstream_durable, node_->applied(), CopiedJournalSizes(node_->layout()));
-    if (bound > 0 && lag > bound) {
-      r.reason = std::to_string(lag) +
+    Position applied = node_->applied();
+    auto lag = BytesBetween(up.upstream_durable, applied, NoJournalSizes());
+    if (bound > 0 && !lag) {
+      // In an older journal than the master's: not measurable here, and so
+      // not known to be within the bound.
+      r.reason = std::to_string(JournalsBetween(up.upstream_durable, applied)) +
+                 " journal(s) behind its master (ready.lag.bytes=" + std::to_string(bound) + ")";
+    } else if (bound > 0 && *lag > bound) {
+      r.reason = std::to_string(*lag) +
                  " bytes behind its master (ready.lag.bytes=" + std::to_string(bound) + ")";
     } else {
       r.ready = true;
@@ -158,12 +166,17 @@ void ServerView::MasterMetrics(PrometheusText* out) const {
   }
   out->Family("tandem_downstream_lag_bytes", "gauge",
               "Bytes of the master's durable journal the downstream server has not yet flushed "
-              "(stage=journalcopy) or applied (stage=applied).");
+              "(stage=journalcopy) or applied (stage=applied); absent while not measurable "
+              "(never heard from since start, or more than 1000 journals behind).");
   for (const auto& d : downstream) {
-    out->Sample("tandem_downstream_lag_bytes", {{"server_id", d.id}, {"stage", "journalcopy"}},
-                static_cast<double>(BytesBetween(durable, d.flushed, size_of)));
-    out->Sample("tandem_downstream_lag_bytes", {{"server_id", d.id}, {"stage", "applied"}},
-                static_cast<double>(BytesBetween(durable, d.applied, size_of)));
+    if (auto b = BytesBetween(durable, d.flushed, size_of)) {
+      out->Sample("tandem_downstream_lag_bytes", {{"server_id", d.id}, {"stage", "journalcopy"}},
+                  static_cast<double>(*b));
+    }
+    if (auto b = BytesBetween(durable, d.applied, size_of)) {
+      out->Sample("tandem_downstream_lag_bytes", {{"server_id", d.id}, {"stage", "applied"}},
+                  static_cast<double>(*b));
+    }
   }
   out->Family("tandem_downstream_lag_journals", "gauge",
               "Journals between the master's durable position and what the downstream applied.");
@@ -175,13 +188,18 @@ void ServerView::MasterMetrics(PrometheusText* out) const {
               "Recent time from durable on the master to flushed or applied downstream: the 50th "
               "and 99th percentiles of the last samples.");
   for (const auto& d : downstream) {
+    // No samples (never acknowledged since start): no series, not a 0.
     for (auto [q, p] : {std::pair{"50", 0.5}, std::pair{"99", 0.99}}) {
-      out->Sample("tandem_downstream_lag_seconds",
-                  {{"server_id", d.id}, {"stage", "journalcopy"}, {"percentile", q}},
-                  Percentile(d.lag.flushed_us, p));
-      out->Sample("tandem_downstream_lag_seconds",
-                  {{"server_id", d.id}, {"stage", "applied"}, {"percentile", q}},
-                  Percentile(d.lag.applied_us, p));
+      if (!d.lag.flushed_us.empty()) {
+        out->Sample("tandem_downstream_lag_seconds",
+                    {{"server_id", d.id}, {"stage", "journalcopy"}, {"percentile", q}},
+                    Percentile(d.lag.flushed_us, p));
+      }
+      if (!d.lag.applied_us.empty()) {
+        out->Sample("tandem_downstream_lag_seconds",
+                    {{"server_id", d.id}, {"stage", "applied"}, {"percentile", q}},
+                    Percentile(d.lag.applied_us, p));
+      }
     }
   }
   out->Family("tandem_downstream_last_seen_seconds", "gauge",
@@ -235,14 +253,20 @@ void ServerView::DownstreamMetrics(PrometheusText* out) const {
   out->Sample(
       "tandem_upstream_last_heard_seconds", {},
       up.last_heard_ms > 0 ? static_cast<double>(NowMillis() - up.last_heard_ms) / 1000 : -1);
-  auto size_of = CopiedJournalSizes(node_->layout());
+  // Bytes only within the master's journal: a downstream server cannot
+  // measure the master's journals it has not copied; journals say the rest.
   out->Family("tandem_lag_bytes", "gauge",
               "Bytes of the master's durable journal not yet flushed (stage=journalcopy) or "
-              "applied (stage=applied) here.");
-  out->Sample("tandem_lag_bytes", {{"stage", "journalcopy"}},
-              static_cast<double>(BytesBetween(up.upstream_durable, up.flushed, size_of)));
-  out->Sample("tandem_lag_bytes", {{"stage", "applied"}},
-              static_cast<double>(BytesBetween(up.upstream_durable, applied, size_of)));
+              "applied (stage=applied) here; absent while in an older journal than the master's.");
+  if (auto b = BytesBetween(up.upstream_durable, up.flushed, NoJournalSizes())) {
+    out->Sample("tandem_lag_bytes", {{"stage", "journalcopy"}}, static_cast<double>(*b));
+  }
+  if (auto b = BytesBetween(up.upstream_durable, applied, NoJournalSizes())) {
+    out->Sample("tandem_lag_bytes", {{"stage", "applied"}}, static_cast<double>(*b));
+  }
+  out->Family("tandem_lag_journals", "gauge",
+              "Journals between the master's durable position and what is applied here.");
+  out->Sample("tandem_lag_journals", {}, JournalsBetween(up.upstream_durable, applied));
   out->Family("tandem_pull_u_backlog_files", "gauge", "Archive files still to fetch (pull -u).");
   out->Sample("tandem_pull_u_backlog_files", {}, static_cast<double>(node_->archive_backlog()));
   out->Family("tandem_journalcopy_bytes_total", "counter",

@@ -17,8 +17,9 @@ double SecondsBetween(CatchUpLog::Clock::time_point a, CatchUpLog::Clock::time_p
 
 }  // namespace
 
-std::optional<std::string> CatchUpLog::Observe(Clock::time_point now, uint64_t behind,
-                                               Position written) {
+std::optional<std::string> CatchUpLog::Observe(Clock::time_point now,
+                                               std::optional<uint64_t> behind_bytes,
+                                               uint32_t journals, Position written) {
   if (last_written_ < written) {
     // A new journal starts at its header; the old one's tail was counted
     // when it was seen, near enough for a rate.
@@ -28,25 +29,31 @@ std::optional<std::string> CatchUpLog::Observe(Clock::time_point now, uint64_t b
   last_written_ = written;
   uint64_t copied = copied_;
   if (!Due(now)) return std::nullopt;
-  bool far = behind >= kFarBehind;
+  // Journals the master has that are not here cannot be measured: two or
+  // more of them is far behind.
+  bool far = behind_bytes ? *behind_bytes >= kFarBehind : journals >= 2;
+  uint64_t behind = behind_bytes.value_or(0);
+  std::string how_far = behind_bytes ? Megabytes(behind) : std::to_string(journals) + " journals";
   std::optional<std::string> line;
   if (far) {
     if (!catching_up_) {
       catching_up_ = true;
       started_at_ = now;
       copied_at_start_ = copied;
-      line = "journalcopy catching up: " + Megabytes(behind) + " behind the master";
+      line = "journalcopy catching up: " + how_far + " behind the master";
     } else {
       double s = SecondsBetween(reported_at_, now);
       double rate = s > 0 ? static_cast<double>(copied - copied_at_report_) / s : 0;
       char buf[96];
-      if (rate > 0) {
+      if (rate > 0 && behind_bytes) {
         std::snprintf(buf, sizeof buf, ", %.1f MB/s, about %.0f s left", rate / 1e6,
                       static_cast<double>(behind) / rate);
+      } else if (rate > 0) {
+        std::snprintf(buf, sizeof buf, ", %.1f MB/s", rate / 1e6);
       } else {
         std::snprintf(buf, sizeof buf, ", not moving");
       }
-      line = "journalcopy catching up: " + Megabytes(behind) + " behind the master" + buf;
+      line = "journalcopy catching up: " + how_far + " behind the master" + buf;
     }
   } else if (catching_up_) {
     catching_up_ = false;

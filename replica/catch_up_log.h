@@ -19,9 +19,11 @@ class CatchUpLog {
   static constexpr uint64_t kFarBehind = 64ull << 20;  // bytes: below this, quiet
   static constexpr std::chrono::seconds kEvery{5};
 
-  // `behind`: bytes of the master's durable journal not yet copied here;
+  // `behind`: bytes of the master's durable journal not yet copied here, if
+  // measurable (in the master's journal); `journals`: journals between;
   // `written`: how far journalcopy has written. Returns the line to log, if any.
-  std::optional<std::string> Observe(Clock::time_point now, uint64_t behind, Position written);
+  std::optional<std::string> Observe(Clock::time_point now, std::optional<uint64_t> behind,
+                                     uint32_t journals, Position written);
   // Whether Observe would want to know now (it is cheap to skip the rest).
   bool Due(Clock::time_point now) const { return !reported_ || now - reported_at_ >= kEvery; }
 

@@ -171,11 +171,9 @@ Status DownstreamNode::Load() {
 void DownstreamNode::ReportCatchUp(const CopierStatus& st) {
   auto now = CatchUpLog::Clock::now();
   std::lock_guard lock(catch_up_mu_);
-  // Positions only until a report is due: the journal sizes cost a stat each.
-  uint64_t behind = catch_up_.Due(now)
-                        ? BytesBetween(st.upstream_durable, st.written, CopiedJournalSizes(layout_))
-                        : 0;
-  if (auto line = catch_up_.Observe(now, behind, st.written)) LogInfo() << *line;
+  auto behind = BytesBetween(st.upstream_durable, st.written, NoJournalSizes());
+  uint32_t journals = JournalsBetween(st.upstream_durable, st.written);
+  if (auto line = catch_up_.Observe(now, behind, journals, st.written)) LogInfo() << *line;
 }
 
 Status DownstreamNode::Reseed() {
@@ -485,8 +483,7 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
          if (args.empty() || args[0] != "-lj") {
            return reply(Response::Error(Status::InvalidArgument("usage: pull -lj | pull -l")));
          }
-         Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied(),
-                                 CopiedJournalSizes(layout_));
+         Row row = PullStatusRow(server_id_, copier()->status(), applier()->applied());
          ArchivePuller::Backlog backlog = puller_->backlog();
          row.emplace_back("pullUFiles", std::to_string(backlog.files));
          row.emplace_back("pullUBytes", std::to_string(backlog.bytes));

@@ -47,12 +47,13 @@ ReplicationHub::~ReplicationHub() {
 
 void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {
   int64_t seconds = SettingNumber(engine_->tables(), engine_->server_id(), kCfgCommitWaitTimeout);
+  auto now = std::chrono::steady_clock::now();
   auto deadline = seconds == 0 ? std::chrono::steady_clock::time_point::max()
-                               : std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+                               : now + std::chrono::seconds(seconds);
   {
     MutexLock lock(&mu_);
     if (release_ < pos) {
-      waiting_.emplace(pos, Waiter{std::move(fn), deadline});
+      waiting_.emplace(pos, Waiter{std::move(fn), deadline, now});
       expiry_cv_.notify_all();
       return;
     }
@@ -131,8 +132,13 @@ Result<std::string> ReplicationHub::JournalPath(uint32_t n) const {
 ReplicationHub::Stall ReplicationHub::ReleaseStall() const {
   MutexLock lock(&mu_);
   if (waiting_.empty()) return {};
+  // An idle master's release has not moved for an hour; its first commit is
+  // not stalled for that long. The oldest waiter bounds it.
+  auto oldest = std::chrono::steady_clock::time_point::max();
+  for (const auto& [pos, w] : waiting_) oldest = std::min(oldest, w.queued);
+  auto since = std::max(release_moved_, oldest);
   return {waiting_.size(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - release_moved_).count()};
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count()};
 }
 
 Position ReplicationHub::release() const {

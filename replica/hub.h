@@ -85,8 +85,8 @@ class ReplicationHub : public StreamOrigin {
   std::vector<DownstreamStatus> Downstream() const;
   // Mandatory standbys that hold release back because they are not connected.
   std::vector<std::string> StalledBy() const;
-  // Commits waiting for release, and how long release has not moved while
-  // any did (0 when none waits).
+  // Commits waiting for release, and how long the oldest of them has waited
+  // without release moving (0 when none waits).
   struct Stall {
     size_t waiting = 0;
     double seconds = 0;
@@ -110,6 +110,7 @@ class ReplicationHub : public StreamOrigin {
   struct Waiter {
     std::function<void(const Status&)> fn;
     std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point queued;
   };
 
   Engine* engine_;  // borrowed

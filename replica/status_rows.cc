@@ -17,9 +17,11 @@ std::optional<uint64_t> FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-std::string JournalsBehind(Position ahead, Position behind) {
-  return std::to_string(ahead.journal > behind.journal ? ahead.journal - behind.journal : 0);
-}
+std::string Bytes(std::optional<uint64_t> bytes) { return bytes ? std::to_string(*bytes) : "-"; }
+
+// More journals than this between two positions is not measured: it costs a
+// stat each, and the answer would be "far behind" anyway.
+constexpr uint32_t kMaxJournalsMeasured = 1000;
 
 }  // namespace
 
@@ -27,21 +29,32 @@ JournalSizes RotatedJournalSizes(const RootLayout& layout) {
   return [layout](uint32_t n) { return FileSize(layout.rotated_journal(n)); };
 }
 
-JournalSizes CopiedJournalSizes(const RootLayout& layout) {
-  return [layout](uint32_t n) { return FileSize(layout.rep_journal(n)); };
+JournalSizes NoJournalSizes() {
+  return [](uint32_t) { return std::nullopt; };
 }
 
-uint64_t BytesBetween(Position ahead, Position behind, const JournalSizes& sizes) {
+uint32_t JournalsBetween(Position ahead, Position behind) {
+  return ahead.journal > behind.journal ? ahead.journal - behind.journal : 0;
+}
+
+std::optional<uint64_t> BytesBetween(Position ahead, Position behind, const JournalSizes& sizes) {
   if (ahead <= behind) return 0;
   if (ahead.journal == behind.journal) return ahead.offset - behind.offset;
-  uint64_t rest = sizes(behind.journal).value_or(behind.offset);
-  uint64_t bytes = rest > behind.offset ? rest - behind.offset : 0;
-  for (uint32_t n = behind.journal + 1; n < ahead.journal; ++n) bytes += sizes(n).value_or(0);
+  if (behind.journal == 0 || ahead.journal - behind.journal > kMaxJournalsMeasured) {
+    return std::nullopt;  // never heard from, or far behind
+  }
+  auto first = sizes(behind.journal);
+  if (!first) return std::nullopt;
+  uint64_t bytes = *first > behind.offset ? *first - behind.offset : 0;
+  for (uint32_t n = behind.journal + 1; n < ahead.journal; ++n) {
+    auto size = sizes(n);
+    if (!size) return std::nullopt;
+    bytes += *size;
+  }
   return bytes + ahead.offset;
 }
 
-Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied,
-                  const JournalSizes& sizes) {
+Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied) {
   int64_t age = up.last_data_unix > 0 ? NowSeconds() - up.last_data_unix : -1;
   return {
       {"serverID", server_id},
@@ -55,8 +68,8 @@ Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position
       {"journalcopyWritten", up.written.Token()},
       {"applied", applied.Token()},
       {"release", up.release.Token()},
-      {"bytesBehind", std::to_string(BytesBetween(up.upstream_durable, applied, sizes))},
-      {"journalsBehind", JournalsBehind(up.upstream_durable, applied)},
+      {"bytesBehind", Bytes(BytesBetween(up.upstream_durable, applied, NoJournalSizes()))},
+      {"journalsBehind", std::to_string(JournalsBetween(up.upstream_durable, applied))},
       {"secondsSinceData", std::to_string(age)},
       {"lastError", up.last_error}};
 }
@@ -112,8 +125,8 @@ Row DownstreamRow(const DownstreamStatus& d, Position durable, Position release,
           {"journalcopy", d.flushed.Token()},
           {"journalcopyWritten", d.written.Token()},
           {"applied", d.applied.Token()},
-          {"lagBytes", std::to_string(BytesBetween(durable, d.applied, sizes))},
-          {"lagJournals", JournalsBehind(durable, d.applied)},
+          {"lagBytes", Bytes(BytesBetween(durable, d.applied, sizes))},
+          {"lagJournals", std::to_string(JournalsBetween(durable, d.applied))},
           {"lastSeenSecondsAgo", std::to_string(age)},
           {"release", release.Token()},
           {"pullUFiles", std::to_string(d.backlog_files)},

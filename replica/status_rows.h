@@ -14,17 +14,20 @@
 
 namespace tandem {
 
-// The size of journal N (rotated, or copied), if it is known.
+// The size of the master's journal N, if it is known. Only the master knows
+// them all: a downstream server's copy of a journal may be partial, and the
+// journals it has not copied yet are not there.
 using JournalSizes = std::function<std::optional<uint64_t>(uint32_t)>;
 JournalSizes RotatedJournalSizes(const RootLayout& layout);  // a master's journals/
-JournalSizes CopiedJournalSizes(const RootLayout& layout);   // a standby's journals.rep/
+JournalSizes NoJournalSizes();                               // a downstream server
 
-// Bytes from `behind` to `ahead`, counting whole journals between them
-// (a size not known counts as 0).
-uint64_t BytesBetween(Position ahead, Position behind, const JournalSizes& sizes);
+// Bytes from `behind` to `ahead`; nullopt when a journal between them cannot
+// be measured (then only the journal count says how far).
+std::optional<uint64_t> BytesBetween(Position ahead, Position behind, const JournalSizes& sizes);
+uint32_t JournalsBetween(Position ahead, Position behind);
 
-Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied,
-                  const JournalSizes& sizes);
+// "-" (null in --json) when BytesBetween does not know.
+Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied);
 std::vector<Row> ChecksumRows(const ChecksumReport& report);
 // servers -J: the master's own row, then one per downstream server, all
 // with the same keys.

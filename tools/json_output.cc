@@ -114,12 +114,13 @@ Json JsonObject(const Row& row) {
 std::string FormatJson(const std::vector<Row>& rows) {
   Json arr = Json::array();
   for (const Row& r : rows) arr.push_back(JsonObject(r));
-  return arr.dump(2) + "\n";
+  return arr.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string FormatJsonLines(const std::vector<Row>& rows) {
   std::string out;
-  for (const Row& r : rows) out += JsonObject(r).dump() + "\n";
+  for (const Row& r : rows)
+    out += JsonObject(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   return out;
 }
 
@@ -128,14 +129,14 @@ std::string FormatJsonProgress(const std::vector<Row>& rows) {
   for (const Row& r : rows) {
     if (r.empty()) continue;
     Json obj = {{"kind", r[0].first}, {"message", r[0].second}};
-    out += obj.dump() + "\n";
+    out += obj.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   }
   return out;
 }
 
 std::string FormatJsonError(const Status& st) {
   Json obj = {{"error", {{"code", std::string(CodeName(st.code()))}, {"message", st.message()}}}};
-  return obj.dump() + "\n";
+  return obj.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace tandem

@@ -53,7 +53,7 @@ int RunPing(const std::string& address_list, const ClientOptions& options, bool 
           {"answered", r.code != kPingNoAnswer},
           {"role", r.role.empty() ? nlohmann::json() : nlohmann::json(r.role)},
           {"reason", r.reason.empty() ? nlohmann::json() : nlohmann::json(r.reason)}};
-      std::cout << j.dump() << "\n";
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (r.code == kPingReady) {
       std::cout << a.ToString() << ": ready (" << r.role << ")\n";
     } else if (r.code == kPingNotReady) {

@@ -42,11 +42,11 @@ void Progress::Update(uint64_t done_bytes) {
   drawn_ = now;
   double s = Seconds();
   double rate = s > 0 ? static_cast<double>(done_) / s : 0;
-  std::string left = rate > 0 && total_ > done_
-                         ? std::to_string(static_cast<int64_t>(
-                               static_cast<double>(total_ - done_) / rate + 0.5)) +
-                               " s left"
-                         : "";
+  std::string left =
+      rate > 0 && total_ > done_
+          ? std::to_string(static_cast<int64_t>(static_cast<double>(total_ - done_) / rate + 0.5)) +
+                " s left"
+          : "";
   *out_ << "\r" << what_ << ": " << Megabytes(done_) << " / " << Megabytes(total_) << " MB  "
         << Rate(done_, s) << "  " << left << "\x1b[K" << std::flush;  // erase the line's rest
 }

@@ -184,6 +184,10 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
   // threads (handlers hold raw pointers to these) before they go.
   std::unique_ptr<FailoverParticipant> participant;
   std::unique_ptr<StandbyFailover> standby_failover;
+  // What /metrics, /readyz and `ping` read: it outlives the server (whose
+  // handlers use it) and the endpoint, and borrows the engine or node.
+  ServerView view =
+      node ? ServerView::OfDownstream(node.get()) : ServerView::OfMaster(engine.get(), hub.get());
   Server server(options, &dispatcher);
   auto bound = [&server] { return server.bound().ToString(); };
   auto stop = [&server] { server.Stop(); };
@@ -232,18 +236,17 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
     participant->ProbeForNewerMaster();
     at = engine->durable().ToString();
   }
-  // What /metrics, /readyz and `ping` read; destroyed before the engine or
-  // node it borrows, and the endpoint before it.
-  ServerView view =
-      node ? ServerView::OfDownstream(node.get()) : ServerView::OfMaster(engine.get(), hub.get());
   view.Watch(&server, &dispatcher);
   RegisterPingCommand(&view, &dispatcher);
   std::string metrics_address =
       args.metrics.value_or(ReadLocalConfig(RootLayout(args.root))["metrics.address"]);
-  auto monitoring = StartMonitoring(metrics_address, &view);
-  if (!monitoring.ok()) return CannotStart(monitoring.status()), false;
-  if (*monitoring) {
-    std::cout << "tandemd: metrics on http://" << (*monitoring)->bound().ToString() << "/metrics"
+  // Being watched must never stop a server (a just-promoted master least of
+  // all): without its endpoint it serves, and says so.
+  std::unique_ptr<HttpEndpoint> monitoring;
+  if (auto started = StartMonitoring(metrics_address, &view); !started.ok()) {
+    LogError() << "serving without /metrics: " << started.status().message();
+  } else if ((monitoring = std::move(started).value())) {
+    std::cout << "tandemd: metrics on http://" << monitoring->bound().ToString() << "/metrics"
               << std::endl;
   }
   if (Status st = server.Start(); !st.ok()) return CannotStart(st), false;
@@ -286,6 +289,7 @@ bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* addres
                         : engine->fence() ? "a fenced master"
                                           : "the master"));
   server.Wait();
+  monitoring.reset();  // not "ready" while it stops
   NotifyServiceManager(promoted && !signalled.load() ? "STATUS=failover: restarting as the master"
                                                      : "STOPPING=1");
   exiting.store(true);

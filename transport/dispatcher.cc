@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "journal/log.h"
+#include "transport/auth.h"
 
 namespace tandem {
 
@@ -72,6 +73,11 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
   ctx.loopback = loopback;
   ctx.peer = peer;
   ctx.secured = !Unsecured();
+  if (cmd.need == AccessLevel::kSuper) {
+    // Refused attempts too (a bad ticket, too little access). configure
+    // writes its own lines for what it changed, so only its failures here.
+    reply = Audited(req.args, ctx, std::move(reply), /*failures_only=*/req.args[0] == "configure");
+  }
   if (ctx.secured && cmd.needs_ticket) {
     auto id = CheckTicket(*tables_, req.user, req.ticket, NowSeconds());
     if (!id.ok()) {
@@ -86,10 +92,6 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
     }
   }
   std::vector<std::string> args(req.args.begin() + 1, req.args.end());
-  if (cmd.need == AccessLevel::kSuper && req.args[0] != "configure") {
-    // configure writes its own audit lines, naming each setting it changed.
-    reply = Audited(req.args, ctx, std::move(reply));
-  }
   if (args.size() > cmd.max_args) {
     return reply(Response::Error(
         Status::InvalidArgument("usage: " + std::string(cmd.usage) + " ('" +
@@ -105,22 +107,30 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
 }
 
 Reply Dispatcher::Audited(const std::vector<std::string>& command, const RequestContext& ctx,
-                          Reply reply) {
+                          Reply reply, bool failures_only) {
   // Who asked for what, from where: the arguments escaped, a password never.
+  // user-add's password is its last argument (the client appends it), but a
+  // mistyped command may put it anywhere: past the name only "--level" and a
+  // level name are shown, and never the last argument.
+  auto secret = [&](size_t i) {
+    if (command[0] != "user-add" || i <= 1) return false;
+    if (i + 1 == command.size()) return true;
+    return command[i] != "--level" && !ParseAccessLevel(command[i]).has_value();
+  };
   std::string what;
   for (size_t i = 0; i < command.size(); ++i) {
-    bool secret = command[0] == "user-add" && i == 4;
-    what +=
-        (i ? " " : "") + (secret ? std::string("(password)") : Escaped(command[i].substr(0, 200)));
+    what += (i ? " " : "") +
+            (secret(i) ? std::string("(password)") : Escaped(command[i].substr(0, 200)));
   }
   std::string who = "'" + Escaped(ctx.identity.user) + "' from " + ctx.peer;
-  LogInfo() << "audit: " << who << ": " << what;
+  if (!failures_only) LogInfo() << "audit: " << who << ": " << what;
   auto start = std::chrono::steady_clock::now();
-  return [what, who, start, reply = std::move(reply)](Response resp) {
+  return [what, who, start, failures_only, reply = std::move(reply)](Response resp) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
     if (resp.status.ok()) {
+      if (failures_only) return reply(std::move(resp));
       LogInfo() << "audit: " << who << ": " << what << ": ok (" << ms << " ms)";
     } else {
       LogWarning() << "audit: " << who << ": " << what << ": " << CodeName(resp.status.code())

@@ -94,7 +94,7 @@ class Dispatcher {
   // Wraps the reply of a super-user command so that who asked for what, and
   // how it ended after how long, is in the log.
   static Reply Audited(const std::vector<std::string>& command, const RequestContext& ctx,
-                       Reply reply);
+                       Reply reply, bool failures_only);
   const Tables* tables_;
   mutable Counter auth_failures_;  // refused tickets and failed logins
   std::optional<RootLayout> root_;

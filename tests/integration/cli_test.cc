@@ -244,6 +244,14 @@ TEST_F(CliTest, SuperUserCommandsAreAuditedWithWhoWhatAndHowLongButNoPassword) {
   EXPECT_NE(log.find("user-add bob --level read (password): ok"), std::string::npos) << log;
   EXPECT_EQ(log.find("s3cret-pw"), std::string::npos) << "a password in the log";
   EXPECT_NE(log.find("admin nonsense: invalid-argument: "), std::string::npos) << log;
+  // With a user now, a request without a ticket is refused, and audited too.
+  EXPECT_NE(T({"admin", "checkpoint"}).exit_code, 0);
+  EXPECT_TRUE(WaitFor([&] {
+    return server_->Log().find("admin checkpoint: unauthenticated: ") != std::string::npos;
+  })) << server_->Log();
+  // A mistyped user-add never logs what may be its password.
+  T({"user-add", "eve", "super"}, "another-secret\n");
+  EXPECT_EQ(server_->Log().find("another-secret"), std::string::npos);
 }
 
 TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {

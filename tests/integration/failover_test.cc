@@ -171,11 +171,15 @@ TEST_F(FailoverTest, ANewMasterThatFindsItsDiskFullFinishesTheFailoverOnceThereI
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
   auto standby = StartDownstream("sb1", *master);
-  Put(*master, 0, 20);
+  // RLIMIT_FSIZE below holds for every file, the log too: the journal must
+  // be far longer than the log will grow, or the log line we wait for is cut.
+  Put(*master, 0, 300);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   master->Kill9();
   // No write may go past what it journalcopied: the failover record has no room.
-  rlimit full{PullPosition(*standby, "journalcopy").offset, RLIM_INFINITY};
+  Position copied = PullPosition(*standby, "journalcopy");
+  ASSERT_GT(copied.offset, ReadAll(standby->log_path()).size() + 16384);
+  rlimit full{copied.offset, RLIM_INFINITY};
   ASSERT_EQ(::prlimit(standby->pid(), RLIMIT_FSIZE, &full, nullptr), 0);
 
   CommandResult done;
@@ -189,7 +193,7 @@ TEST_F(FailoverTest, ANewMasterThatFindsItsDiskFullFinishesTheFailoverOnceThereI
   EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
   EXPECT_FALSE(standby->Exited());  // the same process, never restarted
-  EXPECT_EQ(Keys(*standby, "kv").size(), 20u);
+  EXPECT_EQ(Keys(*standby, "kv").size(), 300u);
   EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "x", "y"}).exit_code, 0);
 }
 

@@ -2,7 +2,11 @@
 // (checked by promtool, and scraped by a real Prometheus server whose query
 // API then answers the standby's lag), /healthz and /readyz, and
 // `tandem ping`, as the master and a hung master's standby see them.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -195,6 +199,22 @@ TEST_F(MonitoringTest, TheEndpointRefusesWhatIsNotAGetOfAKnownPathAndKeepsServin
   EXPECT_EQ(HttpExchange(at, "GET /metr").status, -1);
   EXPECT_EQ(HttpGet(at, "/metrics?x=1").status, 200);
   EXPECT_EQ(RunTandem({"-p", master->address(), "ping"}).exit_code, 0);
+
+  // A peer that holds connections open without a whole request gets a few
+  // at most, for a bounded time; then the endpoint answers again.
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(Address::Parse(at)->port);
+    ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    ASSERT_EQ(::send(fd, "GET", 3, MSG_NOSIGNAL), 3);
+    slow.push_back(fd);
+  }
+  EXPECT_TRUE(WaitFor([&] { return HttpGet(at, "/healthz").status == 200; }));
+  for (int fd : slow) ::close(fd);
 }
 
 TEST_F(MonitoringTest, APrometheusServerScrapesTheClusterAndAnswersTheStandbysLag) {

@@ -67,19 +67,23 @@ TEST(CatchUpLogTest, AFarBehindServerReportsRateAndTimeLeftThenThatItCaughtUp) {
   CatchUpLog log;
   auto t = CatchUpLog::Clock::now();
   const uint64_t kMb = 1'000'000;
-  EXPECT_FALSE(log.Observe(t, 1 * kMb, {1, 0}));  // ordinary lag: quiet
-  auto first = log.Observe(t + std::chrono::seconds(5), 500 * kMb, {1, 0});
+  EXPECT_FALSE(log.Observe(t, 1 * kMb, 0, {1, 0}));  // ordinary lag: quiet
+  auto first = log.Observe(t + std::chrono::seconds(5), 500 * kMb, 0, {1, 0});
   ASSERT_TRUE(first);
   EXPECT_EQ(*first, "journalcopy catching up: 500.0 MB behind the master");
-  EXPECT_FALSE(log.Observe(t + std::chrono::seconds(6), 400 * kMb, {1, 100 * kMb}));  // not due
-  auto second = log.Observe(t + std::chrono::seconds(10), 300 * kMb, {1, 200 * kMb});
+  EXPECT_FALSE(log.Observe(t + std::chrono::seconds(6), 400 * kMb, 0, {1, 100 * kMb}));  // not due
+  auto second = log.Observe(t + std::chrono::seconds(10), 300 * kMb, 0, {1, 200 * kMb});
   ASSERT_TRUE(second);
   EXPECT_EQ(*second,
             "journalcopy catching up: 300.0 MB behind the master, 40.0 MB/s, about 8 s left");
-  auto done = log.Observe(t + std::chrono::seconds(15), 0, {2, 100 * kMb});
+  auto done = log.Observe(t + std::chrono::seconds(15), 0, 0, {2, 100 * kMb});
   ASSERT_TRUE(done);
   EXPECT_EQ(*done, "journalcopy caught up: 300.0 MB in 10.0 s");
-  EXPECT_FALSE(log.Observe(t + std::chrono::seconds(20), 0, {2, 100 * kMb}));
+  EXPECT_FALSE(log.Observe(t + std::chrono::seconds(20), 0, 0, {2, 100 * kMb}));
+  // In an older journal than the master's, only journals can be counted.
+  auto journals = log.Observe(t + std::chrono::seconds(25), std::nullopt, 7, {2, 100 * kMb});
+  ASSERT_TRUE(journals);
+  EXPECT_EQ(*journals, "journalcopy catching up: 7 journals behind the master");
 }
 
 }  // namespace
