@@ -1,5 +1,7 @@
 #include "failover/coordinator.h"
 
+#include "failover/failover_stats.h"
+
 #include <chrono>
 #include <thread>
 
@@ -516,8 +518,11 @@ FailoverReport Failover::Run() {
   rec.tell_address = plan.planned ? "" : plan.master_target.ToString();
   std::vector<Step> steps = plan.planned ? PlannedSteps(plan) : UnplannedSteps(plan);
   for (Step& s : CommonSteps(plan)) steps.push_back(std::move(s));
+  auto started = std::chrono::steady_clock::now();
   Status st = RunSteps(steps);
+  FailoverStats& stats = ProcessFailoverStats();
   if (!st.ok()) {
+    stats.runs[plan.planned][past_no_return_ ? 2 : 1].Add();
     Say("error", st.message());
     if (!past_no_return_) {
       RollBack();
@@ -529,6 +534,8 @@ FailoverReport Failover::Run() {
     return std::move(report_);
   }
   report_.ok = true;
+  stats.runs[plan.planned][0].Add();
+  stats.seconds.ObserveSince(started);
   if (!rec.tell_address.empty()) {
     Say("info", "the old master at " + rec.tell_address +
                     " will be told it is stale as soon as this server serves as master, and "

@@ -85,6 +85,10 @@ class Engine {
   const Tables& tables() const { return tables_; }
   Position durable() const { return writer_->durable(); }
   const WriterMetrics& writer_metrics() const { return writer_->metrics(); }
+  // Client commits from request to acknowledgement, the mandatory wait
+  // included (transport/engine_commands.cc observes them).
+  Histogram& commit_seconds() { return commit_seconds_; }
+  const Histogram& commit_seconds() const { return commit_seconds_; }
   Epoch epoch() const { return writer_->epoch(); }
   const RootLayout& layout() const { return layout_; }
   const RecoveryReport& recovery_report() const { return recovery_; }
@@ -149,6 +153,7 @@ class Engine {
   RecoveryReport recovery_;
   Tables tables_;
   std::unique_ptr<JournalWriter> writer_;
+  Histogram commit_seconds_{kLatencyBounds};
 
   std::mutex observer_mu_;
   std::function<void(Position)> durable_observer_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "failover/failover_stats.h"
 #include "journal/settings.h"
 #include "observe/prometheus_text.h"
 #include "replica/failover_history.h"
@@ -52,6 +53,22 @@ void Common(PrometheusText* out, const Tables& tables, const std::string& id,
               "Failovers in the replicated history, by kind (the old master took part or not).");
   out->Sample("tandem_failovers_total", {{"kind", "planned"}}, planned);
   out->Sample("tandem_failovers_total", {{"kind", "unplanned"}}, unplanned);
+  // What this process itself ran, as the standby that failed over.
+  FailoverStats& stats = ProcessFailoverStats();
+  out->Family("tandem_failover_runs_total", "counter",
+              "Failovers this process ran as the standby, by kind and outcome (completed, "
+              "rolled_back, unfinished: to be finished at the next start).");
+  for (int planned_run : {1, 0}) {
+    const char* outcomes[] = {"completed", "rolled_back", "unfinished"};
+    for (int o = 0; o < 3; ++o) {
+      out->Sample("tandem_failover_runs_total",
+                  {{"kind", planned_run ? "planned" : "unplanned"}, {"outcome", outcomes[o]}},
+                  static_cast<double>(stats.runs[planned_run][o].value()));
+    }
+  }
+  out->HistogramFamily("tandem_failover_seconds",
+                       "Completed failovers this process ran: from the command to promoted.", {},
+                       stats.seconds.Read());
 }
 
 }  // namespace
@@ -227,6 +244,10 @@ void ServerView::MasterMetrics(PrometheusText* out) const {
   out->Family("tandem_journal_records_total", "counter",
               "Records made durable in the journal (commits, rotations, markers).");
   out->Sample("tandem_journal_records_total", {}, static_cast<double>(w.records.value()));
+  out->HistogramFamily("tandem_commit_seconds",
+                       "Client commits (put, del, txn) from request to acknowledgement, the "
+                       "commit.wait=mandatory wait included.",
+                       {}, engine_->commit_seconds().Read());
   out->HistogramFamily("tandem_journal_append_seconds",
                        "Time from a record's append to its durability on this master.", {},
                        w.append_seconds.Read());

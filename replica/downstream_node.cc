@@ -407,8 +407,11 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                quiet = true;
                              } else if (a == "-t") {
                                transfer = true;
-                             } else {
+                             } else if (prefix == "//") {
                                prefix = a;
+                             } else {
+                               return reply(Response::Error(Status::InvalidArgument(
+                                   "usage: verify [-q] [-t] [PREFIX] (one PREFIX)")));
                              }
                            }
                            ArchiveStore archive(layout_.root() + "/archive");
@@ -416,7 +419,8 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                                               [&](const ArchiveEntry& e) {
                                                                 if (transfer) puller_->Refetch(e);
                                                               })));
-                         }});
+                         },
+                         3, "verify [-q] [-t] [PREFIX]"});
   RegisterJournalStreamCommand(this, d);
   auto read_only = [this] {
     CopierStatus up = copier()->status();

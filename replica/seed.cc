@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "journal/checkpoint.h"
 #include "journal/file.h"
 #include "journal/log.h"
@@ -18,6 +21,13 @@ bool IsCheckpointName(std::string_view name) {
   return ParseDecimal<uint32_t>(name.substr(4, name.size() - 7)).has_value();
 }
 
+std::string MegabytesPerSecond(uint64_t bytes, std::chrono::steady_clock::duration took) {
+  double s = std::chrono::duration<double>(took).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB/s", s > 0 ? static_cast<double>(bytes) / 1e6 / s : 0.0);
+  return buf;
+}
+
 }  // namespace
 
 Result<FetchedCheckpoint> FetchCheckpoint(const std::string& dir, const UpstreamOptions& upstream) {
@@ -25,6 +35,8 @@ Result<FetchedCheckpoint> FetchCheckpoint(const std::string& dir, const Upstream
   TANDEM_RETURN_IF_ERROR(CreateDirs(dir));
   std::string name = "-", md5, tmp;
   uint64_t offset = 0, size = 0;
+  auto started = std::chrono::steady_clock::now();
+  auto reported = started;
   File out;
   auto fail = [&](Status st) {
     out = File();
@@ -62,6 +74,12 @@ Result<FetchedCheckpoint> FetchCheckpoint(const std::string& dir, const Upstream
     if (data.size() > size - offset) return fail(Status::Corruption("more bytes than announced"));
     if (Status st = out.PWriteAll(data, offset); !st.ok()) return fail(st);
     offset += data.size();
+    // A large seed (or reseed) says how far it is, every 5 s.
+    if (auto now = std::chrono::steady_clock::now(); now - reported >= std::chrono::seconds(5)) {
+      reported = now;
+      LogInfo() << "fetching " << name << ": " << offset << " of " << size << " bytes, "
+                << MegabytesPerSecond(offset, now - started);
+    }
   } while (offset < size);
   if (Status st = out.Sync(); !st.ok()) return fail(st);
   out = File();
@@ -76,7 +94,12 @@ Result<FetchedCheckpoint> FetchCheckpoint(const std::string& dir, const Upstream
     (void)RemoveFile(path + ".md5");
     return loaded.status().Annotate("the fetched checkpoint");
   }
-  LogInfo() << "fetched " << name << ": the state at the start of journal " << loaded->meta.journal;
+  LogInfo() << "fetched " << name << " (" << size << " bytes in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms, " << MegabytesPerSecond(size, std::chrono::steady_clock::now() - started)
+            << "): the state at the start of journal " << loaded->meta.journal;
   return FetchedCheckpoint{loaded->meta.journal, path};
 }
 

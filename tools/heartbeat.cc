@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace tandem {
@@ -39,20 +40,33 @@ int RunHeartbeat(const HeartbeatOptions& o) {
       st = r.ok() ? r->status : r.status();
       if (!r.ok()) client.reset();  // reconnect next time
     }
+    // --json: one object per event, per line, {"event", "target", "missed", "error"}.
+    auto say = [&](const char* event, const std::string& text, const std::string& error) {
+      if (o.json) {
+        nlohmann::json j = {{"event", event},
+                            {"target", target},
+                            {"missed", missed},
+                            {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}};
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+      } else {
+        std::cout << "heartbeat: " << target << " " << text << std::endl;
+      }
+    };
     if (st.ok()) {
       if (missed > 0) {
-        std::cout << "heartbeat: " << target << " resumed after " << missed << " missed"
-                  << std::endl;
+        say("resumed", "resumed after " + std::to_string(missed) + " missed", "");
         RunTrigger(o.on_resumed, target, missed);
       }
       missed = 0;
     } else {
       ++missed;
-      std::cout << "heartbeat: " << target << " missing (" << missed << " of " << o.missing
-                << "): " << st.message() << std::endl;
+      say("missing",
+          "missing (" + std::to_string(missed) + " of " + std::to_string(o.missing) +
+              "): " + st.message(),
+          st.message());
       RunTrigger(o.on_missing, target, missed);
       if (missed >= o.missing) {
-        std::cout << "heartbeat: " << target << " is dead" << std::endl;
+        say("dead", "is dead", st.message());
         RunTrigger(o.on_dead, target, missed);
         return 1;
       }

@@ -19,6 +19,7 @@ struct HeartbeatOptions {
   long max = 0;            // -n: stop after this many heartbeats (0 = never)
   // Shell commands; they get TANDEM_HEARTBEAT_TARGET and _MISSED.
   std::string on_missing, on_resumed, on_dead;
+  bool json = false;  // --json: one object per line per event
 };
 
 // Returns 0 after `max` heartbeats, 1 once the target is dead.

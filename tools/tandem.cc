@@ -391,6 +391,7 @@ int Main(int argc, char** argv) {
     hb.target = *address;
     hb.client = copts;
     hb.user = user;
+    hb.json = json;
     if (int code = ParseHeartbeat(args, &hb); code >= 0) return code;
     hb.ticket = LoadTicket(tickets, hb.target.ToString(), user);
     return RunHeartbeat(hb);

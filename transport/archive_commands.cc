@@ -221,7 +221,8 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
                      rows.push_back(RevToRow(*rev));
                  }
                  reply(Response::Rows(std::move(rows)));
-               }});
+               },
+               1, "files [PREFIX]"});
   d->Register(
       "filelog",
       {AccessLevel::kRead, false, true,
@@ -241,6 +242,10 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
               {AccessLevel::kRead, true, true,
                [tables, archive, root](const RequestContext&, const auto& args, Reply reply) {
                  bool quiet = !args.empty() && args[0] == "-q";
+                 if (args.size() > (quiet ? 2u : 1u)) {
+                   return reply(Response::Error(
+                       Status::InvalidArgument("usage: verify [-q] [PREFIX] (one PREFIX)")));
+                 }
                  std::string prefix = args.size() > (quiet ? 1u : 0u) ? args[quiet ? 1 : 0] : "//";
                  std::vector<Row> rows = VerifyArchive(*tables, *archive, prefix, quiet, nullptr);
                  if (prefix == "//") {
@@ -253,7 +258,8 @@ void RegisterArchiveReadCommands(const Tables* tables, std::string root, Dispatc
                    }
                  }
                  reply(Response::Rows(std::move(rows)));
-               }});
+               },
+               2, "verify [-q] [PREFIX]"});
 }
 
 }  // namespace tandem

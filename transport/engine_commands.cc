@@ -65,9 +65,12 @@ std::vector<std::string> SplitWords(std::string_view line, size_t max_words) {
 }  // namespace
 
 void CommitAndReply(Engine* engine, Transaction txn, Reply reply) {
-  engine->CommitAsync(std::move(txn), [reply = std::move(reply)](const Status& st, Position pos) {
-    reply(st.ok() ? Ok(PositionRow(pos)) : Response::Error(st));
-  });
+  auto start = std::chrono::steady_clock::now();
+  engine->CommitAsync(std::move(txn),
+                      [engine, start, reply = std::move(reply)](const Status& st, Position pos) {
+                        if (st.ok()) engine->commit_seconds().ObserveSince(start);
+                        reply(st.ok() ? Ok(PositionRow(pos)) : Response::Error(st));
+                      });
 }
 
 Result<Op> ParseOpLine(std::string_view line) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/harness.h"
 #include "tests/testing/journal_files.h"
@@ -180,11 +181,29 @@ TEST_F(CliTest, UnderSystemdItSaysWhenItServesAndWhenItStops) {
   ::close(fd);
 }
 
+TEST_F(CliTest, HeartbeatUnderJsonIsOneObjectPerEvent) {
+  auto r =
+      RunTandem({"-p", "127.0.0.1:1", "--json", "heartbeat", "-i", "10", "-w", "100", "-m", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // dead
+  std::istringstream lines(r.out);
+  std::vector<std::string> events;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j["target"], "127.0.0.1:1");
+    EXPECT_TRUE(j["missed"].is_number()) << line;
+    events.push_back(j["event"]);
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"missing", "missing", "dead"}));
+}
+
 TEST_F(CliTest, TheServerRefusesArgumentsACommandDoesNotTake) {
   for (std::vector<std::string> args : {std::vector<std::string>{"info", "extra"},
                                         {"servers", "-J", "extra"},
                                         {"pull", "-lj", "extra"},
-                                        {"admin", "checkpoint", "now"}}) {
+                                        {"admin", "checkpoint", "now"},
+                                        {"files", "//depot/", "extra"},
+                                        {"verify", "-q", "//depot/", "extra"}}) {
     auto r = T(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("is one argument too many"), std::string::npos) << r.err;

@@ -88,6 +88,8 @@ TEST_F(MonitoringTest, MetricsOfEveryRoleAreValidPrometheusText) {
   }));
   EXPECT_TRUE(Has(m, "# TYPE tandem_journal_fsync_seconds histogram")) << m;
   EXPECT_TRUE(Has(m, "tandem_auth_failures_total 0")) << m;
+  EXPECT_TRUE(Has(m, "tandem_commit_seconds_count 50")) << m;  // the 50 puts above
+  EXPECT_TRUE(Has(m, "tandem_failover_runs_total{kind=\"planned\",outcome=\"completed\"} 0")) << m;
   EXPECT_TRUE(Has(m, "tandem_connections{state=\"all\"} ")) << m;
   EXPECT_TRUE(Has(m, "tandem_journal_append_seconds_bucket{le=\"+Inf\"} ")) << m;
   EXPECT_TRUE(Has(Metrics(*standby), "tandem_info{server_id=\"sb1\",role=\"standby\""));
@@ -166,6 +168,31 @@ TEST_F(MonitoringTest, AMasterWhoseMandatoryStandbyIsGoneIsNotReady) {
   auto standby = StartDownstreamWithMetrics("sb1", *master);
   ASSERT_TRUE(standby);
   ASSERT_TRUE(WaitFor([&] { return HttpGet(master->metrics_address(), "/readyz").status == 200; }));
+}
+
+TEST_F(MonitoringTest, TheNewMasterCountsTheFailoverItRanAndServesItsMetricsOnTheSameAddress) {
+  auto master = StartMasterWithMetrics();
+  ASSERT_TRUE(master);
+  AddSpec(*master, "sb1", "standby", true);
+  std::string root = dir_.Sub("sb1");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb1"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "target=" + master->address()}).exit_code, 0);
+  // A fixed port: a promoted standby serves again, on the address it had.
+  const std::string at = "127.0.0.1:" + std::to_string(UnusedPort());
+  ASSERT_EQ(RunTandemd({"-r", root, "-cset", "metrics.address=" + at}).exit_code, 0);
+  auto standby = TandemdProcess::Start(root, "127.0.0.1:0");
+  ASSERT_TRUE(standby);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  ASSERT_EQ(Failover(*standby, {"-y"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  ASSERT_TRUE(WaitFor([&] {
+    std::string m = HttpGet(at, "/metrics").body;
+    return Has(m, "tandem_failover_runs_total{kind=\"planned\",outcome=\"completed\"} 1") &&
+           Has(m, "tandem_failovers_total{kind=\"planned\"} 1") &&
+           Has(m, "tandem_failover_seconds_count 1") && Has(m, "role=\"master\"");
+  })) << HttpGet(at, "/metrics").body;
+  EXPECT_EQ(HttpGet(master->metrics_address(), "/readyz").status, 503);  // fenced
 }
 
 TEST_F(MonitoringTest, FailedLoginsAndRefusedTicketsAreCounted) {
