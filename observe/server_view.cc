@@ -15,13 +15,6 @@ namespace {
 
 using Labels = PrometheusText::Labels;
 
-double Percentile(std::vector<uint32_t> v, double p) {
-  if (v.empty()) return 0;
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
-  return v[i] / 1e6;
-}
-
 void Positions(PrometheusText* out, const std::vector<std::pair<std::string, Position>>& kinds) {
   out->Family("tandem_position_journal", "gauge",
               "The journal number of a position: durable, release, journalcopied, applied, "
@@ -207,15 +200,12 @@ void ServerView::MasterMetrics(PrometheusText* out) const {
   for (const auto& d : downstream) {
     // No samples (never acknowledged since start): no series, not a 0.
     for (auto [q, p] : {std::pair{"50", 0.5}, std::pair{"99", 0.99}}) {
-      if (!d.lag.flushed_us.empty()) {
-        out->Sample("tandem_downstream_lag_seconds",
-                    {{"server_id", d.id}, {"stage", "journalcopy"}, {"percentile", q}},
-                    Percentile(d.lag.flushed_us, p));
-      }
-      if (!d.lag.applied_us.empty()) {
-        out->Sample("tandem_downstream_lag_seconds",
-                    {{"server_id", d.id}, {"stage", "applied"}, {"percentile", q}},
-                    Percentile(d.lag.applied_us, p));
+      for (auto [stage, samples] :
+           {std::pair{"journalcopy", &d.lag.flushed_us}, std::pair{"applied", &d.lag.applied_us}}) {
+        if (auto us = LagPercentileUs(*samples, p)) {
+          out->Sample("tandem_downstream_lag_seconds",
+                      {{"server_id", d.id}, {"stage", stage}, {"percentile", q}}, *us / 1e6);
+        }
       }
     }
   }

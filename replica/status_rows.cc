@@ -88,12 +88,21 @@ std::vector<Row> ChecksumRows(const ChecksumReport& report) {
   return rows;
 }
 
-std::string PercentileUs(std::vector<uint32_t> v, double p) {
-  if (v.empty()) return "-";
+std::optional<uint32_t> LagPercentileUs(std::vector<uint32_t> v, double p) {
+  if (v.empty()) return std::nullopt;
   size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
   std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
-  return std::to_string(v[i]);
+  return v[i];
 }
+
+namespace {
+
+std::string PercentileUs(const std::vector<uint32_t>& v, double p) {
+  auto us = LagPercentileUs(v, p);
+  return us ? std::to_string(*us) : "-";
+}
+
+}  // namespace
 
 Row MasterSelfRow(const std::string& server_id, Position durable, Position release) {
   return {{"serverID", server_id},

@@ -25,6 +25,8 @@ JournalSizes NoJournalSizes();                               // a downstream ser
 // be measured (then only the journal count says how far).
 std::optional<uint64_t> BytesBetween(Position ahead, Position behind, const JournalSizes& sizes);
 uint32_t JournalsBetween(Position ahead, Position behind);
+// The p-th percentile of lag samples (LagStats), in µs; nullopt without samples.
+std::optional<uint32_t> LagPercentileUs(std::vector<uint32_t> samples, double p);
 
 // "-" (null in --json) when BytesBetween does not know.
 Row PullStatusRow(const std::string& server_id, const CopierStatus& up, Position applied);
