@@ -65,7 +65,10 @@ TEST_F(ReplicationTest, AReplicaThatLostATransactionDiffersAndSaysSoInItsExitCod
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *master); }));
   auto verdicts = RunTandem({"-p", replica->address(), "journaldbchecksums", "-s"});
   EXPECT_EQ(verdicts.exit_code, 3) << verdicts.out << verdicts.err;
-  EXPECT_NE(verdicts.out.find("kv DIFFER"), std::string::npos) << verdicts.out;
+  // Which table differs depends on which transaction the replica applied 3rd
+  // (on a slow machine it was a server spec, not a row of kv); the verdict
+  // and its exit code are what this test is about.
+  EXPECT_NE(verdicts.out.find(" DIFFER "), std::string::npos) << verdicts.out;
 }
 
 TEST_F(ReplicationTest, ReplicaNeverPassesAStoppedMandatoryStandby) {
