@@ -74,12 +74,15 @@ void StandbyFailover::StopWatching() {
   if (watch_.joinable()) watch_.join();
 }
 
-std::optional<FailoverReport> StandbyFailover::RunExclusive(FailoverOptions options) {
+std::optional<FailoverReport> StandbyFailover::Run(FailoverOptions options,
+                                                   Failover::Observer observer) {
   std::unique_lock lock(run_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
   options.address = address_();
   options.cancelled = [this] { return cancelled_.load(); };
-  return Failover(node_, options).Run();
+  FailoverReport report = Failover(node_, options, std::move(observer)).Run();
+  if (report.ok && options.execute) on_promoted_();
+  return report;
 }
 
 void StandbyFailover::Register(Dispatcher* d) {
@@ -171,12 +174,9 @@ void StandbyFailover::WatchMaster() {
     options.only_without_master = true;
     options.message = "automatic failover: the master was silent";
     lock.unlock();
-    auto report = RunExclusive(options);
+    auto report = Run(options);
     lock.lock();
-    if (report && report->ok) {
-      on_promoted_();
-      return;
-    }
+    if (report && report->ok) return;          // promoted
     heard = std::chrono::steady_clock::now();  // try again after another quiet spell
   }
 }

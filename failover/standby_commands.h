@@ -30,6 +30,10 @@ class StandbyFailover {
   StandbyFailover& operator=(const StandbyFailover&) = delete;
 
   void Register(Dispatcher* d);
+  // Runs one failover, as `failover` does, unless another is running
+  // (nullopt); `observer` sees each line as it is produced. Blocks for the
+  // whole failover. An executed one that succeeded calls on_promoted.
+  std::optional<FailoverReport> Run(FailoverOptions options, Failover::Observer observer = nullptr);
   // Starts the thread that watches for a dead master (it does nothing while
   // failover.auto is not 1).
   void StartAutoWatch();
@@ -38,8 +42,6 @@ class StandbyFailover {
   void StopWatching();
 
  private:
-  // Runs one failover unless another is running; nullopt if one is.
-  std::optional<FailoverReport> RunExclusive(FailoverOptions options);
   void WatchMaster();
 
   DownstreamNode* node_;

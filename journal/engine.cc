@@ -102,6 +102,7 @@ void Engine::StartFenced(const ServerIdentity& identity) {
 Status Engine::Fence(const ServerIdentity& identity) {
   TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout_, identity).Annotate("cannot fence server.id"));
   StartFenced(identity);
+  if (fence_observer_) fence_observer_(identity);
   return Status::Ok();
 }
 
@@ -136,7 +137,7 @@ int64_t Engine::SettingNumber(std::string_view name) const {
   return tandem::SettingNumber(tables_, server_id_, name);
 }
 
-void Engine::OnDurable(const Record& rec, Position) {
+void Engine::OnDurable(const Record& rec, Position end) {
   if (rec.type == RecordType::kTransaction) {
     auto txn = DecodeTransaction(rec.payload);
     if (!txn.ok()) {
@@ -146,6 +147,7 @@ void Engine::OnDurable(const Record& rec, Position) {
       return;
     }
     tables_.Apply(*txn);
+    if (apply_observer_) apply_observer_(*txn, end);
     for (const Op& op : txn->ops) {
       if (op.table == kConfigTable) {
         ApplyConfig();
@@ -154,6 +156,7 @@ void Engine::OnDurable(const Record& rec, Position) {
     }
   } else if (rec.type == RecordType::kRotation && snapshot_wanted_.exchange(false)) {
     snapshot_ = tables_.Snapshot();
+    if (checkpoint_observer_) checkpoint_observer_(end.journal + 1);
   }
 }
 

@@ -99,6 +99,22 @@ class Engine {
   std::string Setting(std::string_view name) const;
   int64_t SettingNumber(std::string_view name) const;
 
+  // What an embedding host sees (tandem::Node), set before the first
+  // commit; each runs on the writer thread and must not block for long:
+  // every transaction as it is applied, with the position it ends at; a
+  // checkpoint's point (the state ckp.N.gz holds: everything before journal
+  // N), between the last transaction before it and the first after; and a
+  // fence, on the thread that fenced.
+  void SetApplyObserver(std::function<void(const Transaction&, Position end)> observer) {
+    apply_observer_ = std::move(observer);
+  }
+  void SetCheckpointObserver(std::function<void(uint32_t journal)> observer) {
+    checkpoint_observer_ = std::move(observer);
+  }
+  void SetFenceObserver(std::function<void(const ServerIdentity&)> observer) {
+    fence_observer_ = std::move(observer);
+  }
+
   // Called on the writer thread after every durable batch, with the new
   // durable position (replication wakes its senders from here). Must not block.
   void SetDurableObserver(std::function<void(Position)> observer);
@@ -155,6 +171,9 @@ class Engine {
   std::unique_ptr<JournalWriter> writer_;
   Histogram commit_seconds_{kLatencyBounds};
 
+  std::function<void(const Transaction&, Position)> apply_observer_;
+  std::function<void(uint32_t)> checkpoint_observer_;
+  std::function<void(const ServerIdentity&)> fence_observer_;
   std::mutex observer_mu_;
   std::function<void(Position)> durable_observer_;
   CommitGate commit_gate_;  // guarded by observer_mu_

@@ -17,6 +17,7 @@ std::mutex g_mu;
 int g_fd = STDERR_FILENO;       // guarded by g_mu
 std::string g_path;             // guarded by g_mu
 std::string g_server_id = "-";  // guarded by g_mu
+LogSink g_sink;                 // guarded by g_mu
 std::atomic<bool> g_quiet{false};
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -108,8 +109,17 @@ std::string Escaped(std::string_view line) {
   return out;
 }
 
+void RedirectLog(LogSink sink) {
+  std::lock_guard lock(g_mu);
+  g_sink = std::move(sink);
+}
+
 void LogLine(LogLevel level, const std::string& line) {
   if (!LogEnabled(level)) return;
+  {
+    std::lock_guard lock(g_mu);
+    if (g_sink) return g_sink(level, g_server_id, line);
+  }
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   auto millis =

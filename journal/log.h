@@ -3,6 +3,7 @@
 // with a single write(2). Thread-safe.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,12 @@ void LogTerminations();
 // `text` with control characters written as \xNN (log lines do this too).
 std::string Escaped(std::string_view text);
 void LogLine(LogLevel level, const std::string& line);
+// Sends every line to `sink` instead of the file or stderr (an embedding
+// host's own logger): the level, this process's ServerID and the message,
+// unformatted. Called on the logging thread, one line at a time; it must not
+// log itself. Null restores the file or stderr.
+using LogSink = std::function<void(LogLevel, std::string_view server_id, std::string_view line)>;
+void RedirectLog(LogSink sink);
 
 class LogMessage {
  public:

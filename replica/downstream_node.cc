@@ -139,11 +139,12 @@ Status DownstreamNode::Load() {
   recovered_epoch_ = state.epoch;
   ArchivePuller* puller = puller_.get();
   auto applier = std::make_shared<PullApplier>(
-      layout_, &tables_, state.applied, [puller](const Transaction& txn) {
+      layout_, &tables_, state.applied, [this, puller](const Transaction& txn, Position end) {
         for (const Op& op : txn.ops) {
           if (op.kind != Op::Kind::kPut || op.table != kRevTable) continue;
           if (auto entry = ArchiveEntryOfRevision(op.value)) puller->Enqueue(*entry);
         }
+        if (apply_observer_) apply_observer_(txn, end);
       });
   PullApplier* a = applier.get();
   auto copier = std::make_shared<JournalCopier>(

@@ -33,6 +33,11 @@ class DownstreamNode : public StreamOrigin {
   static Result<std::unique_ptr<DownstreamNode>> Open(const std::string& root);
   ~DownstreamNode();
 
+  // Sees every transaction pull -L applies, with the position it ends at,
+  // on the applier thread (an embedding host, tandem::Node). Before Start.
+  void SetApplyObserver(std::function<void(const Transaction&, Position end)> observer) {
+    apply_observer_ = std::move(observer);
+  }
   void Start();
   void Stop();
   // pull -u: queues what is missing and starts its workers (once).
@@ -109,6 +114,7 @@ class DownstreamNode : public StreamOrigin {
     return target_;
   }
   UpstreamOptions upstream_;
+  std::function<void(const Transaction&, Position)> apply_observer_;
   std::mutex reseed_mu_;
   Tables tables_;
   Epoch recovered_epoch_;

@@ -39,10 +39,13 @@ ReplicationHub::~ReplicationHub() {
   }
   expiry_cv_.notify_all();
   expiry_.join();
-  FailWaiting(
-      Status::Unavailable("the server is stopping: the commit is durable here, but no "
-                          "mandatory standby has confirmed it; its outcome after a "
-                          "failover is unknown"));
+  FailWaiting(Stopping());
+}
+
+Status ReplicationHub::Stopping() {
+  return Status::Unavailable(
+      "the server is stopping: the commit is durable here, but no mandatory standby has "
+      "confirmed it; its outcome after a failover is unknown");
 }
 
 void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&)> fn) {

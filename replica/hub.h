@@ -71,8 +71,10 @@ class ReplicationHub : public StreamOrigin {
   // limit) has passed, or Unavailable if the hub goes first (the server
   // stops).
   void WhenReleased(Position pos, std::function<void(const Status&)> fn);
-  // Fails every commit waiting for release with `why` (this master fenced).
+  // Fails every commit waiting for release with `why` (this master fenced,
+  // or Stopping(): the server stops).
   void FailWaiting(const Status& why);
+  static Status Stopping();
   void Attach(const std::string& id, std::shared_ptr<Listener> listener) override;
   void Detach(const std::string& id, const Listener* listener) override;
   void OnAck(const std::string& id, const JournalAck& ack) override;

@@ -139,7 +139,7 @@ Status PullApplier::ApplyAvailable() {
       // divergence journaldbchecksums -s exists to find.
       if (TANDEM_FAULT_STATUS("pull-L.skip-transaction").ok()) {
         tables_->Apply(txn);
-        if (observer_) observer_(txn);
+        if (observer_) observer_(txn, end);
       }
     } else if (rec.type == RecordType::kChecksumMarker) {
       TANDEM_ASSIGN_OR_RETURN(auto expected, DecodeChecksumMarker(rec.payload));

@@ -33,8 +33,9 @@ struct ChecksumReport {
 
 class PullApplier {
  public:
-  // Runs on the applier thread after each applied transaction.
-  using Observer = std::function<void(const Transaction&)>;
+  // Runs on the applier thread after each applied transaction, with the
+  // position it ends at.
+  using Observer = std::function<void(const Transaction&, Position end)>;
   // `tables` must outlive the applier and hold the state at `applied`.
   PullApplier(RootLayout layout, Tables* tables, Position applied, Observer observer = nullptr);
   ~PullApplier();

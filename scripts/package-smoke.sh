@@ -21,3 +21,16 @@ test "$(/usr/bin/tandem -p "$address" get smoke k)" = v
 kill -TERM "$pid"
 wait "$pid"
 echo "package $deb: installed, served and stopped cleanly"
+
+# An outside CMake project builds the embedding example against the
+# installed package (find_package(Tandem)) and runs it: a master and a
+# standby in two host processes, the standby failing over when told.
+cmake -S tests/consumer -B "$root/consumer" >/dev/null
+cmake --build "$root/consumer" -j2 >/dev/null
+tests/consumer/run.sh "$root/consumer/embedded_node"
+# And with pkg-config instead of CMake.
+test "$(pkg-config --modversion tandem)" = "$(/usr/bin/tandemd --version | cut -d' ' -f2)"
+# shellcheck disable=SC2046
+g++ -o "$root/pc_node" examples/embedded_node.cc $(pkg-config --cflags --libs tandem)
+"$root/pc_node" >/dev/null 2>&1 || test $? -eq 2  # usage: it runs
+echo "embedding: find_package(Tandem) and pkg-config both build and run the example"

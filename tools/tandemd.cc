@@ -13,30 +13,23 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <tandem/tandem.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "failover/master_side.h"
-#include "failover/promote.h"
 #include "failover/rejoin.h"
-#include "failover/standby_commands.h"
-#include "journal/engine.h"
+#include "journal/address.h"
 #include "journal/log.h"
-#include "observe/monitoring.h"
-#include "replica/downstream_node.h"
-#include "replica/hub.h"
-#include "replica/local_config.h"
-#include "replica/master_commands.h"
+#include "journal/position.h"
+#include "journal/settings.h"
 #include "tools/offline.h"
 #include "tools/service_notify.h"
-#include "transport/archive_commands.h"
-#include "transport/engine_commands.h"
-#include "transport/server.h"
-#include "transport/submit_command.h"
 
 namespace tandem {
 namespace {
@@ -118,193 +111,33 @@ std::string ReadPasswordFromStdin() {
 }
 
 // Fails start-up: logs and prints why.
-int CannotStart(const Status& st) {
-  LogError() << "cannot start: " << st.message();
-  std::cerr << "tandemd: cannot start: " << st.message() << "\n";
+int CannotStart(const std::string& why) {
+  LogError() << "cannot start: " << why;
+  std::cerr << "tandemd: cannot start: " << why << "\n";
   return 1;
 }
 
-// Serves until stopped. Returns true when the server must come straight back
-// as a master on `*address`: a failover has just promoted its root.
-bool ServeOnce(const Args& args, const sigset_t& signal_set, std::string* address_text,
-               int* exit_code) {
-  auto address = Address::Parse(*address_text);
-  if (!address.ok()) {
-    std::cerr << "tandemd: " << address.status().message() << "\n";
-    *exit_code = 2;
-    return false;
+// What tandemd says each time it serves in a new role: the lines on stdout
+// that scripts (and the tests) wait for, and READY for systemd.
+void SayServing(const std::string& root, const RoleChange& change) {
+  if (change.role == Role::kStopped) {
+    NotifyServiceManager("STOPPING=1");
+    return;
   }
-  *exit_code = 1;
-  // A failover that a crash interrupted is finished or undone before the
-  // role is decided.
-  if (Status st = SettleInterruptedFailover(RootLayout(args.root), *address_text); !st.ok()) {
-    CannotStart(st);
-    return false;
+  if (!change.metrics_address.empty()) {
+    std::cout << "tandemd: metrics on http://" << change.metrics_address << "/metrics" << std::endl;
   }
-  // Uploads and pull -u transfers a crash cut short are never resumed.
-  ArchiveStore(args.root + "/archive").RemoveTempFiles();
-  // A root with a local `target` is a standby or replica; otherwise a master.
-  bool downstream = ReadLocalConfig(RootLayout(args.root)).count("target") > 0;
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<ReplicationHub> hub;
-  std::unique_ptr<DownstreamNode> node;
-  const Tables* tables = nullptr;
-  std::string at;
-  if (downstream) {
-    auto opened = DownstreamNode::Open(args.root);
-    if (!opened.ok()) return CannotStart(opened.status()), false;
-    node = std::move(opened).value();
-    tables = &node->tables();
-    at = node->applied().ToString();
-  } else {
-    auto opened = Engine::Open({args.root, std::nullopt});
-    if (!opened.ok()) return CannotStart(opened.status()), false;
-    engine = std::move(opened).value();
-    const RecoveryReport& rec = engine->recovery_report();
-    LogInfo() << "recovered " << args.root << ": checkpoint "
-              << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
-              << rec.records_replayed << " records from " << rec.journals_replayed
-              << " journal(s), " << rec.torn_bytes_cut << " torn bytes cut";
-    hub = std::make_unique<ReplicationHub>(engine.get());
-    tables = &engine->tables();
-    at = engine->durable().ToString();
-  }
-
-  Dispatcher dispatcher(tables, args.root);
-  SetLogServerId(node ? node->server_id() : engine->server_id());
-  ApplyLogLevel(*tables, node ? node->server_id() : engine->server_id());
-  ServerOptions options;
-  options.address = *address;
-  options.ssl_dir = args.root + "/ssl";
-  const std::string& id = node ? node->server_id() : engine->server_id();
-  options.max_connections = static_cast<int>(SettingNumber(*tables, id, "server.maxconnections"));
-  options.idle_timeout = std::chrono::seconds(SettingNumber(*tables, id, "server.idle.timeout"));
-  options.frame_timeout = std::chrono::seconds(SettingNumber(*tables, id, "server.frame.timeout"));
-  // Declared before the server, so destroyed after it: the server joins its
-  // threads (handlers hold raw pointers to these) before they go.
-  std::unique_ptr<FailoverParticipant> participant;
-  std::unique_ptr<StandbyFailover> standby_failover;
-  // What /metrics, /readyz and `ping` read: it outlives the server (whose
-  // handlers use it) and the endpoint, and borrows the engine or node.
-  ServerView view =
-      node ? ServerView::OfDownstream(node.get()) : ServerView::OfMaster(engine.get(), hub.get());
-  Server server(options, &dispatcher);
-  auto bound = [&server] { return server.bound().ToString(); };
-  auto stop = [&server] { server.Stop(); };
-  bool promoted = false;
-  if (node) {
-    node->RegisterCommands(&dispatcher, bound, stop);
-    standby_failover = std::make_unique<StandbyFailover>(node.get(), bound, [&server, &promoted] {
-      promoted = true;
-      server.Stop();
-    });
-    standby_failover->Register(&dispatcher);
-  } else {
-    RegisterEngineCommands(engine.get(), &dispatcher, {bound, stop});
-    RegisterMasterReplicationCommands(engine.get(), hub.get(), &dispatcher);
-    RegisterArchiveReadCommands(&engine->tables(), args.root, &dispatcher);
-    RegisterSubmitCommand(engine.get(), &dispatcher);
-    participant = std::make_unique<FailoverParticipant>(engine.get(), hub.get(), bound);
-    if (auto fence = engine->fence()) {
-      LogWarning() << "serving fenced: " << fence->fence
-                   << (fence->new_master.empty() ? ""
-                                                 : "; the master is now at " + fence->new_master);
-    }
-    participant->Register(&dispatcher);
-    // Before any client can write: a new master's history opens with its
-    // failover record. Past the point of no return there is no other master
-    // to go back to, so a full disk is waited out here, not given up on.
-    for (;;) {
-      Status st = FinishFailover(engine.get(), *address_text);
-      if (st.ok()) break;
-      if (st.code() != Code::kNoSpace) {
-        return CannotStart(st.Annotate("finishing the failover")), false;
-      }
-      LogError() << "cannot finish the failover yet: " << st.message()
-                 << "; not serving until there is room, trying again every second";
-      timespec second{1, 0};
-      if (int sig = sigtimedwait(&signal_set, nullptr, &second); sig == SIGHUP) {
-        (void)ReopenLogFile();
-      } else if (sig > 0) {
-        LogInfo() << "stopped before the failover finished; it finishes at the next start";
-        *exit_code = 0;
-        return false;
-      }
-    }
-    // A master that was away while a standby took over learns it here,
-    // before its first write.
-    participant->ProbeForNewerMaster();
-    at = engine->durable().ToString();
-  }
-  view.Watch(&server, &dispatcher);
-  RegisterPingCommand(&view, &dispatcher);
-  std::string metrics_address =
-      args.metrics.value_or(ReadLocalConfig(RootLayout(args.root))["metrics.address"]);
-  // Being watched must never stop a server (a just-promoted master least of
-  // all): without its endpoint it serves, and says so.
-  std::unique_ptr<HttpEndpoint> monitoring;
-  if (auto started = StartMonitoring(metrics_address, &view); !started.ok()) {
-    LogError() << "serving without /metrics: " << started.status().message();
-  } else if ((monitoring = std::move(started).value())) {
-    std::cout << "tandemd: metrics on http://" << monitoring->bound().ToString() << "/metrics"
-              << std::endl;
-  }
-  if (Status st = server.Start(); !st.ok()) return CannotStart(st), false;
-  if (node) {
-    node->Start();
-    node->StartArchive();
-    standby_failover->StartAutoWatch();
-  }
-  if (dispatcher.Unsecured()) {
-    LogWarning() << "no users exist: serving loopback clients only, without authentication";
-  }
-  // The signal thread is joined before the server is destroyed: a detached one
-  // could still be inside Stop() when Wait() returns.
-  std::atomic<bool> exiting{false};
-  std::atomic<bool> signalled{false};
-  std::thread signals([&server, &exiting, &signalled, signal_set] {
-    int sig = 0;
-    for (;;) {
-      sigwait(&signal_set, &sig);
-      if (exiting.load()) return;
-      if (sig != SIGHUP) break;
-      // logrotate moved the file: go on in a new one at the same path.
-      Status st = ReopenLogFile();
-      LogInfo() << "SIGHUP: log reopened" << (st.ok() ? "" : " failed: " + st.message());
-    }
-    LogInfo() << "signal " << sig << ": stopping";
-    signalled = true;
-    server.Stop();
-  });
-  std::cout << "tandemd: serving " << args.root << " on " << server.bound().ToString() << " at "
-            << at
-            << (node              ? " (downstream)"
-                : engine->fence() ? " (fenced)"
-                                  : "")
+  std::string at = Position{change.at.journal, change.at.offset}.ToString();
+  std::cout << "tandemd: serving " << root << " on " << change.address << " at " << at
+            << (change.role == Role::kDownstream     ? " (downstream)"
+                : change.role == Role::kFencedMaster ? " (fenced)"
+                                                     : "")
             << std::endl;
-  LogInfo() << "listening on " << server.bound().ToString();
   // A promoted server says READY again, with its new role.
-  NotifyServiceManager("READY=1\nSTATUS=serving " + server.bound().ToString() + " as " +
-                       (node              ? "a standby or replica"
-                        : engine->fence() ? "a fenced master"
-                                          : "the master"));
-  server.Wait();
-  monitoring.reset();  // not "ready" while it stops
-  NotifyServiceManager(promoted && !signalled.load() ? "STATUS=failover: restarting as the master"
-                                                     : "STOPPING=1");
-  exiting.store(true);
-  pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
-  *address_text = server.bound().ToString();  // a promoted server keeps its address
-  if (standby_failover) standby_failover->StopWatching();
-  server.Shutdown();  // no handler runs from here on
-  if (node) node->Stop();
-  if (engine) engine->Close();
-  LogInfo() << "stopped";
-  *exit_code = 0;
-  // Stopped by a signal, it stops, even if a failover promoted the root on
-  // the way out: the next start serves it as the master.
-  return promoted && !signalled;
+  NotifyServiceManager("READY=1\nSTATUS=serving " + change.address + " as " +
+                       (change.role == Role::kDownstream     ? "a standby or replica"
+                        : change.role == Role::kFencedMaster ? "a fenced master"
+                                                             : "the master"));
 }
 
 int Serve(const Args& args) {
@@ -326,12 +159,60 @@ int Serve(const Args& args) {
       return 1;
     }
   }
-  std::string address = args.address;
-  int code = 0;
-  while (ServeOnce(args, set, &address, &code)) {
-    LogWarning() << "failover: serving again on " << address << ", as the master";
+  if (auto address = Address::Parse(args.address); !address.ok()) {
+    std::cerr << "tandemd: " << address.status().message() << "\n";
+    return 2;
   }
-  return code;
+  // The signal thread runs from before the root is opened (a new master may
+  // wait there for disk room) until after it is let go, and is joined
+  // before the node goes.
+  std::mutex node_mu;
+  Node* node = nullptr;  // guarded by node_mu
+  std::atomic<bool> signalled{false};
+  std::atomic<bool> exiting{false};
+  std::thread signals([&] {
+    int sig = 0;
+    for (;;) {
+      sigwait(&set, &sig);
+      if (exiting.load()) return;
+      if (sig != SIGHUP) break;
+      // logrotate moved the file: go on in a new one at the same path.
+      Status st = ReopenLogFile();
+      LogInfo() << "SIGHUP: log reopened" << (st.ok() ? "" : " failed: " + st.message());
+    }
+    LogInfo() << "signal " << sig << ": stopping";
+    signalled = true;
+    std::lock_guard lock(node_mu);
+    if (node != nullptr) node->Stop();
+  });
+  auto stop_signals = [&] {
+    exiting.store(true);
+    pthread_kill(signals.native_handle(), SIGTERM);
+    signals.join();
+  };
+
+  NodeOptions options;
+  options.root = args.root;
+  options.address = args.address;
+  options.metrics_address = args.metrics;
+  options.give_up = [&signalled] { return signalled.load(); };
+  options.on_role_change = [&args](const RoleChange& change) { SayServing(args.root, change); };
+  auto opened = Node::Open(std::move(options));
+  if (!opened.ok()) {
+    stop_signals();
+    if (signalled.load()) return 0;  // stopped while waiting for room: it finishes next time
+    return CannotStart(opened.outcome.message());
+  }
+  {
+    std::lock_guard lock(node_mu);
+    node = opened.value.get();
+  }
+  if (signalled.load()) node->Stop();  // a signal that came while it opened
+  Outcome served = node->Wait();
+  stop_signals();
+  opened.value.reset();
+  if (!served.ok()) return CannotStart(served.message());
+  return 0;
 }
 
 int Main(int argc, char** argv) {
