@@ -14,6 +14,7 @@
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/numbers.h"
+#include "replica/failover_history.h"
 #include "replica/server_spec.h"
 #include "transport/archive_commands.h"
 
@@ -511,7 +512,7 @@ FailoverReport Failover::Run() {
   rec.forced = !plan.planned && !plan.mandatory;
   rec.old_epoch = std::max(node_->highest_epoch().value, plan.newest_epoch);
   // The epoch it begins: the old master's lines for it carry the same id.
-  id_ = "failover (epoch " + std::to_string(rec.old_epoch + 1) + ")";
+  id_ = tandem::FailoverId(Epoch{rec.old_epoch + 1});
   rec.master_address = plan.master_address;
   // Without the old master's word that it stopped (unplanned, or -i), the new
   // master keeps telling its address that it is stale until it hears it.

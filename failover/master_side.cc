@@ -211,7 +211,7 @@ void FailoverParticipant::Register(Dispatcher* d) {
 
 std::string FailoverParticipant::FailoverId() const {
   // The epoch the failover begins: the id the standby's lines carry too.
-  return "failover (epoch " + std::to_string(engine_->epoch().value + 1) + ")";
+  return tandem::FailoverId(Epoch{engine_->epoch().value + 1});
 }
 
 Response FailoverParticipant::Pause(const RequestContext& ctx,

@@ -1,4 +1,5 @@
 #include "replica/downstream_node.h"
+#include "replica/failover_history.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -93,9 +94,9 @@ Address DownstreamNode::ResolveUpstream() {
   if (choice.found) {
     // A master older than the newest: tell it so, so it stops writing.
     for (const ProbedServer& old : choice.older_masters) {
-      LogWarning() << "not following " << old.address.ToString() << ": a master of epoch "
-                   << old.hello.epoch << ", older than epoch " << choice.newest
-                   << "; telling it so";
+      LogWarning() << FailoverId(Epoch{choice.newest}) << ": not following "
+                   << old.address.ToString() << ": a master of epoch " << old.hello.epoch
+                   << ", older than epoch " << choice.newest << "; telling it so";
       UpstreamOptions probe = upstream_;
       probe.target = old.address;
       probe.resolve_target = nullptr;
@@ -108,9 +109,14 @@ Address DownstreamNode::ResolveUpstream() {
                                std::chrono::milliseconds(5000));
     }
   }
+  // Moving to a master of an epoch this server never held: that failover's
+  // id, as the new and the old master log it.
+  std::string id = choice.found && choice.newest > highest_epoch().value
+                       ? FailoverId(Epoch{choice.newest}) + ": "
+                       : "";
   std::lock_guard lock(ptr_mu_);
   if (choice.address.ToString() != target_.ToString()) {
-    LogWarning() << "following " << choice.address.ToString()
+    LogWarning() << id << "following " << choice.address.ToString()
                  << (choice.found ? "" : " (no candidate answered as the newest master)");
     target_ = choice.address;
   }
@@ -125,9 +131,10 @@ void DownstreamNode::WatchForNewerMaster() {
   auto newer = NewerMasterAmong(Candidates(), server_id_, current_target().ToString(), epoch,
                                 RplTimeout(tables_, server_id_));
   if (!newer) return;
-  LogWarning() << "a master of epoch " << newer->hello.epoch << " serves at "
-               << newer->address.ToString() << ", newer than epoch " << epoch << " of "
-               << current_target().ToString() << ": following it";
+  LogWarning() << FailoverId(Epoch{newer->hello.epoch}) << ": a master of epoch "
+               << newer->hello.epoch << " serves at " << newer->address.ToString()
+               << ", newer than epoch " << epoch << " of " << current_target().ToString()
+               << ": following it";
   c->Reconnect();
 }
 

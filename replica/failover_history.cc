@@ -7,6 +7,10 @@
 
 namespace tandem {
 
+std::string FailoverId(Epoch began) {
+  return "failover (epoch " + std::to_string(began.value) + ")";
+}
+
 std::string FailoverHistoryKey(Epoch epoch) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "epoch.%010u", epoch.value);

@@ -31,6 +31,9 @@ struct FailoverHistoryEntry {
 };
 
 std::string FailoverHistoryKey(Epoch epoch);
+// "failover (epoch N)": the id every server's log lines about the failover
+// that began epoch N carry (the standby's, the old master's, the others').
+std::string FailoverId(Epoch began);
 std::string FormatFailoverHistory(const FailoverHistoryEntry& entry);
 Result<FailoverHistoryEntry> ParseFailoverHistory(Epoch epoch, std::string_view value);
 // The failover that began `epoch`, if the tables record it.

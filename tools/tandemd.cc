@@ -200,7 +200,8 @@ int Serve(const Args& args) {
   auto opened = Node::Open(std::move(options));
   if (!opened.ok()) {
     stop_signals();
-    if (signalled.load()) return 0;  // stopped while waiting for room: it finishes next time
+    // Stopped while a new master waited for room: it finishes next time.
+    if (signalled.load() && opened.outcome.code() == ErrorCode::kUnavailable) return 0;
     return CannotStart(opened.outcome.message());
   }
   {

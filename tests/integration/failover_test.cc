@@ -224,6 +224,9 @@ TEST_F(FailoverTest, UnplannedWithLocalCommitWaitLeavesTheReplicaConsistentWithT
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(*replica, *standby); }));
   EXPECT_EQ(Keys(*replica, "load"), present);
   EXPECT_EQ(Keys(*replica, "kv"), Keys(*standby, "kv"));
+  // Its log names the failover it followed as the new master's does.
+  EXPECT_NE(replica->Log().find("failover (epoch 2): "), std::string::npos) << replica->Log();
+  EXPECT_NE(standby->Log().find("failover (epoch 2)"), std::string::npos);
 }
 
 TEST_F(FailoverTest, AMasterThatStopsAnsweringRollsBackAndASecondFailoverIsRefusedMeanwhile) {
