@@ -9,8 +9,9 @@ PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libg
             libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus dpkg-dev pkgconf
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 DEMO_PACKAGES := python3-matplotlib
+PEER_PACKAGES := redis-server redis-tools
 
-.PHONY: deps build demo test bench fuzz sanitize tsan release package chaos clean
+.PHONY: deps build demo test bench bench-peers fuzz sanitize tsan release package chaos clean
 
 deps:
 	@scripts/install-deps.sh $(PACKAGES)
@@ -29,6 +30,12 @@ test: build
 bench: build
 	$(BUILD)/bench/journal_bench --benchmark_min_time=0.5
 	$(BUILD)/tools/tandem-bench limits
+
+# Tandem beside Redis in one run, same load shape (bench/peers.sh; issue 13).
+PEER_SECONDS ?= 10
+bench-peers: build
+	@scripts/install-deps.sh $(PEER_PACKAGES)
+	BUILD=$(BUILD) bench/peers.sh $(PEER_SECONDS)
 
 # libFuzzer targets for every parser of untrusted bytes; FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -14,10 +14,9 @@
 
 namespace tandem {
 
-Result<std::unique_ptr<Incarnation>> Incarnation::Open(const std::string& root,
-                                                       const std::string& address,
-                                                       std::optional<std::string> metrics_address,
-                                                       Hooks hooks) {
+Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks hooks) {
+  const std::string& root = where.root;
+  const std::string& address = where.address;
   TANDEM_ASSIGN_OR_RETURN(Address listen, Address::Parse(address));
   // A failover that a crash interrupted is finished or undone before the
   // role is decided.
@@ -36,6 +35,8 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const std::string& root,
   ServerOptions options;
   options.address = listen;
   options.ssl_dir = root + "/ssl";
+  options.network_threads = where.network_threads;
+  options.blocking_threads = where.blocking_threads;
   options.max_connections =
       static_cast<int>(SettingNumber(*self->tables_, id, "server.maxconnections"));
   options.idle_timeout =
@@ -96,7 +97,7 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const std::string& root,
   // Being watched must never stop a server (a just-promoted master least of
   // all): without its endpoint it serves, and says so.
   std::string metrics =
-      metrics_address.value_or(ReadLocalConfig(RootLayout(root))["metrics.address"]);
+      where.metrics_address.value_or(ReadLocalConfig(RootLayout(root))["metrics.address"]);
   if (auto started = StartMonitoring(metrics, self->view_.get()); !started.ok()) {
     LogError() << "serving without /metrics: " << started.status().message();
   } else {

@@ -42,10 +42,14 @@ class Incarnation {
   // Opens `root` and serves it on `address` (a failover interrupted by a
   // crash is finished or undone first). Unavailable when `stopping` said so
   // before it could serve.
-  static Result<std::unique_ptr<Incarnation>> Open(const std::string& root,
-                                                   const std::string& address,
-                                                   std::optional<std::string> metrics_address,
-                                                   Hooks hooks);
+  struct Where {
+    std::string root;
+    std::string address;
+    std::optional<std::string> metrics_address;  // else the root's metrics.address
+    int network_threads = 2;
+    int blocking_threads = 8;
+  };
+  static Result<std::unique_ptr<Incarnation>> Open(const Where& where, Hooks hooks);
   ~Incarnation();
   Incarnation(const Incarnation&) = delete;
   Incarnation& operator=(const Incarnation&) = delete;

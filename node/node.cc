@@ -2,6 +2,7 @@
 // supervisor thread waits for the current one to end and decides what comes
 // next: nothing (Stop, `admin stop`), the master (a failover promoted the
 // root) or a standby (Rejoin).
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -118,9 +119,11 @@ Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& add
     }
     return options.give_up && Guarded([&] { return options.give_up(); }, false);
   };
-  TANDEM_ASSIGN_OR_RETURN(
-      std::unique_ptr<Incarnation> life,
-      Incarnation::Open(options.root, address, options.metrics_address, std::move(hooks)));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Incarnation> life,
+                          Incarnation::Open({options.root, address, options.metrics_address,
+                                             std::clamp(options.network_threads, 1, 64),
+                                             std::clamp(options.blocking_threads, 1, 256)},
+                                            std::move(hooks)));
   std::shared_ptr<Incarnation> shared = std::move(life);
   std::lock_guard lock(mu);
   current = shared;

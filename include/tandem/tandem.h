@@ -186,6 +186,12 @@ struct NodeOptions {
   // standby or replica the master's address.
   std::string server_id = {};
   std::string master_address = {};
+  // The node's own threads: network (sessions; Tandem's protocol is
+  // asynchronous) and blocking (commands that wait: commits, failover).
+  // Why not the host's io_context: Asio is header-only, and its services
+  // do not cross a shared library that keeps its own symbols to itself.
+  int network_threads = 2;
+  int blocking_threads = 8;
   // Open blocks while a new master waits for disk room to finish its
   // failover (it tries again every second); true from here gives up, and
   // Open fails with kUnavailable (the next Open finishes it).

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Tandem beside Redis on this machine, in one run and with one load shape:
+# 64 connections on loopback, 100-byte values, an fsync for every commit.
+# Issue 13's targets are ratios against these peers, so each pair is measured
+# back to back and printed with its ratio.
+#
+#   bench/peers.sh [SECONDS]     (make bench-peers; needs redis-server)
+#
+# 1. local: Tandem journal.fsync=always vs Redis appendfsync always.
+# 2. one standby: Tandem commit.wait=mandatory (a mandatory standby, fsync on
+#    both) vs Redis appendfsync always with an asynchronous replica (which
+#    may lose acknowledged writes on a failover; Tandem may not).
+set -euo pipefail
+secs=${1:-10}
+build=${BUILD:-build}
+bench="$build/tools/tandem-bench"
+command -v redis-server >/dev/null || { echo "needs redis-server (apt install redis-server)" >&2; exit 2; }
+dir=$(mktemp -d /tmp/tandem-peers-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  for p in $(seq 26379 26479); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  return 1
+}
+
+# redis NAME PORT [ARGS...]: a Redis server of ours, AOF fsync on every write.
+redis() {
+  local name=$1 port=$2
+  shift 2
+  mkdir -p "$dir/$name"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$name" --save "" \
+    --appendonly yes --appendfsync always --daemonize no "$@" > "$dir/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 500); do
+    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return
+    sleep 0.01
+  done
+  echo "redis $name did not start" >&2
+  exit 1
+}
+
+# Prints "ops/s p50_ms p99_ms" for SET with 64 connections.
+redis_load() {
+  local port=$1 n
+  n=$((secs * 60000))
+  redis-benchmark -p "$port" -t set -c 64 -d 100 -r 100000 -n "$n" --csv -q |
+    awk -F, '/^"SET"/ { gsub(/"/, ""); print $2, $5, $7 }'
+}
+
+# Prints "ops/s p50_ms p99_ms" for tandem-bench put with ARGS.
+tandem_load() {
+  "$bench" put -c 64 -d "$secs" -s 100 -k 100000 --fsync always --json "$@" |
+    sed -n 's/.*"\(commits_per_sec\|p50_ms\|p99_ms\)": \([0-9.]*\).*/\2/p' | paste -sd' '
+}
+
+row() {  # NAME TANDEM(ops p50 p99) PEER(ops p50 p99)
+  awk -v name="$1" -v t="$2" -v p="$3" 'BEGIN {
+    split(t, a, " "); split(p, b, " ");
+    printf "| %s | %.1fk/s, p50 %.2f ms, p99 %.2f ms | %.1fk/s, p50 %.2f ms, p99 %.2f ms | %.2fx | %.2fx |\n",
+      name, a[1] / 1000, a[2], a[3], b[1] / 1000, b[2], b[3], a[1] / b[1], b[3] / a[3] }'
+}
+
+echo "machine: $(nproc) CPUs; $("$bench" limits 2>/dev/null | tr -s ' \n' ' ')"
+echo
+echo "| load | Tandem | Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') | throughput ratio | p99 ratio (Redis/Tandem) |"
+echo "| --- | --- | --- | --- | --- |"
+
+port=$(free_port)
+redis solo "$port"
+peer=$(redis_load "$port")
+ours=$(tandem_load)
+row "local, fsync every commit" "$ours" "$peer"
+
+replica_port=$(free_port)
+redis replica "$replica_port" --replicaof 127.0.0.1 "$port"
+for _ in $(seq 500); do
+  redis-cli -p "$replica_port" info replication | grep -q "master_link_status:up" && break
+  sleep 0.01
+done
+peer=$(redis_load "$port")
+ours=$(tandem_load --standbys 1 --mandatory --commit-wait mandatory --standby-fsync always)
+row "one standby (Tandem lossless, Redis async replica)" "$ours" "$peer"
