@@ -1,5 +1,7 @@
 #include "journal/coding.h"
 
+#include <cstring>
+
 namespace tandem {
 
 void PutVarint64(std::string* dst, uint64_t v) {
@@ -24,6 +26,17 @@ std::string HexEncode(const unsigned char* p, size_t n) {
 void PutLengthPrefixed(std::string* dst, std::string_view s) {
   PutVarint64(dst, s.size());
   dst->append(s);
+}
+
+char* PutLengthPrefixed(char* dst, std::string_view s) {
+  uint64_t v = s.size();
+  while (v >= 0x80) {
+    *dst++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *dst++ = static_cast<char>(v);
+  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
+  return dst + s.size();
 }
 
 bool Decoder::GetFixed16(uint16_t* v) {

@@ -45,6 +45,8 @@ void PutVarint64(std::string* dst, uint64_t v);
 // Lower-case hex of n bytes (digests, salts).
 std::string HexEncode(const unsigned char* p, size_t n);
 void PutLengthPrefixed(std::string* dst, std::string_view s);
+// The same into a buffer with room for s.size() + 10 bytes; returns its end.
+char* PutLengthPrefixed(char* dst, std::string_view s);
 
 // A bounds-checked cursor over untrusted bytes. Every Get* returns false and
 // leaves the output untouched when the input is too short or malformed, so a

@@ -64,7 +64,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   Engine* self = engine.get();
   auto writer = JournalWriter::Open(
       layout, recovered->live, wopts,
-      [self](const Record& rec, Position end) { self->OnDurable(rec, end); },
+      [self](const Record& rec, Position end, Transaction* decoded) {
+        self->OnDurable(rec, end, decoded);
+      },
       [self](Position durable) {
         std::lock_guard lock(self->observer_mu_);
         if (self->durable_observer_) self->durable_observer_(durable);
@@ -137,23 +139,30 @@ int64_t Engine::SettingNumber(std::string_view name) const {
   return tandem::SettingNumber(tables_, server_id_, name);
 }
 
-void Engine::OnDurable(const Record& rec, Position end) {
+void Engine::OnDurable(const Record& rec, Position end, Transaction* decoded) {
   if (rec.type == RecordType::kTransaction) {
-    auto txn = DecodeTransaction(rec.payload);
-    if (!txn.ok()) {
-      // We encoded it ourselves a moment ago; failing to decode is a bug.
-      LogError() << "cannot decode own transaction " << rec.txn_id << ": "
-                 << txn.status().message();
-      return;
-    }
-    tables_.Apply(*txn);
-    if (apply_observer_) apply_observer_(*txn, end);
-    for (const Op& op : txn->ops) {
-      if (op.table == kConfigTable) {
-        ApplyConfig();
-        break;
+    // Our own commits come with their transaction; anything else is decoded.
+    Transaction own;
+    if (decoded == nullptr) {
+      auto txn = DecodeTransaction(rec.payload);
+      if (!txn.ok()) {
+        // We encoded it ourselves a moment ago; failing to decode is a bug.
+        LogError() << "cannot decode own transaction " << rec.txn_id << ": "
+                   << txn.status().message();
+        return;
       }
+      own = std::move(txn).value();
+      decoded = &own;
     }
+    bool config = std::any_of(decoded->ops.begin(), decoded->ops.end(),
+                              [](const Op& op) { return op.table == kConfigTable; });
+    if (apply_observer_) {
+      tables_.Apply(*decoded);
+      apply_observer_(*decoded, end);
+    } else {
+      tables_.Apply(std::move(*decoded));  // its strings move into the tables
+    }
+    if (config) ApplyConfig();
   } else if (rec.type == RecordType::kRotation && snapshot_wanted_.exchange(false)) {
     snapshot_ = tables_.Snapshot();
     if (checkpoint_observer_) checkpoint_observer_(end.journal + 1);
@@ -198,19 +207,22 @@ void Engine::CommitAsync(Transaction txn, CommitCallback done, Wait wait) {
   // A commit that changes commit.wait is acknowledged under local durability:
   // it must take effect even while the mandatory gate is stalled (that is
   // when an operator reaches for it).
+  std::string payload = EncodeTransaction(txn);
   if (!commit_wait_mandatory_ || wait == Wait::kLocal || SetsCommitWait(txn)) {
-    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn), std::move(done));
+    writer_->Append(RecordType::kTransaction, std::move(payload), std::move(done), std::move(txn));
   } else {
-    writer_->Append(RecordType::kTransaction, EncodeTransaction(txn),
-                    [this, done = std::move(done)](const Status& st, Position pos) {
-                      CommitGate gate;
-                      {
-                        std::lock_guard lock(observer_mu_);
-                        gate = commit_gate_;
-                      }
-                      if (!st.ok() || !gate) return done(st, pos);
-                      gate(pos, [done, pos](const Status& released) { done(released, pos); });
-                    });
+    writer_->Append(
+        RecordType::kTransaction, std::move(payload),
+        [this, done = std::move(done)](const Status& st, Position pos) {
+          CommitGate gate;
+          {
+            std::lock_guard lock(observer_mu_);
+            gate = commit_gate_;
+          }
+          if (!st.ok() || !gate) return done(st, pos);
+          gate(pos, [done, pos](const Status& released) { done(released, pos); });
+        },
+        std::move(txn));
   }
   CountOut();  // queued: from here a pause waits on the writer, not on us
 }

@@ -156,7 +156,7 @@ class Engine {
 
  private:
   Engine(EngineOptions options, RootLayout layout, int lock_fd);
-  void OnDurable(const Record& rec, Position end);
+  void OnDurable(const Record& rec, Position end, Transaction* decoded);
   void StartFenced(const ServerIdentity& identity);
   void ApplyConfig();
   void CountOut();  // a commit counted in by CommitAsync is in the writer's queue

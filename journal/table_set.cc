@@ -7,6 +7,14 @@
 namespace tandem {
 
 uint64_t RowHash(std::string_view key, std::string_view value) {
+  // Every apply hashes the row it replaces and the new one: most rows fit a
+  // buffer on the stack (each length prefix takes at most 5 bytes).
+  char small[512];
+  if (key.size() + value.size() + 10 <= sizeof small) {
+    char* end = PutLengthPrefixed(small, key);
+    end = PutLengthPrefixed(end, value);
+    return XXH3_64bits(small, static_cast<size_t>(end - small));
+  }
   std::string buf;
   buf.reserve(key.size() + value.size() + 10);
   PutLengthPrefixed(&buf, key);
@@ -14,7 +22,7 @@ uint64_t RowHash(std::string_view key, std::string_view value) {
   return XXH3_64bits(buf.data(), buf.size());
 }
 
-void TableSet::Apply(const Op& op) {
+void TableSet::Apply(Op&& op) {
   auto t = tables_.find(op.table);
   if (t == tables_.end()) {
     if (op.kind == Op::Kind::kDelete) return;
@@ -26,9 +34,9 @@ void TableSet::Apply(const Op& op) {
   if (op.kind == Op::Kind::kPut) {
     table.checksum += RowHash(op.key, op.value);
     if (row != table.rows.end()) {
-      row->second = op.value;
+      row->second = std::move(op.value);
     } else {
-      table.rows.emplace(op.key, op.value);
+      table.rows.emplace(std::move(op.key), std::move(op.value));
     }
   } else if (row != table.rows.end()) {
     table.rows.erase(row);

@@ -28,9 +28,13 @@ struct Table {
 
 class TableSet {
  public:
-  void Apply(const Op& op);
+  void Apply(Op&& op);  // moves the key and value into the table
+  void Apply(const Op& op) { Apply(Op(op)); }
   void Apply(const Transaction& txn) {
     for (const Op& op : txn.ops) Apply(op);
+  }
+  void Apply(Transaction&& txn) {
+    for (Op& op : txn.ops) Apply(std::move(op));
   }
   const Table* Find(std::string_view table) const;
   // Non-empty tables, sorted by name.
@@ -55,6 +59,10 @@ class Tables {
   void Apply(const Transaction& txn) {
     std::unique_lock lock(mu_);
     set_.Apply(txn);
+  }
+  void Apply(Transaction&& txn) {
+    std::unique_lock lock(mu_);
+    set_.Apply(std::move(txn));
   }
   std::optional<std::string> Get(std::string_view table, std::string_view key) const;
   // Rows of `table` whose keys start with `prefix`, in key order, at most

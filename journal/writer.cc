@@ -58,13 +58,14 @@ void JournalWriter::Close() {
   }
 }
 
-void JournalWriter::Append(RecordType type, std::string payload, DurableCallback done) {
-  Enqueue({type, std::move(payload), std::move(done), nullptr, {}});
+void JournalWriter::Append(RecordType type, std::string payload, DurableCallback done,
+                           Transaction decoded) {
+  Enqueue({type, std::move(payload), std::move(done), nullptr, {}, std::move(decoded)});
 }
 
 void JournalWriter::AppendComputed(RecordType type, std::function<std::string()> make_payload,
                                    DurableCallback done) {
-  Enqueue({type, {}, std::move(done), std::move(make_payload), {}});
+  Enqueue({type, {}, std::move(done), std::move(make_payload), {}, {}});
 }
 
 void JournalWriter::Enqueue(Pending p) {
@@ -248,7 +249,9 @@ void JournalWriter::WriteBatch(std::deque<Pending>* batch) {
     rec.epoch = epochs[i];
     rec.txn_id = ids[i];
     rec.payload = std::move(p.payload);
-    if (apply_) apply_(rec, Position{journal, ends[i]});
+    if (apply_) {
+      apply_(rec, Position{journal, ends[i]}, p.decoded.ops.empty() ? nullptr : &p.decoded);
+    }
   }
   Status rotation_status;
   if (batch->back().type == RecordType::kRotation) rotation_status = FinishRotation();

@@ -45,6 +45,7 @@
 #include "journal/position.h"
 #include "journal/record.h"
 #include "journal/root_layout.h"
+#include "journal/transaction.h"
 
 namespace tandem {
 
@@ -66,8 +67,10 @@ class JournalWriter {
  public:
   using DurableCallback = std::function<void(const Status&, Position)>;
   // Runs on the writer thread for each durable record, in journal order,
-  // before the callbacks of its batch.
-  using ApplyHook = std::function<void(const Record&, Position end)>;
+  // before the callbacks of its batch; with the transaction the committer
+  // queued beside its encoding (null if none), so it need not be decoded
+  // again. The hook may move from it.
+  using ApplyHook = std::function<void(const Record&, Position end, Transaction* decoded)>;
   // Runs on the writer thread after each durable batch.
   using BatchHook = std::function<void(Position durable)>;
 
@@ -80,7 +83,8 @@ class JournalWriter {
   JournalWriter& operator=(const JournalWriter&) = delete;
 
   // Queues a record. For kRotation the payload is filled in by the writer.
-  void Append(RecordType type, std::string payload, DurableCallback done);
+  // `decoded`: what `payload` encodes, handed to the apply hook.
+  void Append(RecordType type, std::string payload, DurableCallback done, Transaction decoded = {});
   // Queues a record whose payload is computed on the writer thread when every
   // record before it has been applied (e.g. table checksums at that point).
   void AppendComputed(RecordType type, std::function<std::string()> make_payload,
@@ -108,6 +112,7 @@ class JournalWriter {
     DurableCallback done;
     std::function<std::string()> make_payload;  // starts a batch of its own
     std::chrono::steady_clock::time_point queued;
+    Transaction decoded;  // what payload encodes, if the committer gave it
   };
 
   JournalWriter(const RootLayout& layout, File file, const LiveJournalState& state,

@@ -1,9 +1,24 @@
 #include "journal/table_set.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include "journal/coding.h"
 
 namespace tandem {
 namespace {
+
+// journal/FORMAT.md: XXH3-64 of (lpstr key ++ lpstr value), whatever buffer
+// the code hashes from (rows that fit on the stack and rows that do not).
+TEST(TableSetTest, RowHashIsTheFormatsOnEveryRowSize) {
+  for (size_t n : {0, 1, 100, 127, 128, 490, 500, 501, 502, 4096, 70000}) {
+    std::string key = "key" + std::to_string(n), value(n, 'v');
+    std::string buf;
+    PutLengthPrefixed(&buf, key);
+    PutLengthPrefixed(&buf, value);
+    EXPECT_EQ(RowHash(key, value), XXH3_64bits(buf.data(), buf.size())) << n;
+  }
+}
 
 TEST(TableSetTest, ChecksumDoesNotDependOnWriteOrder) {
   TableSet a, b;
