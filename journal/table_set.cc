@@ -22,7 +22,10 @@ uint64_t RowHash(std::string_view key, std::string_view value) {
   return XXH3_64bits(buf.data(), buf.size());
 }
 
-void TableSet::Apply(Op&& op) {
+// One body for both: a const op's strings are copied into the table, a
+// moved one's are moved.
+template <typename OpRef>
+void TableSet::ApplyOp(OpRef&& op) {
   auto t = tables_.find(op.table);
   if (t == tables_.end()) {
     if (op.kind == Op::Kind::kDelete) return;
@@ -34,15 +37,18 @@ void TableSet::Apply(Op&& op) {
   if (op.kind == Op::Kind::kPut) {
     table.checksum += RowHash(op.key, op.value);
     if (row != table.rows.end()) {
-      row->second = std::move(op.value);
+      row->second = std::forward<OpRef>(op).value;
     } else {
-      table.rows.emplace(std::move(op.key), std::move(op.value));
+      table.rows.emplace(std::forward<OpRef>(op).key, std::forward<OpRef>(op).value);
     }
   } else if (row != table.rows.end()) {
     table.rows.erase(row);
     if (table.rows.empty()) tables_.erase(t);
   }
 }
+
+void TableSet::Apply(Op&& op) { ApplyOp(std::move(op)); }
+void TableSet::Apply(const Op& op) { ApplyOp(op); }
 
 const Table* TableSet::Find(std::string_view table) const {
   auto it = tables_.find(table);

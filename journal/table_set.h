@@ -29,7 +29,7 @@ struct Table {
 class TableSet {
  public:
   void Apply(Op&& op);  // moves the key and value into the table
-  void Apply(const Op& op) { Apply(Op(op)); }
+  void Apply(const Op& op);
   void Apply(const Transaction& txn) {
     for (const Op& op : txn.ops) Apply(op);
   }
@@ -42,6 +42,9 @@ class TableSet {
   const std::map<std::string, Table, std::less<>>& tables() const { return tables_; }
 
  private:
+  template <typename OpRef>
+  void ApplyOp(OpRef&& op);
+
   std::map<std::string, Table, std::less<>> tables_;
 };
 

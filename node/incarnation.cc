@@ -102,6 +102,7 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
     LogError() << "serving without /metrics: " << started.status().message();
   } else {
     self->monitoring_ = std::move(started).value();
+    if (self->monitoring_) self->metrics_address_ = self->monitoring_->bound().ToString();
   }
   TANDEM_RETURN_IF_ERROR(server->Start());
   if (self->node_) {
@@ -146,10 +147,6 @@ const std::string& Incarnation::server_id() const {
   return node_ ? node_->server_id() : engine_->server_id();
 }
 
-std::string Incarnation::metrics_address() const {
-  return monitoring_ ? monitoring_->bound().ToString() : "";
-}
-
 void Incarnation::Shutdown() {
   if (shut_down_.exchange(true)) return;
   monitoring_.reset();                       // not "ready" while it stops
@@ -157,6 +154,7 @@ void Incarnation::Shutdown() {
   server_->Shutdown();                       // no handler runs from here on
   std::unique_lock no_calls(calls_);         // nor a host's failover
   if (node_) node_->Stop();
+  participant_.reset();  // its housekeeping may fence and probe: not once closed
   if (engine_) engine_->Close();
   // A host's commit still waiting for the mandatory standbys must not hold
   // the root (and the next life) until it times out.

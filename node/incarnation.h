@@ -70,7 +70,7 @@ class Incarnation {
   const std::string& server_id() const;
   Address bound() const { return server_->bound(); }
   // Where the metrics endpoint listens; empty without one.
-  std::string metrics_address() const;
+  const std::string& metrics_address() const { return metrics_address_; }
   // Where it served from: the master's durable position, or what a
   // downstream server had applied, when it started.
   const Position& started_at() const { return started_at_; }
@@ -97,6 +97,7 @@ class Incarnation {
   std::unique_ptr<ServerView> view_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpEndpoint> monitoring_;
+  std::string metrics_address_;
   std::shared_mutex calls_;
   std::atomic<bool> shut_down_{false};
 };

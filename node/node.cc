@@ -4,6 +4,7 @@
 // root) or a standby (Rejoin).
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -37,18 +38,26 @@ Outcome InternalError() { return Outcome(ErrorCode::kInternal, "internal error (
 // what it has.
 Status PrepareRoot(const NodeOptions& o) {
   RootLayout layout(o.root);
-  if (o.server_id.empty()) return Status::Ok();
+  if (o.server_id.empty()) {
+    if (o.master_address.empty()) return Status::Ok();
+    return Status::InvalidArgument("master_address needs a server_id (a new standby's own)");
+  }
   if (auto identity = ReadServerIdentity(layout); identity.ok() && !identity->id.empty()) {
     return Status::Ok();
   }
   if (o.server_id.find_first_of(" \t\n#") != std::string::npos) {
     return Status::InvalidArgument("bad server id '" + o.server_id + "'");
   }
+  if (!o.master_address.empty()) {
+    TANDEM_RETURN_IF_ERROR(Address::Parse(o.master_address).status());
+  }
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = o.server_id}));
-  if (o.master_address.empty()) return Status::Ok();
-  TANDEM_RETURN_IF_ERROR(Address::Parse(o.master_address).status());
-  return SetLocalConfig(layout, "target", o.master_address);
+  // The target first: a root with an identity and no target is a master, so
+  // a failure between the two must not leave a would-be standby as one.
+  if (!o.master_address.empty()) {
+    TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", o.master_address));
+  }
+  return WriteServerIdentity(layout, {.id = o.server_id});
 }
 
 }  // namespace
@@ -70,8 +79,16 @@ struct Node::Impl {
   std::mutex role_mu;                    // one role change at a time, in order
   uint64_t announced = 0;                // guarded by role_mu: the life last announced
   Role announced_role = Role::kStopped;  // guarded by role_mu
+  // Role changes reach the host on a thread of their own, in order: no
+  // thread of the node waits for the host's callback, and the callback may
+  // call the node (Rejoin after a fence, Status).
+  std::mutex announce_mu;
+  std::condition_variable announce_cv;
+  std::deque<RoleChange> announcements;  // guarded by announce_mu
+  bool announcing_done = false;          // guarded by announce_mu: kStopped is queued
   std::mutex join_mu;                    // Stop from two threads joins once
   std::thread supervisor;
+  std::thread announcer;
 
   std::shared_ptr<Incarnation> Current() const {
     std::lock_guard lock(mu);
@@ -82,9 +99,11 @@ struct Node::Impl {
   void AnnounceCurrent();
   void AnnounceStopped();
   void Announce(RoleChange change);
+  void RunAnnouncer();
   void Supervise();
-  // Lets go of a life that has ended, and waits until no call of the host
-  // still holds it (it holds the root's lock).
+  void SuperviseLives();
+  // Lets go of a life that has ended: waits until no call of the host still
+  // holds it, then destroys it here (it holds the root's lock and port).
   void Release(std::shared_ptr<Incarnation> life);
 };
 
@@ -128,6 +147,7 @@ Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& add
   std::lock_guard lock(mu);
   current = shared;
   generation = next;
+  rejoin_to.reset();                   // a request was for the life before
   if (stop_requested) shared->Stop();  // Stop found no life to stop
   return shared;
 }
@@ -167,6 +187,7 @@ void Node::Impl::AnnounceCurrent() {
   if (!life) return;
   std::lock_guard lock(role_mu);
   RoleChange change = Describe(life.get());
+  life.reset();  // a handler's or housekeeping's thread must never be the last holder
   if (life_generation < announced) return;
   if (life_generation == announced && change.role == announced_role) return;
   announced = life_generation;
@@ -175,14 +196,35 @@ void Node::Impl::AnnounceCurrent() {
 }
 
 void Node::Impl::AnnounceStopped() {
-  std::lock_guard lock(role_mu);
-  announced_role = Role::kStopped;
-  Announce(RoleChange{});
+  {
+    std::lock_guard lock(role_mu);
+    announced_role = Role::kStopped;
+    Announce(RoleChange{});
+  }
+  std::lock_guard lock(announce_mu);
+  announcing_done = true;
+  announce_cv.notify_all();
 }
 
 void Node::Impl::Announce(RoleChange change) {
-  if (options.on_role_change) {
-    Guarded([&] { return options.on_role_change(change), 0; }, 0);
+  std::lock_guard lock(announce_mu);
+  announcements.push_back(std::move(change));
+  announce_cv.notify_all();
+}
+
+void Node::Impl::RunAnnouncer() {
+  for (;;) {
+    RoleChange change;
+    {
+      std::unique_lock lock(announce_mu);
+      announce_cv.wait(lock, [this] { return !announcements.empty() || announcing_done; });
+      if (announcements.empty()) return;  // done, and everything was said
+      change = std::move(announcements.front());
+      announcements.pop_front();
+    }
+    if (options.on_role_change) {
+      Guarded([&] { return options.on_role_change(change), 0; }, 0);
+    }
   }
 }
 
@@ -191,21 +233,48 @@ void Node::Impl::Release(std::shared_ptr<Incarnation> life) {
     std::lock_guard lock(mu);
     current.reset();
   }
-  std::weak_ptr<Incarnation> gone = life;
-  life.reset();
   // A host's Get or Commit may still hold it; those end quickly once it is
   // shut down (commits fail as the server stops). Bounded all the same.
-  for (int i = 0; i < 2000 && !gone.expired(); ++i) {
+  for (int i = 0; i < 2000 && life.use_count() > 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (!gone.expired()) LogWarning() << "a call still holds the root after 10 s";
+  if (life.use_count() > 1) LogWarning() << "a call still holds the root after 10 s";
+  life.reset();
 }
 
 void Node::Impl::Supervise() {
+  try {
+    SuperviseLives();
+    return;
+  } catch (const std::exception& e) {
+    LogError() << "internal error in the node's supervisor: " << e.what();
+  } catch (...) {
+    LogError() << "internal error in the node's supervisor";
+  }
+  std::shared_ptr<Incarnation> life = Current();
+  if (life) {
+    life->Stop();
+    life->Shutdown();
+    Release(std::move(life));
+  }
+  {
+    std::lock_guard lock(mu);
+    stopped = true;
+    exit = InternalError();
+  }
+  AnnounceStopped();
+  changed.notify_all();
+}
+
+void Node::Impl::SuperviseLives() {
   std::shared_ptr<Incarnation> life = Current();
   AnnounceCurrent();
   for (;;) {
     life->Wait();
+    std::string address = life->bound().ToString();  // a new life keeps the address
+    // Decided once the life has shut down: a failover still running (past
+    // its point of no return, say) finishes first and may promote the root.
+    life->Shutdown();
     bool stop, promote;
     std::optional<std::string> rejoin;
     {
@@ -218,8 +287,6 @@ void Node::Impl::Supervise() {
       rejoin = stop ? std::nullopt : rejoin_to;
       rejoin_to.reset();
     }
-    std::string address = life->bound().ToString();  // a new life keeps the address
-    life->Shutdown();
     Release(std::move(life));
     // (Inside Node, Status, Rejoin and Failover name its own members.)
     tandem::Status next;  // why there is no next life, if there is none
@@ -236,7 +303,8 @@ void Node::Impl::Supervise() {
         life = std::move(opened).value();
       } else {
         next = opened.status();
-        LogError() << "cannot start: " << next.message();
+        std::lock_guard lock(mu);
+        if (!stop_requested) LogError() << "cannot start: " << next.message();
       }
     }
     if (life) {
@@ -269,6 +337,7 @@ Expected<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
         auto opened = impl->OpenLife(impl->options.address);
         if (!opened.ok()) return {ToOutcome(opened.status()), nullptr};
         Impl* raw = impl.get();
+        raw->announcer = std::thread([raw] { raw->RunAnnouncer(); });
         raw->supervisor = std::thread([raw] { raw->Supervise(); });
         return {Outcome(), std::unique_ptr<Node>(new Node(std::move(impl)))};
       },
@@ -285,8 +354,12 @@ void Node::Stop() {
   }
   if (life) life->Stop();
   life.reset();  // the supervisor waits for every holder to let go of it
+  // From a callback it only asks: the thread cannot wait for itself.
+  auto self = std::this_thread::get_id();
+  if (self == impl_->supervisor.get_id() || self == impl_->announcer.get_id()) return;
   std::lock_guard lock(impl_->join_mu);
   if (impl_->supervisor.joinable()) impl_->supervisor.join();
+  if (impl_->announcer.joinable()) impl_->announcer.join();
 }
 
 Outcome Node::Wait() {
@@ -507,8 +580,8 @@ Outcome Node::Rejoin(const std::string& master_address) {
         uint64_t before;
         {
           std::lock_guard lock(impl_->mu);
-          if (impl_->stop_requested) {
-            return Outcome(ErrorCode::kUnavailable, "the node is stopping");
+          if (impl_->stop_requested || impl_->current != life || impl_->rejoin_to) {
+            return Outcome(ErrorCode::kUnavailable, "the node is stopping or changing role");
           }
           before = impl_->generation;
           impl_->rejoin_to = master_address;

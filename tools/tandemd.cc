@@ -212,7 +212,10 @@ int Serve(const Args& args) {
   Outcome served = node->Wait();
   stop_signals();
   opened.value.reset();
-  if (!served.ok()) return CannotStart(served.message());
+  if (!served.ok()) {  // the node has logged why
+    std::cerr << "tandemd: cannot start: " << served.message() << "\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -10,9 +10,13 @@
 //
 // Threads and blocking. Every Node call is safe from any thread and blocks
 // only where it says so. Callbacks run on Tandem's threads, never inside a
-// Node call of yours, and must return quickly (the applied-transaction and
-// checkpoint callbacks hold up every commit while they run); none may call
-// Stop() or destroy the Node.
+// Node call of yours:
+//   on_role_change runs on a thread of its own, one change after another;
+//     it may call the node (Status, Rejoin after a fence, even Stop, which
+//     from there only asks and returns at once), never destroy it.
+//   on_applied and on_checkpoint run on the thread that applies
+//     transactions: every commit waits while they run, so they must be quick
+//     and must not call Commit, Checkpoint, Failover, Rejoin or Stop.
 //
 // Errors are values: every call that can fail returns an Outcome (or an
 // Expected<T> that holds one). No exception leaves this API.
@@ -199,7 +203,8 @@ struct NodeOptions {
 
   // Once when the node first serves, then at every change (a failover made
   // it the master, it was fenced, Rejoin made it a standby, it stopped), one
-  // at a time and in order.
+  // at a time and in order, on a thread of its own (so a little after the
+  // change: Status() is the state now).
   std::function<void(const RoleChange&)> on_role_change = {};
   // Every transaction applied from now on, in journal order, with its
   // position: on the master as it becomes durable, on a standby or replica
@@ -247,7 +252,7 @@ class TANDEM_API Node {
 
   // Standby only: `tandem failover`, with the same checks, steps and lines,
   // each passed to `progress` as it happens. With execute, blocks until this
-  // node serves as the master (on_role_change has said so) or the failover
+  // node serves as the master (on_role_change says so too) or the failover
   // failed and rolled back.
   FailoverResult Failover(const FailoverRequest& request,
                           std::function<void(const FailoverMessage&)> progress = nullptr);
