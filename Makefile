@@ -9,7 +9,7 @@ PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libg
             libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus dpkg-dev pkgconf
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 DEMO_PACKAGES := python3-matplotlib
-PEER_PACKAGES := redis-server redis-tools
+PEER_PACKAGES := redis-server redis-tools postgresql
 
 .PHONY: deps build demo test bench bench-peers fuzz sanitize tsan release package chaos clean
 

@@ -6,10 +6,14 @@
 #
 #   bench/peers.sh [SECONDS]     (make bench-peers; needs redis-server)
 #
-# 1. local: Tandem journal.fsync=always vs Redis appendfsync always.
+# 1. local: Tandem journal.fsync=always vs Redis appendfsync always (and
+#    PostgreSQL synchronous_commit=on, without a standby).
 # 2. one standby: Tandem commit.wait=mandatory (a mandatory standby, fsync on
 #    both) vs Redis appendfsync always with an asynchronous replica (which
-#    may lose acknowledged writes on a failover; Tandem may not).
+#    may lose acknowledged writes on a failover; Tandem may not), and
+#    PostgreSQL with a synchronous standby (lossless, like Tandem).
+# PostgreSQL runs when its server is installed (postgresql); it refuses to
+# run as root, so its clusters run as the `postgres` user.
 set -euo pipefail
 secs=${1:-10}
 build=${BUILD:-build}
@@ -19,6 +23,9 @@ dir=$(mktemp -d /tmp/tandem-peers-XXXXXX)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for d in "$dir/pg-standby" "$dir/pg"; do
+    [ -f "$d/postmaster.pid" ] && pg "$pg_bin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1
+  done
   wait 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -65,6 +72,31 @@ tandem_load() {
     sed -n 's/.*"\(commits_per_sec\|p50_ms\|p99_ms\)": \([0-9.]*\).*/\2/p' | paste -sd' '
 }
 
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+pg() { runuser -u postgres -- "$@"; }
+
+# pg_start NAME PORT [ARGS...]: a PostgreSQL cluster of ours in $dir/NAME.
+pg_start() {
+  local name=$1 port=$2
+  shift 2
+  pg "$pg_bin/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on $*" start >/dev/null
+}
+
+# Prints "ops/s p50_ms p99_ms" for pgbench: 64 clients upserting 100-byte rows.
+# pgbench gives the average latency only; it stands in for both columns.
+pg_load() {
+  local port=$1
+  pg "$pg_bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c \
+    "CREATE TABLE IF NOT EXISTS kv (k int PRIMARY KEY, v text)" postgres 2>/dev/null
+  printf '\\set k random(1, 100000)\nINSERT INTO kv VALUES (:k, repeat(%s, 100)) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v;\n' \
+    "'v'" > "$dir/upsert.sql"
+  chmod a+r "$dir/upsert.sql"
+  pg "$pg_bin/pgbench" -n -c 64 -j 2 -T "$secs" -f "$dir/upsert.sql" -h 127.0.0.1 -p "$port" \
+    -U postgres postgres 2>/dev/null |
+    awk '/^latency average/ { lat = $4 } /^tps/ { tps = $3 } END { print tps, lat, lat }'
+}
+
 row() {  # NAME TANDEM(ops p50 p99) PEER(ops p50 p99)
   awk -v name="$1" -v t="$2" -v p="$3" 'BEGIN {
     split(t, a, " "); split(p, b, " ");
@@ -80,8 +112,8 @@ echo "| --- | --- | --- | --- | --- |"
 port=$(free_port)
 redis solo "$port"
 peer=$(redis_load "$port")
-ours=$(tandem_load)
-row "local, fsync every commit" "$ours" "$peer"
+ours_local=$(tandem_load)
+row "local, fsync every commit" "$ours_local" "$peer"
 
 replica_port=$(free_port)
 redis replica "$replica_port" --replicaof 127.0.0.1 "$port"
@@ -90,5 +122,32 @@ for _ in $(seq 500); do
   sleep 0.01
 done
 peer=$(redis_load "$port")
-ours=$(tandem_load --standbys 1 --mandatory --commit-wait mandatory --standby-fsync always)
-row "one standby (Tandem lossless, Redis async replica)" "$ours" "$peer"
+ours_standby=$(tandem_load --standbys 1 --mandatory --commit-wait mandatory --standby-fsync always)
+row "one standby (Tandem lossless, Redis async replica)" "$ours_standby" "$peer"
+
+[ -n "$pg_bin" ] || exit 0
+chown postgres "$dir"
+echo
+echo "| load | Tandem | PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') (latency: average) | throughput ratio | latency ratio (PostgreSQL/Tandem p99) |"
+echo "| --- | --- | --- | --- | --- |"
+pg "$pg_bin/initdb" -D "$dir/pg" -U postgres --auth=trust >/dev/null
+pg_port=$(free_port)
+pg_start pg "$pg_port"
+peer=$(pg_load "$pg_port")
+row "local, fsync every commit" "$ours_local" "$peer"
+# A synchronous standby: a commit returns once the standby has it (remote_flush).
+pg "$pg_bin/pg_basebackup" -D "$dir/pg-standby" -h 127.0.0.1 -p "$pg_port" -U postgres -R -X stream
+standby_port=$(free_port)
+pg_start pg-standby "$standby_port" "-c cluster_name=standby1"
+pg "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres \
+  -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" postgres >/dev/null
+for _ in $(seq 500); do
+  pg "$pg_bin/psql" -tA -h 127.0.0.1 -p "$pg_port" -U postgres \
+    -c "SELECT sync_state FROM pg_stat_replication" postgres | grep -q sync && break
+  sleep 0.01
+done
+peer=$(pg_load "$pg_port")
+row "one synchronous standby (both lossless)" "$ours_standby" "$peer"
+pg "$pg_bin/pg_ctl" -D "$dir/pg-standby" -m fast stop >/dev/null
+pg "$pg_bin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null
+
