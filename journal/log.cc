@@ -116,10 +116,6 @@ void RedirectLog(LogSink sink) {
 
 void LogLine(LogLevel level, const std::string& line) {
   if (!LogEnabled(level)) return;
-  {
-    std::lock_guard lock(g_mu);
-    if (g_sink) return g_sink(level, g_server_id, line);
-  }
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   auto millis =
@@ -132,6 +128,7 @@ void LogLine(LogLevel level, const std::string& line) {
   std::string out =
       std::string(stamp) + "." + std::to_string(1000 + millis).substr(1) + "Z " + pid + " ";
   std::lock_guard lock(g_mu);
+  if (g_sink) return g_sink(level, g_server_id, line);  // the host stamps it its own way
   out += g_server_id + " " + LevelName(level) + " " + Escaped(line) + "\n";
   // A failed log write has nowhere to be reported; the line is dropped.
   [[maybe_unused]] ssize_t ignored = ::write(g_fd, out.data(), out.size());

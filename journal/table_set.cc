@@ -2,24 +2,22 @@
 
 #include <xxhash.h>
 
+#include <memory>
+
 #include "journal/coding.h"
 
 namespace tandem {
 
 uint64_t RowHash(std::string_view key, std::string_view value) {
   // Every apply hashes the row it replaces and the new one: most rows fit a
-  // buffer on the stack (each length prefix takes at most 5 bytes).
+  // buffer on the stack (a length prefix takes at most 10 bytes).
   char small[512];
-  if (key.size() + value.size() + 10 <= sizeof small) {
-    char* end = PutLengthPrefixed(small, key);
-    end = PutLengthPrefixed(end, value);
-    return XXH3_64bits(small, static_cast<size_t>(end - small));
-  }
-  std::string buf;
-  buf.reserve(key.size() + value.size() + 10);
-  PutLengthPrefixed(&buf, key);
-  PutLengthPrefixed(&buf, value);
-  return XXH3_64bits(buf.data(), buf.size());
+  std::unique_ptr<char[]> large;
+  size_t need = key.size() + value.size() + 20;
+  char* buf = need <= sizeof small ? small : (large = std::make_unique<char[]>(need)).get();
+  char* end = PutLengthPrefixed(buf, key);
+  end = PutLengthPrefixed(end, value);
+  return XXH3_64bits(buf, static_cast<size_t>(end - buf));
 }
 
 // One body for both: a const op's strings are copied into the table, a

@@ -32,6 +32,19 @@ auto Guarded(F&& f, decltype(f()) on_exception) -> decltype(f()) {
   return on_exception;
 }
 
+// The host's callbacks: what they throw is logged, never passed back into
+// Tandem's threads.
+template <typename F>
+void CallHost(const char* which, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    LogError() << "the host's " << which << " threw: " << e.what();
+  } catch (...) {
+    LogError() << "the host's " << which << " threw";
+  }
+}
+
 Outcome InternalError() { return Outcome(ErrorCode::kInternal, "internal error (see the log)"); }
 
 // A new root gets its identity before its first open; an existing one keeps
@@ -116,12 +129,12 @@ Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& add
   Incarnation::Hooks hooks;
   if (options.on_applied) {
     hooks.applied = [this](const Transaction& txn, Position end) {
-      Guarded([&] { return options.on_applied(ToPublic(txn, end)), 0; }, 0);
+      CallHost("on_applied", [&] { options.on_applied(ToPublic(txn, end)); });
     };
   }
   if (options.on_checkpoint) {
     hooks.checkpoint = [this](uint32_t journal) {
-      Guarded([&] { return options.on_checkpoint(journal), 0; }, 0);
+      CallHost("on_checkpoint", [&] { options.on_checkpoint(journal); });
     };
   }
   // A fence while the life is still opening is part of its first
@@ -136,7 +149,9 @@ Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& add
       std::lock_guard lock(mu);
       if (stop_requested) return true;
     }
-    return options.give_up && Guarded([&] { return options.give_up(); }, false);
+    bool give_up = false;
+    if (options.give_up) CallHost("give_up", [&] { give_up = options.give_up(); });
+    return give_up;
   };
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Incarnation> life,
                           Incarnation::Open({options.root, address, options.metrics_address,
@@ -223,7 +238,7 @@ void Node::Impl::RunAnnouncer() {
       announcements.pop_front();
     }
     if (options.on_role_change) {
-      Guarded([&] { return options.on_role_change(change), 0; }, 0);
+      CallHost("on_role_change", [&] { options.on_role_change(change); });
     }
   }
 }
@@ -531,7 +546,7 @@ FailoverResult Node::Failover(const FailoverRequest& request,
             return result;
           }
           report = life->standby_failover()->Run(o, [&](const FailoverLine& line) {
-            if (progress) Guarded([&] { return progress({line.kind, line.text}), 0; }, 0);
+            if (progress) CallHost("failover progress", [&] { progress({line.kind, line.text}); });
           });
         }
         life.reset();

@@ -1,5 +1,4 @@
 #include "replica/downstream_node.h"
-#include "replica/failover_history.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "replica/copied_journal.h"
 #include "replica/downstream_checkpoint.h"
 #include "replica/downstream_recovery.h"
+#include "replica/failover_history.h"
 #include "replica/local_config.h"
 #include "replica/seed.h"
 #include "replica/status_rows.h"
