@@ -43,8 +43,10 @@ Status CheckToken(std::string_view what, std::string_view value) {
 
 FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
                                          std::function<std::string()> address)
-    : engine_(engine), hub_(hub), address_(std::move(address)) {
-  // The first probe is the server's own, before it serves (tools/tandemd).
+    : engine_(engine), hub_(hub), address_(std::move(address)) {}
+
+void FailoverParticipant::Start() {
+  // The first probe is the server's own, before it serves (node/incarnation).
   next_probe_ =
       std::chrono::steady_clock::now() + RplTimeout(engine_->tables(), engine_->server_id());
   housekeeping_ = std::thread([this] { Housekeeping(); });
@@ -56,7 +58,7 @@ FailoverParticipant::~FailoverParticipant() {
     closing_ = true;
   }
   cv_.notify_all();
-  housekeeping_.join();
+  if (housekeeping_.joinable()) housekeeping_.join();
 }
 
 bool FailoverParticipant::TidyStateFailover() {
@@ -113,7 +115,7 @@ void FailoverParticipant::TellOldMaster() {
       conn->client->Call({conn->user,
                           conn->ticket,
                           {"failover-master", "newer", std::to_string(engine_->epoch().value),
-                           r.standby_id, address_()}},
+                           r.standby_id, address_(), "took-over"}},
                          milliseconds(5000));
   if (!told.ok()) return;
   if (!told->status.ok() && told->status.code() != Code::kFenced) {
@@ -332,6 +334,7 @@ Response FailoverParticipant::Stop(const RequestContext& ctx,
   identity.fence = "failed over to '" + standby + "' at " + at.Token() + " (epoch " +
                    std::to_string(engine_->epoch().value) + ")";
   identity.fenced_for = standby;
+  identity.fenced_epoch = engine_->epoch().value + 1;
   identity.new_master = args.size() == 3 ? args[2] : "";
   identity.point = at;
   if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
@@ -361,6 +364,7 @@ Response FailoverParticipant::Ignore(const RequestContext& ctx,
                    engine_->durable().Token() + " (epoch " +
                    std::to_string(engine_->epoch().value) + ")";
   identity.fenced_for = standby;
+  identity.fenced_epoch = engine_->epoch().value + 1;
   identity.new_master = args[1];
   LogWarning() << identity.fence << ": refusing all commits and fencing server.id";
   if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
@@ -399,8 +403,12 @@ Response FailoverParticipant::Report(const RequestContext& ctx,
 
 Response FailoverParticipant::Newer(const RequestContext& ctx,
                                     const std::vector<std::string>& args) {
-  if (args.size() != 3) {
-    return Error(Status::InvalidArgument("usage: failover-master newer EPOCH FROM ADDRESS"));
+  // "took-over": FROM is the standby that began EPOCH by taking over from
+  // this master (the new master itself says so, not a bystander).
+  const bool took_over = args.size() == 4 && args[3] == "took-over";
+  if (args.size() != 3 && !took_over) {
+    return Error(
+        Status::InvalidArgument("usage: failover-master newer EPOCH FROM ADDRESS [took-over]"));
   }
   auto epoch = ParseDecimal<uint32_t>(args[0], "EPOCH");
   if (!epoch.ok()) return Error(epoch.status());
@@ -445,6 +453,10 @@ Response FailoverParticipant::Newer(const RequestContext& ctx,
                    " (reported by '" + args[1] + "'); this master of epoch " +
                    std::to_string(ours) + " is stale";
   identity.new_master = args[2];
+  if (took_over) {
+    identity.fenced_for = args[1];
+    identity.fenced_epoch = *epoch;
+  }
   LogError() << identity.fence << ": refusing all commits and fencing server.id";
   if (Status st = engine_->Fence(identity); !st.ok()) return Error(st);
   hub_->CloseStreams("this master is stale");

@@ -60,6 +60,11 @@ class FailoverParticipant {
   FailoverParticipant& operator=(const FailoverParticipant&) = delete;
 
   void Register(Dispatcher* d);
+  // Starts the background work (probes, telling an old master, lease
+  // expiry), once the server's history is settled: a promoted standby still
+  // finishing its failover holds its old epoch, and a probe would take the
+  // master it outranks for newer and fence it (tandem-chaos seed 21).
+  void Start();
   // Fences this master if a standby in its specs now serves as master of a
   // higher epoch (failover/newer_master_probe.h). Also runs every
   // rpl.timeout.ms in the background.

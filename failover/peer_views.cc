@@ -30,9 +30,12 @@ std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id
   for (Peer& p : peers) {
     Result<HelloAnswer> hello = p.answer.get();
     if (!hello.ok() || !why.empty()) continue;
+    // A server that streams from another downstream server hears that
+    // server's heartbeats, which say nothing of the master.
+    bool hears_a_master = hello->upstream_role.empty() || hello->upstream_role == "standard";
     if (hello->is_master() && hello->epoch > epoch) {
       why = "'" + p.id + "' is already a master of epoch " + std::to_string(hello->epoch);
-    } else if (hello->epoch == epoch && hello->upstream != own_address &&
+    } else if (hello->epoch == epoch && hears_a_master && hello->upstream != own_address &&
                hello->heard_ms_ago >= 0 && hello->heard_ms_ago < window.count()) {
       why = "'" + p.id + "' heard the master (through " + hello->upstream + ") " +
             std::to_string(hello->heard_ms_ago) +

@@ -8,8 +8,9 @@
 //
 //   - one of them answers as a master of a newer epoch: someone already
 //     took over; do not promote;
-//   - one of them heard its upstream (not us) at our epoch within the
-//     window: the master is alive and only our link is cut; do not promote.
+//   - one of them heard its upstream (not us, and a master when it says
+//     what its upstream is) at our epoch within the window: the master is
+//     alive and only our link is cut; do not promote.
 //
 // Servers that do not answer count for nothing, so a standby cut off from
 // every peer still promotes: the risk that remains (see README, failover).

@@ -130,7 +130,9 @@ Status SettleStopping(const RootLayout& layout, FailoverRecord* rec, const std::
                << "). This standby is not mandatory, so it cannot tell whether the master "
                   "acknowledged writes it lacks: it stays a standby. If the master is stopped "
                   "(its server.id says it failed over to '"
-               << rec->standby_id << "'), fail over here again with 'tandem failover -y'.";
+               << rec->standby_id
+               << "'), fail over here again with 'tandem failover --force -y' (as it is not "
+                  "mandatory, it may lack writes the master acknowledged).";
     return RollBackInterrupted(layout, rec);
   }
   LogWarning() << (outcome == StopOutcome::kStopped

@@ -56,6 +56,35 @@ Result<FailoverHistoryEntry> AskFailoverPoint(const RootLayout& layout, const st
   return *ended;
 }
 
+// The ServerID this root rejoins as: that of the standby that took over
+// from it. Usually the failover that ended its history says so. But a
+// forced failover may begin above epochs its standby never held (another
+// standby had taken over meanwhile, tandem-chaos seed 21): then the master's
+// history jumps past ours, and the standby that took over from this root is
+// the one of the skipped epoch, which only this root's fence can name;
+// taking the later one's ID would give two servers one ServerID, and the
+// mandatory standby's ID to none.
+Result<std::string> RejoinedId(const ServerIdentity& identity, Epoch ours,
+                               const FailoverHistoryEntry& ended, const std::string& target) {
+  if (ended.epoch.value <= ours.value + 1) return ended.standby_id;
+  if (!identity.fenced_for.empty() && identity.fenced_epoch > ours.value &&
+      identity.fenced_epoch < ended.epoch.value) {
+    LogWarning() << "rejoin: the master's history goes from epoch " << ours.value << " to "
+                 << ended.epoch.value << " (a forced failover above epochs it never held); '"
+                 << identity.fenced_for << "' took over from this root at epoch "
+                 << identity.fenced_epoch << ", so this root rejoins as '" << identity.fenced_for
+                 << "'";
+    return identity.fenced_for;
+  }
+  return Status::FailedPrecondition(
+      "the master at " + target + " records no failover from epoch " + std::to_string(ours.value) +
+      ", the newest this root holds, but one into epoch " + std::to_string(ended.epoch.value) +
+      " (a forced failover above epochs it never held), and " +
+      "this root's server.id does not say which standby took over from it: rejoining as '" +
+      ended.standby_id + "' could give two servers one ServerID. Reseed this root as a new " +
+      "standby instead (a fresh root with target=" + target + ")");
+}
+
 }  // namespace
 
 Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) {
@@ -82,10 +111,11 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
   }
   TANDEM_ASSIGN_OR_RETURN(FailoverHistoryEntry rec,
                           AskFailoverPoint(layout, target, identity.id, ours));
+  TANDEM_ASSIGN_OR_RETURN(std::string new_id, RejoinedId(identity, ours, rec, target));
   const Position p = rec.point;
 
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.rep_dir()));
-  RejoinReport report{p, rec.standby_id, 0};
+  RejoinReport report{p, new_id, 0};
   const std::string orig = root + "/journal.orig.master";
   for (const auto& [n, path] : journals) {
     TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
@@ -123,7 +153,7 @@ Result<RejoinReport> Rejoin(const std::string& root, const std::string& target) 
   TANDEM_RETURN_IF_ERROR(RemoveDurably(root + "/staterelease"));
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // its live journal is gone
   TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statefailover()));
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = rec.standby_id}));
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = new_id}));
   TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", target));
   if (report.orig_master_bytes > 0) {
     LogWarning() << "rejoin: " << report.orig_master_bytes << " bytes of journal past the failover "

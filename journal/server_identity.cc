@@ -1,12 +1,14 @@
 #include "journal/server_identity.h"
 
 #include "journal/file.h"
+#include "journal/numbers.h"
 
 namespace tandem {
 namespace {
 
 constexpr std::string_view kFence = "fenced: ";
 constexpr std::string_view kFencedFor = "fenced-for: ";
+constexpr std::string_view kFencedEpoch = "fenced-epoch: ";
 constexpr std::string_view kNewMaster = "new-master: ";
 constexpr std::string_view kPoint = "point: ";
 
@@ -34,6 +36,9 @@ Result<ServerIdentity> ReadServerIdentity(const RootLayout& layout) {
       out.fence = line.substr(kFence.size());
     } else if (line.starts_with(kFencedFor)) {
       out.fenced_for = line.substr(kFencedFor.size());
+    } else if (line.starts_with(kFencedEpoch)) {
+      // A hint for rejoin: a damaged line counts as unknown.
+      out.fenced_epoch = ParseDecimal<uint32_t>(line.substr(kFencedEpoch.size())).value_or(0);
     } else if (line.starts_with(kNewMaster)) {
       out.new_master = line.substr(kNewMaster.size());
     } else if (line.starts_with(kPoint)) {
@@ -48,6 +53,9 @@ Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& ident
   if (identity.fenced()) {
     text += std::string(kFence) + identity.fence + "\n";
     if (!identity.fenced_for.empty()) text += std::string(kFencedFor) + identity.fenced_for + "\n";
+    if (identity.fenced_epoch > 0) {
+      text += std::string(kFencedEpoch) + std::to_string(identity.fenced_epoch) + "\n";
+    }
     if (!identity.new_master.empty()) text += std::string(kNewMaster) + identity.new_master + "\n";
     if (identity.point != Position{}) text += std::string(kPoint) + identity.point.Token() + "\n";
   }

@@ -21,9 +21,13 @@
 namespace tandem {
 
 struct ServerIdentity {
-  std::string id = {};          // empty when the file is missing
-  std::string fence = {};       // why this root may not serve as master; empty if it may
-  std::string fenced_for = {};  // the standby this master stopped for (planned failover)
+  std::string id = {};     // empty when the file is missing
+  std::string fence = {};  // why this root may not serve as master; empty if it may
+  // The standby that took over from this master, when it is known (it
+  // stopped for it, was ignored by it, or heard from it), and the epoch that
+  // standby began (or a later one it serves at): a rejoin takes its ServerID.
+  std::string fenced_for = {};
+  uint32_t fenced_epoch = 0;
   std::string new_master = {};  // where the master is now, when known
   Position point = {};          // the failover point it stopped at
 

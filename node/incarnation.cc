@@ -90,6 +90,7 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
     // A master that was away while a standby took over learns it here,
     // before its first write.
     self->participant_->ProbeForNewerMaster();
+    self->participant_->Start();
     self->started_at_ = engine->durable();
   }
   self->view_->Watch(server, self->dispatcher_.get());

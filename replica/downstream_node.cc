@@ -115,6 +115,7 @@ Address DownstreamNode::ResolveUpstream() {
                        ? FailoverId(Epoch{choice.newest}) + ": "
                        : "";
   std::lock_guard lock(ptr_mu_);
+  target_role_ = choice.role;
   if (choice.address.ToString() != target_.ToString()) {
     LogWarning() << id << "following " << choice.address.ToString()
                  << (choice.found ? "" : " (no candidate answered as the newest master)");
@@ -454,6 +455,11 @@ void DownstreamNode::RegisterCommands(Dispatcher* d, std::function<std::string()
                                      {"address", address()},
                                      {"upstream", current_target().ToString()}};
                           // What failover.auto on another standby asks.
+                          // Whether what it hears is a master or another
+                          // downstream server (a cascade).
+                          if (std::string role = target_role(); !role.empty()) {
+                            row.emplace_back("upstreamRole", std::move(role));
+                          }
                           if (up.last_heard_ms > 0) {
                             row.emplace_back("heardMsAgo", std::to_string(std::max<int64_t>(
                                                                0, NowMillis() - up.last_heard_ms)));

@@ -100,6 +100,7 @@ class DownstreamNode : public StreamOrigin {
   std::string server_id_;
   // The server streamed from now (replica/upstream_choice.h).
   Address target_;
+  std::string target_role_;       // as it answered hello when chosen; empty if unknown
   std::vector<Address> targets_;  // the local `target` list
   UpstreamCandidates Candidates() const;
   // Chooses the upstream again (before every connection) and tells older
@@ -112,6 +113,10 @@ class DownstreamNode : public StreamOrigin {
   Address current_target() const {
     std::lock_guard lock(ptr_mu_);
     return target_;
+  }
+  std::string target_role() const {
+    std::lock_guard lock(ptr_mu_);
+    return target_role_;
   }
   UpstreamOptions upstream_;
   std::function<void(const Transaction&, Position)> apply_observer_;

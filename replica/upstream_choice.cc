@@ -138,6 +138,12 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
       choice.found = true;
     }
   }
+  for (const Answer& a : answers) {
+    if (a.hello.ok() && a.address.ToString() == choice.address.ToString()) {
+      choice.role = a.hello->role;
+      break;
+    }
+  }
   return choice;
 }
 

@@ -48,6 +48,7 @@ struct ProbedServer {
 struct UpstreamChoice {
   Address address;
   bool found = false;   // a candidate qualified
+  std::string role;     // as `address` answered hello; empty if it did not
   uint32_t newest = 0;  // the highest epoch of a master heard, or held here
   // Masters that answered with an epoch older than `newest` (to be told).
   std::vector<ProbedServer> older_masters;

@@ -35,8 +35,10 @@ namespace tandem {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: tandem [-p [ssl:]HOST:PORT[,...]] [-u USER] [--json] COMMAND [ARGS...]\n"
-    "  (several -p addresses: the command goes to the master of the highest epoch)\n"
+    "usage: tandem [-p [ssl:]HOST:PORT[,...]] [-u USER] [--json] [--timeout SECONDS] COMMAND "
+    "[ARGS...]\n"
+    "  (several -p addresses: the command goes to the master of the highest epoch; each is\n"
+    "  given 5 s to answer. --timeout: give up on a server silent that long; default: wait)\n"
     "commands:\n"
     "  login                       password from $TANDEM_PASSWORD or stdin\n"
     "  heartbeat [-t TARGET] [-i MS] [-w MS] [-m COUNT] [-n MAX] [--missing CMD] [--resumed CMD]\n"
@@ -117,6 +119,8 @@ int Fail(const Status& st) {
   return st.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
+constexpr std::chrono::milliseconds kAskTimeout{5000};
+
 // -p A,B,C: the reachable master of the highest epoch among them (a client
 // that knows every server that may be master finds the current one).
 Result<std::string> FindMaster(const std::string& list, const ClientOptions& copts,
@@ -129,7 +133,8 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
     const std::string one = addr.ToString();
     auto client = Client::Connect(addr, copts);
     if (!client.ok()) continue;
-    auto info = (*client)->Call({user, LoadTicket(tickets, one, user), {"info"}});
+    // A hung or black-holed server in the list must not hold up the rest.
+    auto info = (*client)->Call({user, LoadTicket(tickets, one, user), {"info"}}, kAskTimeout);
     if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
     std::string role(FieldOf(info->rows[0], "role"));
     seen += " " + one + " (" + role + ")";
@@ -329,6 +334,11 @@ int Main(int argc, char** argv) {
   app.add_option("-p", port, "[ssl:]HOST:PORT[,...] (or $TANDEMPORT)");
   app.add_option("-u", user, "user (or $TANDEMUSER)");
   app.add_flag("--json", json, "JSON output (docs/json.md)");
+  // A command may rightly take long (a failover step, a commit held at the
+  // gate up to commit.wait.timeout), so by default nothing is cut short.
+  unsigned timeout_s = 0;
+  app.add_option("--timeout", timeout_s, "give up on a server silent for SECONDS (default: wait)")
+      ->check(CLI::Range(0u, 86400u));
   app.set_version_flag("--version", std::string("tandem ") + TANDEM_VERSION);
   app.prefix_command();
   try {
@@ -362,6 +372,7 @@ int Main(int argc, char** argv) {
   }
 
   ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
+  copts.io_timeout = std::chrono::seconds(timeout_s);
   if (command == "ping") {
     if (args.size() != 1) {
       std::cerr << "usage: tandem [-p ADDRESS[,...]] ping\n";

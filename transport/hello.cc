@@ -23,6 +23,7 @@ Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds t
   if (!epoch.ok()) return epoch.status().Annotate(where);
   answer.epoch = *epoch;
   answer.upstream = std::string(FieldOf(row, "upstream"));
+  answer.upstream_role = std::string(FieldOf(row, "upstreamRole"));
   answer.new_master = std::string(FieldOf(row, "newMaster"));
   if (std::string_view heard = FieldOf(row, "heardMsAgo"); !heard.empty()) {
     auto ms = ParseDecimal<int64_t>(heard, "hello heardMsAgo");

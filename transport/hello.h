@@ -23,6 +23,7 @@ struct HelloAnswer {
   // A downstream's: the server it streams from, and how long ago it last
   // heard from it (-1: never, or not a downstream).
   std::string upstream;
+  std::string upstream_role;  // as the upstream answered hello; empty if unknown
   int64_t heard_ms_ago = -1;
   std::string new_master;  // a fenced master's word for where the master went
   bool is_master() const { return role == "standard"; }

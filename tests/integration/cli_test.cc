@@ -365,6 +365,25 @@ TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {
   EXPECT_EQ(events, (std::set<std::string>{"failover-start", "failover-end"}));
 }
 
+TEST_F(CliTest, AHungServerInTheListDoesNotHoldUpTheCommandAndTimeoutBoundsTheWait) {
+  // A second, hung server listed first: finding the master used to wait on
+  // it for ever.
+  std::string hung_root = dir_.Sub("hung");
+  ASSERT_EQ(RunTandemd({"-r", hung_root, "--id", "other"}).exit_code, 0);
+  auto hung = TandemdProcess::Start(hung_root);
+  ASSERT_TRUE(hung);
+  hung->Stop();
+  ASSERT_EQ(T({"put", "kv", "a", "1"}).exit_code, 0);
+  auto found = RunTandem({"-p", hung->address() + "," + server_->address(), "get", "kv", "a"});
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("1"), std::string::npos) << found.out;
+  auto bounded = RunTandem({"--timeout", "1", "-p", hung->address(), "info"});
+  EXPECT_EQ(bounded.exit_code, 1) << bounded.out << bounded.err;
+  EXPECT_NE(bounded.err.find(hung->address()), std::string::npos) << bounded.err;
+  EXPECT_EQ(RunTandem({"--timeout", "x", "info"}).exit_code, 2);
+  hung->Continue();
+}
+
 TEST_F(CliTest, AdminStopEndsTheServerCleanly) {
   auto r = T({"admin", "stop"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

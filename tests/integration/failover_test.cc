@@ -82,6 +82,31 @@ class FailoverTest : public ClusterTest {
     EXPECT_NE(Failover(*standby, {"-y", "-w", "0"}).exit_code, 0);
     ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
   }
+
+  // sb1 (mandatory), sb2 and r1 follow `master`, which gets `keys` keys;
+  // then sb1 fails over (planned) while sb2 is stopped: sb2 never sees epoch
+  // 2, which r1 follows sb1 into, and sb1 writes 5 keys more.
+  struct MissedEpoch {
+    std::unique_ptr<TandemdProcess> sb1, sb2, r1;
+  };
+  void FailOverWhileSb2Sleeps(const TandemdProcess& master, bool sb2_mandatory, int keys,
+                              MissedEpoch* c) {
+    AddSpec(master, "sb1", "standby", true);
+    AddSpec(master, "sb2", "standby", sb2_mandatory);
+    AddSpec(master, "r1", "replica", false);
+    c->sb1 = StartDownstream("sb1", master);
+    c->sb2 = StartDownstream("sb2", master);
+    c->r1 = StartDownstream("r1", master);
+    ASSERT_TRUE(WaitFor([&] {
+      return Announced(master, "sb1", *c->sb1) && Announced(master, "sb2", *c->sb2) &&
+             Announced(master, "r1", *c->r1);
+    }));
+    Put(master, 0, keys);
+    ASSERT_TRUE(WaitFor([&] { return CaughtUp(*c->sb2, master) && CaughtUp(*c->r1, master); }));
+    c->sb2->Stop();
+    ASSERT_EQ(Failover(*c->sb1, {"-y", "-w", "0"}).exit_code, 0);
+    Put(*c->sb1, keys, keys + 5);
+  }
 };
 
 TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaster) {
@@ -694,22 +719,9 @@ TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
   // began, failed over when sb1 died, and began "epoch 2" a second time; the
   // two masters of epoch 2 could never tell which was stale.
   auto master = StartMaster();
-  AddSpec(*master, "sb1", "standby", true);
-  AddSpec(*master, "sb2", "standby", true);
-  AddSpec(*master, "r1", "replica", false);
-  auto sb1 = StartDownstream("sb1", *master);
-  auto sb2 = StartDownstream("sb2", *master);
-  auto r1 = StartDownstream("r1", *master);
-  ASSERT_TRUE(WaitFor([&] {
-    return Announced(*master, "sb1", *sb1) && Announced(*master, "sb2", *sb2) &&
-           Announced(*master, "r1", *r1);
-  }));
-  Put(*master, 0, 10);
-  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master) && CaughtUp(*r1, *master); }));
-
-  sb2->Stop();  // sees nothing of what follows
-  ASSERT_EQ(Failover(*sb1, {"-y", "-w", "0"}).exit_code, 0);
-  Put(*sb1, 10, 15);
+  MissedEpoch c;
+  ASSERT_NO_FATAL_FAILURE(FailOverWhileSb2Sleeps(*master, /*sb2_mandatory=*/true, 10, &c));
+  auto &sb1 = c.sb1, &sb2 = c.sb2, &r1 = c.r1;
   // r1 follows sb1 (what it applies waits for sb2, mandatory and stopped).
   ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*r1, {"hello"}), "epoch") == "2"; }));
   const std::string sb1_address = sb1->address();
@@ -729,6 +741,66 @@ TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
   // sb1 back: a master of epoch 2 among servers that know of epoch 3.
   sb1 = TandemdProcess::Start(dir_.Sub("sb1"), sb1_address);
   ASSERT_TRUE(sb1);
+  ASSERT_TRUE(WaitFor([&] { return Role(*sb1) == "fenced"; })) << sb1->Log();
+
+  // Both old masters rejoin sb2 (tandem-chaos seed 21, cycle 7): sb1's root
+  // as 'sb2', which took over from it; the first master's as 'sb1', which
+  // took over from it in epoch 2, a failover sb2's history lacks. Both used
+  // to take 'sb2', and with no 'sb1' left the mandatory gate never opened.
+  EXPECT_EQ(sb1->Terminate(), 0);
+  for (const std::string& root : {dir_.Sub("sb1"), master_root_}) {
+    auto rejoined = RunTandemd({"-r", root, "--rejoin", sb2->address()});
+    ASSERT_EQ(rejoined.exit_code, 0) << root << ": " << rejoined.out << rejoined.err;
+  }
+  EXPECT_TRUE(ReadAll(dir_.Sub("sb1") + "/server.id").starts_with("sb2\n"));
+  EXPECT_TRUE(ReadAll(master_root_ + "/server.id").starts_with("sb1\n"));
+  sb1 = TandemdProcess::Start(dir_.Sub("sb1"));
+  master = TandemdProcess::Start(master_root_);
+  ASSERT_TRUE(sb1 && master);
+  Put(*sb2, 100, 105);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*r1, *sb2); })) << r1->Log() << master->Log();
+  EXPECT_EQ(Keys(*r1, "kv"), Keys(*sb2, "kv"));
+}
+
+TEST_F(FailoverTest, AForcedMasterWaitingForDiskRoomIsNotFencedByTheMasterItOutranks) {
+  // Found by tandem-chaos (seed 21, cycle 7): sb2 missed epoch 2, learnt of
+  // it from r1 and forced a failover into epoch 3. While it waited for room
+  // to write the record that begins epoch 3, the master of epoch 2 came back;
+  // sb2's probe, still at epoch 1, took that master for newer and fenced sb2,
+  // and the promotion then failed: no server could start.
+  auto master = StartMaster();
+  MissedEpoch c;  // 300 keys: a journal far longer than sb2's log will grow
+  ASSERT_NO_FATAL_FAILURE(FailOverWhileSb2Sleeps(*master, /*sb2_mandatory=*/false, 300, &c));
+  auto &sb1 = c.sb1, &sb2 = c.sb2, &r1 = c.r1;
+  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*r1, {"hello"}), "epoch") == "2"; }));
+  const std::string sb1_address = sb1->address();
+  sb1->Kill9();
+  master->Kill9();
+  sb2->Continue();
+
+  Position copied = PullPosition(*sb2, "journalcopy");
+  ASSERT_GT(copied.offset, ReadAll(sb2->log_path()).size() + 16384);
+  rlimit full{copied.offset, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(sb2->pid(), RLIMIT_FSIZE, &full, nullptr), 0);
+  CommandResult forced;
+  std::thread failover([&] { forced = Failover(*sb2, {"--force", "-y"}); });
+  auto waits = [&] { return CountOf(sb2->Log(), "cannot finish the failover yet"); };
+  bool waiting = WaitFor([&] { return waits() > 0; });
+  sb1 = TandemdProcess::Start(dir_.Sub("sb1"), sb1_address);  // a master of epoch 2 again
+  ASSERT_TRUE(sb1);
+  // sb2 retries every second and probes every rpl.timeout.ms (2 s): five
+  // more tries leave room for two probes.
+  size_t before = waits();
+  bool waited = WaitFor([&] { return waits() >= before + 5; });
+  rlimit room{RLIM_INFINITY, RLIM_INFINITY};
+  ::prlimit(sb2->pid(), RLIMIT_FSIZE, &room, nullptr);
+  failover.join();
+  ASSERT_TRUE(waiting && waited) << sb2->Log();
+  EXPECT_EQ(sb2->Log().find("refusing all commits"), std::string::npos) << sb2->Log();
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err << sb2->Log();
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb2); })) << sb2->Log();
+  EXPECT_EQ(FieldOf(One(*sb2, {"info"}), "epoch"), "3");
+  EXPECT_EQ(RunTandem({"-p", sb2->address(), "put", "kv", "x", "y"}).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return Role(*sb1) == "fenced"; })) << sb1->Log();
 }
 
@@ -824,12 +896,7 @@ TEST_F(FailoverTest, AStandbyWhoseOwnDiskIsFullDoesNotTakeItsMasterForSilent) {
   // 400, 800 ms...: by the sixth the 1 s window has passed several times.
   Load load(*master, 2, 100000);
   auto attempts = [&] {  // each one hears the master, then fails to write
-    std::string log = sb1->Log();
-    size_t n = 0;
-    for (size_t at = 0; (at = log.find("journalcopy: streaming from", at)) != std::string::npos;
-         ++at)
-      ++n;
-    return n;
+    return CountOf(sb1->Log(), "journalcopy: streaming from");
   };
   ASSERT_TRUE(WaitFor([&] { return attempts() >= 7; })) << sb1->Log();
   EXPECT_NE(sb1->Log().find("File too large"), std::string::npos);
@@ -865,6 +932,39 @@ TEST_F(FailoverTest, AutoFailoverWaitsWhileAnotherServerStillHearsTheMaster) {
   master->Kill9();  // now sb2 hears nothing either
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1); })) << sb1->Log();
   EXPECT_EQ(Keys(*sb1, "kv").size(), 10u);
+}
+
+TEST_F(FailoverTest, AutoFailoverIsNotHeldBackByAReplicaThatStreamsFromAnotherStandby) {
+  // A replica cascaded from sb2 hears sb2's heartbeats after the master has
+  // died; taken for a witness of the master, it held failover.auto back for
+  // as long as it streamed.
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  AddSpec(*master, "sb2", "standby", false);
+  AddSpec(*master, "r1", "replica", false);
+  Configure(*master, "failover.auto=1");
+  Configure(*master, "failover.auto.seconds=1");
+  auto sb1 = StartDownstream("sb1", *master);
+  auto sb2 = StartDownstream("sb2", *master);
+  auto r1 = StartDownstream("r1", *master);
+  Put(*master, 0, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*r1, *master) && CaughtUp(*sb2, *master); }));
+  Configure(*master, "r1#target=" + sb2->address());
+  const std::string r1_address = r1->address();
+  EXPECT_EQ(r1->Terminate(), 0);
+  r1 = TandemdProcess::Start(dir_.Sub("r1"), r1_address);
+  ASSERT_TRUE(r1);
+  ASSERT_TRUE(WaitFor([&] {
+    return FieldOf(One(*r1, {"info"}), "target") == sb2->address() &&
+           Announced(*master, "sb1", *sb1) && Announced(*master, "sb2", *sb2) &&
+           Announced(*master, "r1", *r1);
+  })) << r1->Log();
+  Put(*master, 10, 20);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*r1, *master) && CaughtUp(*sb1, *master); }));
+
+  master->Kill9();
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb1); })) << sb1->Log();
+  EXPECT_EQ(Keys(*sb1, "kv").size(), 20u);
 }
 
 TEST_F(FailoverTest, HeartbeatRunsItsTriggersWhenTheMasterHangs) {

@@ -100,5 +100,7 @@ HttpResult HttpGet(const std::string& address, const std::string& target);
 
 // Waits (bounded) for `pred` to become true, polling.
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms = 20000);
+// How many times `what` occurs in `text` (a log's lines of one kind).
+size_t CountOf(const std::string& text, const std::string& what);
 
 }  // namespace tandem::testing

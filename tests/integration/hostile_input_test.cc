@@ -118,13 +118,7 @@ TEST_F(HostileInputTest, HeadersAnnouncingHugeFramesCostNothingUntilTheBytesArri
     ASSERT_TRUE(clients.back()->SendRaw(Header(1, kMaxFrameBody - 1)).ok());
   }
   // Every header was taken in: each stalled frame is then closed, and logged.
-  auto closed = [&] {
-    std::string log = master->Log();
-    size_t n = 0;
-    for (size_t at = 0; (at = log.find("for the rest of a frame", at)) != std::string::npos; ++at)
-      ++n;
-    return n >= 30;
-  };
+  auto closed = [&] { return CountOf(master->Log(), "for the rest of a frame") >= 30; };
   ASSERT_TRUE(WaitFor(closed));
   if (!kMemorySanitized) {
     EXPECT_LT(PeakRssBytes(master->pid()), 200u << 20) << "buffers were allocated for absent bytes";

@@ -87,6 +87,16 @@ TEST_F(HostilePeerTest, AJournalStreamIsBoundToTheServiceUserItsSpecNames) {
   EXPECT_TRUE(opened->status.ok()) << opened->status.ToString();
 }
 
+TEST_F(HostilePeerTest, AServerHoldingANewerEpochGetsNoStreamFromAnOlderMaster) {
+  auto svc = As(*master_, "svc", "svcpw");
+  auto refused = svc.Call({"journal-stream", "sb1", "1/0", "-", "5", "1/0"});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status.code(), Code::kFenced) << refused->status.ToString();
+  EXPECT_NE(refused->status.message().find("holds epoch 5, newer than this master's 1"),
+            std::string::npos)
+      << refused->status.message();
+}
+
 TEST_F(HostilePeerTest, ASecondStreamForAServerIdReplacesTheFirst) {
   auto first = As(*master_, "svc", "svcpw");
   ASSERT_TRUE(first.Call({"journal-stream", "sb1", "1/0", "-"})->status.ok());
@@ -120,6 +130,17 @@ TEST_F(HostilePeerTest, AnAcknowledgementBeyondWhatWasWrittenIsRefused) {
       EXPECT_NE(FieldOf(r, "journalcopy"), ack.flushed.Token()) << "the false claim was counted";
     }
   }
+}
+
+TEST_F(HostilePeerTest, AnAppliedPositionBeyondWhatWasFlushedIsRefused) {
+  auto svc = As(*master_, "svc", "svcpw");
+  Position end;
+  ASSERT_NO_FATAL_FAILURE(OpenStream(svc, &end));
+  JournalAck ack{Position{end.journal, 0}, end, 1, 0, 0, end};  // applied, never synced
+  ASSERT_TRUE(svc.client->SendFrame(MessageType::kJournalAck, EncodeJournalAck(ack)).ok());
+  EXPECT_TRUE(svc.client->PeerClosed());
+  EXPECT_NE(master_->Log().find("applied bytes it says it has not flushed"), std::string::npos)
+      << master_->Log();
 }
 
 TEST_F(HostilePeerTest, AnAcknowledgementOfTwoBillionFramesIsRefused) {
