@@ -209,6 +209,27 @@ TEST_F(HostilePeerTest, AReseedThatCannotReachTheMasterChangesNothingAndTheStand
   EXPECT_EQ(anonymous->status.code(), Code::kUnauthenticated) << anonymous->status.ToString();
 }
 
+TEST_F(HostilePeerTest, AStandbyWithServiceCredentialsIsSecuredBeforeItHoldsASingleUser) {
+  // Its master unreachable from the first start: its tables hold no user, so
+  // only the root's own record (ROOT/secured) can say it is secured.
+  std::string root = dir_.Sub("lonely");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "sb9"}).exit_code, 0);
+  for (std::string kv : {std::string("target=127.0.0.1:1"), std::string("service.user=svc"),
+                         std::string("service.password=svcpw")}) {
+    ASSERT_EQ(RunTandemd({"-r", root, "-cset", kv}).exit_code, 0);
+  }
+  auto standby = TandemdProcess::Start(root);
+  ASSERT_TRUE(standby);
+  EXPECT_TRUE(std::filesystem::exists(root + "/secured"));
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"info"}, {"scan", "kv"}, {"admin", "stop"}}) {
+    auto anonymous = standby->Connect()->Call({"", "", args});
+    ASSERT_TRUE(anonymous.ok());
+    EXPECT_EQ(anonymous->status.code(), Code::kUnauthenticated) << args[0];
+  }
+  EXPECT_FALSE(standby->Exited());
+}
+
 TEST_F(HostilePeerTest, TheFilesOfARootAreTheServersAlone) {
   auto admin = As(*master_, "admin", "pw");
   ASSERT_TRUE(admin.Call({"put", "kv", "k", "v"})->status.ok());

@@ -198,5 +198,63 @@ TEST_F(EngineCrashTest, ATornLastRecordWithoutACleanStopIsStillCut) {
   EXPECT_EQ(Keys(*engine).count("k2"), 0u);
 }
 
+TEST_F(EngineCrashTest, AShortWriteIsCompletedAndOneThatThenFailsLeavesNothingToReplay) {
+  Root root(dir_, "root");
+  auto engine = Open(root.path);
+  ASSERT_TRUE(engine->Commit(Put("before", "v")).ok());
+  Fault short_write{FsOp::kWrite, "/journal", 0};
+  short_write.partial = 10;  // the OS takes ten bytes of the batch
+  root.fs.Inject(short_write);
+  ASSERT_TRUE(engine->Commit(Put("completed", std::string(300, 'c'))).ok());
+  root.fs.Inject(short_write);
+  root.fs.Inject({FsOp::kWrite, "/journal", EIO});  // and fails the rest
+  EXPECT_FALSE(engine->Commit(Put("failed", std::string(300, 'f'))).ok());
+  bool after = engine->Commit(Put("after", "v")).ok();  // a write failed, not a sync
+  engine.reset();
+  root.fs.Crash();
+  engine = Open(root.path);
+  ASSERT_TRUE(engine);
+  std::set<std::string> want = {"before", "completed"};
+  if (after) want.insert("after");
+  EXPECT_EQ(Keys(*engine), want);
+  EXPECT_EQ(engine->tables().Get("t", "completed"), std::string(300, 'c'));
+}
+
+TEST_F(EngineCrashTest, AFullDiskRefusesTheCommitAndTheEngineCommitsAgainOnceThereIsRoom) {
+  Root root(dir_, "root");
+  auto engine = Open(root.path);
+  ASSERT_TRUE(engine->Commit(Put("before", "v")).ok());
+  root.fs.Inject({FsOp::kWrite, "/journal", ENOSPC});
+  auto full = engine->Commit(Put("full", "v"));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), Code::kNoSpace) << full.status().ToString();
+  ASSERT_TRUE(engine->Commit(Put("after", "v")).ok());
+  engine.reset();
+  root.fs.Crash();
+  engine = Open(root.path);
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(Keys(*engine), (std::set<std::string>{"before", "after"}));
+}
+
+TEST_F(EngineCrashTest, ACheckpointThatCannotBeWrittenFailsAndIsNeverTrusted) {
+  for (int error : {EIO, ENOSPC}) {
+    SCOPED_TRACE(error == EIO ? "EIO" : "ENOSPC");
+    Root root(dir_, error == EIO ? "eio" : "nospc");
+    auto engine = Open(root.path);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(engine->Commit(Put("k" + std::to_string(i), std::string(100, 'v'))).ok());
+    }
+    root.fs.Inject({FsOp::kWrite, "ckp.", error, 0, -1});
+    EXPECT_FALSE(engine->Checkpoint().ok());
+    root.fs.ClearFaults();
+    ASSERT_TRUE(engine->Commit(Put("after", "v")).ok()) << "the engine goes on without it";
+    engine.reset();
+    root.fs.Crash();
+    engine = Open(root.path);
+    ASSERT_TRUE(engine);
+    EXPECT_EQ(Keys(*engine).size(), 51u);
+  }
+}
+
 }  // namespace
 }  // namespace tandem::testing
