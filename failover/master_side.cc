@@ -111,12 +111,14 @@ void FailoverParticipant::TellOldMaster() {
   }
   auto conn = ConnectTo(*engine_, r.tell_address);
   if (!conn.ok()) return;  // tried again shortly
-  auto told =
-      conn->client->Call({conn->user,
-                          conn->ticket,
-                          {"failover-master", "newer", std::to_string(engine_->epoch().value),
-                           r.standby_id, address_(), "took-over"}},
-                         milliseconds(5000));
+  std::vector<std::string> newer = {
+      "failover-master", "newer",    std::to_string(engine_->epoch().value),
+      r.standby_id,      address_(), "took-over"};
+  auto told = conn->client->Call({conn->user, conn->ticket, newer}, milliseconds(5000));
+  if (told.ok() && told->status.code() == Code::kInvalidArgument) {
+    newer.pop_back();  // a master older than "took-over"
+    told = conn->client->Call({conn->user, conn->ticket, newer}, milliseconds(5000));
+  }
   if (!told.ok()) return;
   if (!told->status.ok() && told->status.code() != Code::kFenced) {
     if (told->status.message() != last_tell_refusal_) {
@@ -453,7 +455,9 @@ Response FailoverParticipant::Newer(const RequestContext& ctx,
                    " (reported by '" + args[1] + "'); this master of epoch " +
                    std::to_string(ours) + " is stale";
   identity.new_master = args[2];
-  if (took_over) {
+  // Recorded for a later rejoin only from a standby's spec, and only for the
+  // epoch the master at ADDRESS answers with itself.
+  if (took_over && from->is_standby() && their_epoch == *epoch) {
     identity.fenced_for = args[1];
     identity.fenced_epoch = *epoch;
   }

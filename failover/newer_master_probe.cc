@@ -40,8 +40,10 @@ std::optional<ServerIdentity> FindNewerMaster(const Engine& engine, const std::s
                     p.address + " (standby '" + p.standby +
                     "' of our specs); this master of epoch " + std::to_string(ours) + " is stale";
     newest->new_master = p.address;
-    newest->fenced_for = p.standby;  // whose address answers as master now
-    newest->fenced_epoch = hello->epoch;
+    if (hello->epoch == ours + 1) {  // then it is the one that took over from us
+      newest->fenced_for = p.standby;
+      newest->fenced_epoch = hello->epoch;
+    }
   }
   return newest;
 }

@@ -67,13 +67,18 @@ Result<FailoverHistoryEntry> AskFailoverPoint(const RootLayout& layout, const st
 Result<std::string> RejoinedId(const ServerIdentity& identity, Epoch ours,
                                const FailoverHistoryEntry& ended, const std::string& target) {
   if (ended.epoch.value <= ours.value + 1) return ended.standby_id;
-  if (!identity.fenced_for.empty() && identity.fenced_epoch > ours.value &&
-      identity.fenced_epoch < ended.epoch.value) {
+  // The one that fenced us began that epoch itself (a failover that started
+  // above epochs it heard of): as without a gap.
+  if (identity.fenced_for == ended.standby_id) return ended.standby_id;
+  // A fence written before fenced-epoch existed came only from a stop or an
+  // ignore, at the epoch after ours.
+  const uint32_t fenced_epoch = identity.fenced_epoch == 0 ? ours.value + 1 : identity.fenced_epoch;
+  if (!identity.fenced_for.empty() && fenced_epoch > ours.value &&
+      fenced_epoch < ended.epoch.value) {
     LogWarning() << "rejoin: the master's history goes from epoch " << ours.value << " to "
                  << ended.epoch.value << " (a forced failover above epochs it never held); '"
-                 << identity.fenced_for << "' took over from this root at epoch "
-                 << identity.fenced_epoch << ", so this root rejoins as '" << identity.fenced_for
-                 << "'";
+                 << identity.fenced_for << "' took over from this root at epoch " << fenced_epoch
+                 << ", so this root rejoins as '" << identity.fenced_for << "'";
     return identity.fenced_for;
   }
   return Status::FailedPrecondition(

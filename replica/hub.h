@@ -63,6 +63,7 @@ class ReplicationHub : public StreamOrigin {
   Position release() const override;
   Position durable() const override { return engine_->durable(); }
   Epoch epoch() const override { return engine_->epoch(); }
+  bool is_master() const override { return true; }
   const std::string& server_id() const override { return engine_->server_id(); }
   const Tables& tables() const override { return engine_->tables(); }
   Result<std::string> JournalPath(uint32_t n) const override;

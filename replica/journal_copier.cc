@@ -277,7 +277,7 @@ Status JournalCopier::Flush() {
 
 JournalAck JournalCopier::MakeAck(uint32_t frames) const {
   LocalProgress p = local_ ? local_() : LocalProgress{};
-  return {flushed_, std::min(p.applied, flushed_), frames, p.backlog_files, p.backlog_bytes,
+  return {flushed_, std::min(p.applied, written_), frames, p.backlog_files, p.backlog_bytes,
           written_};
 }
 

@@ -108,7 +108,7 @@ Result<ServerSpec> CheckStreamRequest(const StreamOrigin& origin, const StreamRe
   }
   // A downstream server never follows a master older than what it holds:
   // this one is stale (its probe fences it), and its history is not ours.
-  if (origin.epoch() < r.epoch) {
+  if (origin.is_master() && origin.epoch() < r.epoch) {
     return Status::Fenced("'" + r.id + "' holds epoch " + std::to_string(r.epoch.value) +
                           ", newer than this master's " + std::to_string(origin.epoch().value) +
                           ": this master is stale, and streams nothing to it");
@@ -187,11 +187,6 @@ Status JournalStreamer::OnFrame(MessageType type, std::string_view body) {
   if (ack.flushed > ack.written || ack.applied > ack.written) {
     return Status::Corruption(
         "acknowledged as flushed or applied bytes it says it has not written");
-  }
-  // A downstream server applies only what it has synced; an applied
-  // position past that would let release count bytes nobody holds.
-  if (ack.applied > ack.flushed) {
-    return Status::Corruption("acknowledged as applied bytes it says it has not flushed");
   }
   // Compared unsigned: a count of 2^31 or more must not pass as negative
   // (found by fuzz_stream_ack).

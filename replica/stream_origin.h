@@ -28,6 +28,9 @@ class StreamOrigin {
   // A replica gets bytes only up to here; every downstream applies only up to here.
   virtual Position release() const = 0;
   virtual Epoch epoch() const = 0;
+  // A master's epoch is its own; a cascading server's is only the last it
+  // heard from its upstream.
+  virtual bool is_master() const { return false; }
   // This server's own ServerID: it never streams to itself.
   virtual const std::string& server_id() const = 0;
   // The replicated tables (server specs are checked against them).

@@ -38,7 +38,8 @@ constexpr const char* kUsage =
     "usage: tandem [-p [ssl:]HOST:PORT[,...]] [-u USER] [--json] [--timeout SECONDS] COMMAND "
     "[ARGS...]\n"
     "  (several -p addresses: the command goes to the master of the highest epoch; each is\n"
-    "  given 5 s to answer. --timeout: give up on a server silent that long; default: wait)\n"
+    "  given 5 s to answer. --timeout: give up on a server silent that long; default: wait;\n"
+    "  a failover step may be silent for its -w wait and more)\n"
     "commands:\n"
     "  login                       password from $TANDEM_PASSWORD or stdin\n"
     "  heartbeat [-t TARGET] [-i MS] [-w MS] [-m COUNT] [-n MAX] [--missing CMD] [--resumed CMD]\n"
@@ -125,6 +126,7 @@ constexpr std::chrono::milliseconds kAskTimeout{5000};
 // that knows every server that may be master finds the current one).
 Result<std::string> FindMaster(const std::string& list, const ClientOptions& copts,
                                const std::string& tickets, const std::string& user) {
+  const auto ask = copts.io_timeout.count() > 0 ? copts.io_timeout : kAskTimeout;
   std::string best;
   uint32_t best_epoch = 0;
   std::string seen;
@@ -134,7 +136,7 @@ Result<std::string> FindMaster(const std::string& list, const ClientOptions& cop
     auto client = Client::Connect(addr, copts);
     if (!client.ok()) continue;
     // A hung or black-holed server in the list must not hold up the rest.
-    auto info = (*client)->Call({user, LoadTicket(tickets, one, user), {"info"}}, kAskTimeout);
+    auto info = (*client)->Call({user, LoadTicket(tickets, one, user), {"info"}}, ask);
     if (!info.ok() || !info->status.ok() || info->rows.empty()) continue;
     std::string role(FieldOf(info->rows[0], "role"));
     seen += " " + one + " (" + role + ")";

@@ -132,17 +132,6 @@ TEST_F(HostilePeerTest, AnAcknowledgementBeyondWhatWasWrittenIsRefused) {
   }
 }
 
-TEST_F(HostilePeerTest, AnAppliedPositionBeyondWhatWasFlushedIsRefused) {
-  auto svc = As(*master_, "svc", "svcpw");
-  Position end;
-  ASSERT_NO_FATAL_FAILURE(OpenStream(svc, &end));
-  JournalAck ack{Position{end.journal, 0}, end, 1, 0, 0, end};  // applied, never synced
-  ASSERT_TRUE(svc.client->SendFrame(MessageType::kJournalAck, EncodeJournalAck(ack)).ok());
-  EXPECT_TRUE(svc.client->PeerClosed());
-  EXPECT_NE(master_->Log().find("applied bytes it says it has not flushed"), std::string::npos)
-      << master_->Log();
-}
-
 TEST_F(HostilePeerTest, AnAcknowledgementOfTwoBillionFramesIsRefused) {
   auto svc = As(*master_, "svc", "svcpw");
   Position end;
