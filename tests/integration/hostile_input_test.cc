@@ -214,6 +214,17 @@ TEST_F(HostileInputTest, AUserNameCannotForgeALogLine) {
   std::string log = master->Log();
   EXPECT_EQ(log.find("\n2026/01/01 00:00:00.000 ERROR forged"), std::string::npos) << log;
   EXPECT_NE(log.find("bob\\x0a2026"), std::string::npos) << log;
+  // Nor can such a name be given to a user.
+  std::string root = dir_.Sub("offline");
+  ASSERT_EQ(RunTandemd({"-r", root, "--id", "m2"}).exit_code, 0);
+  for (const char* name : {"eve\nforged", "eve\x01", "eve\x7f", "eve"}) {
+    auto added = RunTandemd({"-r", root, "--add-user", name, "--level", "read"}, {"pw\n", {}, {}});
+    if (std::string(name) == "eve") {
+      EXPECT_EQ(added.exit_code, 0) << added.err;
+    } else {
+      EXPECT_NE(added.err.find("bad user name"), std::string::npos) << added.err;
+    }
+  }
 }
 
 TEST_F(HostileInputTest, PasswordGuessingIsSlowedDown) {
@@ -266,6 +277,9 @@ TEST_F(HostileInputTest, ClientsCannotWriteTheTablesTheServersModulesKeep) {
     auto r = c->Call({"", "", {"put", table, "epoch.0000000002", "point=1/0 master=x standby=y"}});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status.code(), Code::kPermissionDenied) << table;
+    auto del = c->Call({"", "", {"del", table, "epoch.0000000002"}});
+    ASSERT_TRUE(del.ok());
+    EXPECT_EQ(del->status.code(), Code::kPermissionDenied) << "del " << table;
   }
   auto txn = c->Call({"", "", {"txn", "put kv a 1", "put failover epoch.0000000009 forged"}});
   ASSERT_TRUE(txn.ok());

@@ -148,6 +148,15 @@ TEST_F(HostilePeerTest, OnlyTheSpecdStandbyMayPauseAndNobodyFencesAMasterOnTheir
   auto paused = evil.Call({"failover-master", "pause", "sb1", "0", "1000", "owned"});
   ASSERT_TRUE(paused.ok());
   EXPECT_EQ(paused->status.code(), Code::kPermissionDenied) << paused->status.ToString();
+  // Nor resume, stop or ignore it: each names a standby its caller is not.
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"failover-master", "resume", "sb1"},
+        {"failover-master", "stop", "sb1", "1/0", "127.0.0.1:1"},
+        {"failover-master", "ignore", "sb1", "127.0.0.1:1"}}) {
+    auto refused = evil.Call(args);
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status.code(), Code::kPermissionDenied) << args[1];
+  }
   auto svc = As(*master_, "svc", "svcpw");
   auto none = svc.Call({"failover-master", "pause", "sb1", "0", "0", "a lease that ends at once"});
   ASSERT_TRUE(none.ok());
@@ -229,6 +238,22 @@ TEST_F(HostilePeerTest, TheFilesOfARootAreTheServersAlone) {
     struct stat st;
     ASSERT_EQ(::stat((master_root_ + rel).c_str(), &st), 0) << rel;
     EXPECT_EQ(st.st_mode & 077, 0u) << master_root_ + rel << " is readable by others";
+  }
+  // A standby's copy holds the same secrets.
+  auto standby = StartStandby();
+  ASSERT_TRUE(standby);
+  const std::string sb = dir_.Sub("sb1");
+  auto copied = [&] {  // seeded from the checkpoint and journalcopying
+    std::error_code ec;
+    auto it = std::filesystem::directory_iterator(sb + "/journals.rep", ec);
+    return !ec && it != std::filesystem::directory_iterator();
+  };
+  ASSERT_TRUE(WaitFor(copied));
+  EXPECT_EQ(standby->Terminate(), 0);  // nothing renamed under the listing
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(sb)) {
+    struct stat st;
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0) << entry.path();
+    EXPECT_EQ(st.st_mode & 077, 0u) << entry.path() << " is readable by others";
   }
 }
 
