@@ -510,6 +510,37 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, FailoverCrashAfterStep,
                                            "archive", "statepullL", "statefailover", "stop-master",
                                            "promote"));
 
+// The same for an unplanned failover (the master SIGKILLed first): whatever
+// step the standby dies after, once restarted it is the master holding every
+// key, or a standby that a second failover -y makes one.
+class UnplannedCrashAfterStep : public FailoverTest,
+                                public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(UnplannedCrashAfterStep, EndsWithTheStandbyAsTheMasterHoldingEveryKey) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", true);
+  Put(*master, 0, 10);
+  const std::string fault = "failover." + std::string(GetParam()) + ".after=crash";
+  auto standby = StartDownstream("sb1", *master, {"", {{"TANDEM_FAULTS", fault}}, {}});
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  master->Kill9();
+  EXPECT_NE(Failover(*standby, {"-y"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return standby->Exited(); }));
+  standby = TandemdProcess::Start(dir_.Sub("sb1"));
+  ASSERT_TRUE(standby);
+  if (!IsMaster(*standby)) {
+    auto again = Failover(*standby, {"-y"});
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err << standby->Log();
+  }
+  ASSERT_TRUE(IsMaster(*standby)) << standby->Log();
+  EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+  EXPECT_EQ(RunTandem({"-p", standby->address(), "put", "kv", "after", "v"}).exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStep, UnplannedCrashAfterStep,
+                         ::testing::Values("apply", "archive", "statepullL", "statefailover",
+                                           "promote"));
+
 TEST_F(FailoverTest, StandbyKilledBeforeThePointOfNoReturnComesBackAsAStandby) {
   auto master = StartMaster();
   ASSERT_NO_FATAL_FAILURE(FailOverIntoACrash(*master, "failover.stop-master"));
