@@ -6,7 +6,7 @@ build=$1
 seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 for target in fuzz_record_reader fuzz_checkpoint_reader fuzz_frame_decoder fuzz_content_decoder \
-  fuzz_stream_ack fuzz_dispatch; do
+  fuzz_stream_ack fuzz_dispatch fuzz_dispatch_downstream; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   cp -n "$root/tests/fuzz/corpus/$target"/* "$corpus/" 2>/dev/null || true
