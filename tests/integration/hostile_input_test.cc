@@ -175,6 +175,22 @@ TEST_F(HostileInputTest, AnIdleConnectionAndAStalledFrameAreClosed) {
   EXPECT_NE(log.find("waited 1000 ms for the rest of a frame"), std::string::npos) << log;
 }
 
+TEST_F(HostileInputTest, ATlsHandshakeThatNeverComesIsClosed) {
+  master_root_ = dir_.Sub("master");
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
+  ASSERT_EQ(RunTandemd({"-r", master_root_, "-cset", "server.frame.timeout=1"}).exit_code, 0);
+  auto master = TandemdProcess::Start(master_root_, "ssl:127.0.0.1:0");
+  ASSERT_TRUE(master);
+  // Plain TCP to the TLS port: connected, and then not a byte.
+  auto plain = Address::Parse("127.0.0.1:" + std::to_string(master->parsed_address().port));
+  ASSERT_TRUE(plain.ok());
+  auto silent = Client::Connect(*plain, {});
+  ASSERT_TRUE(silent.ok()) << silent.status().ToString();
+  EXPECT_TRUE((*silent)->PeerClosed());
+  EXPECT_NE(master->Log().find("waited 1000 ms for the TLS handshake"), std::string::npos)
+      << master->Log();
+}
+
 TEST_F(HostileInputTest, SubmitsStalledAtTheMandatoryGateHoldNoThreads) {
   auto master = Master();
   ASSERT_TRUE(master);
