@@ -860,6 +860,11 @@ TEST_F(FailoverTest, AForcedMasterWaitingForDiskRoomIsNotFencedByTheMasterItOutr
   ASSERT_TRUE(waiting && waited) << sb2->Log();
   EXPECT_EQ(sb2->Log().find("refusing all commits"), std::string::npos) << sb2->Log();
   ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err << sb2->Log();
+  // It said how far behind it may be, loudly, and took the checkpoint that
+  // servers which applied past its point reseed from.
+  EXPECT_NE(forced.out.find("(behind by "), std::string::npos) << forced.out;
+  EXPECT_NE(sb2->Log().find("WARNING failover: FORCED"), std::string::npos);
+  EXPECT_NE(sb2->Log().find("forced failover: checkpoint"), std::string::npos);
   ASSERT_TRUE(WaitFor([&] { return IsMaster(*sb2); })) << sb2->Log();
   EXPECT_EQ(FieldOf(One(*sb2, {"info"}), "epoch"), "3");
   EXPECT_EQ(RunTandem({"-p", sb2->address(), "put", "kv", "x", "y"}).exit_code, 0);
