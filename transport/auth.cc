@@ -147,9 +147,15 @@ Status LoginThrottle::Check(std::string_view user, Clock::time_point now) {
 
 void LoginThrottle::Failed(std::string_view user, Clock::time_point now) {
   std::lock_guard lock(mu_);
-  if (entries_.size() >= 10000 && entries_.find(user) == entries_.end()) {
+  if (entries_.size() >= kMaxEntries && entries_.find(user) == entries_.end()) {
     std::erase_if(entries_, [&](const auto& e) { return e.second.until <= now; });
-    if (entries_.size() >= 10000) entries_.erase(entries_.begin());
+    if (entries_.size() >= kMaxEntries) {
+      // The back-off that ends soonest goes: a guesser who floods the table
+      // with new names to clear its own long back-off clears only theirs.
+      entries_.erase(std::min_element(
+          entries_.begin(), entries_.end(),
+          [](const auto& a, const auto& b) { return a.second.until < b.second.until; }));
+    }
   }
   Entry& e = entries_[std::string(user)];
   ++e.failures;

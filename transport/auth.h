@@ -69,6 +69,7 @@ class LoginThrottle {
     int failures = 0;
     Clock::time_point until;
   };
+  static constexpr size_t kMaxEntries = 10000;
   std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;
 };

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "transport/auth.h"
 #include "transport/configure_command.h"
 
 namespace tandem {
@@ -79,6 +80,20 @@ TEST(DispatcherTest, ReservedTablesNameTheirOwner) {
   d.ReserveTable("failover", "failover");
   EXPECT_EQ(d.TableOwner("failover"), "failover");
   EXPECT_FALSE(d.TableOwner("kv"));
+}
+
+TEST(LoginThrottleTest, FloodingNewNamesDoesNotClearALongBackOff) {
+  // A guesser at 11 failures waits 60 s; then it fails once or more with
+  // each of 10,100 new names, more than the throttle keeps, to push its own
+  // entry out. The back-offs that end soonest go first, not its own.
+  LoginThrottle throttle;
+  auto now = LoginThrottle::Clock::now();
+  for (int i = 0; i < 11; ++i) throttle.Failed("admin@10.0.0.9", now);
+  for (int n = 0; n < 10100; ++n) {
+    for (int i = 0; i < 5; ++i) throttle.Failed("x" + std::to_string(n) + "@10.0.0.9", now);
+  }
+  EXPECT_FALSE(throttle.Check("admin@10.0.0.9", now + std::chrono::seconds(2)).ok());
+  EXPECT_TRUE(throttle.Check("admin@10.0.0.9", now + std::chrono::seconds(61)).ok());
 }
 
 }  // namespace
