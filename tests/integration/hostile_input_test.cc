@@ -162,6 +162,29 @@ TEST_F(HostileInputTest, ConnectionsBeyondTheLimitAreRefused) {
   }));
 }
 
+TEST_F(HostileInputTest, ConnectionsNotLoggedInGetHalfTheSlots) {
+  auto master = Master({"server.maxconnections=4"}, /*secured=*/true);
+  ASSERT_TRUE(master);
+  std::vector<std::unique_ptr<Client>> strangers;
+  for (int i = 0; i < 2; ++i) {
+    strangers.push_back(master->Connect());
+    ASSERT_TRUE(strangers.back()->Call({"", "", {"ping"}})->status.ok());  // no login needed
+  }
+  auto third = master->Connect();
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->PeerClosed());
+  EXPECT_NE(master->Log().find("2 of them not logged in"), std::string::npos) << master->Log();
+  // Once one of them has used a ticket, it is no stranger: one may connect.
+  std::string ticket = Ticket(*strangers[0], "bob", "bobpw");
+  ASSERT_NE(ticket, "");
+  ASSERT_TRUE(strangers[0]->Call({"bob", ticket, {"info"}})->status.ok());
+  auto fourth = master->Connect();
+  ASSERT_TRUE(fourth);
+  auto answered = fourth->Call({"", "", {"ping"}}, milliseconds(5000));
+  ASSERT_TRUE(answered.ok()) << answered.status().ToString();
+  EXPECT_TRUE(answered->status.ok());
+}
+
 TEST_F(HostileInputTest, AnIdleConnectionAndAStalledFrameAreClosed) {
   auto master = Master({"server.idle.timeout=1", "server.frame.timeout=1"});
   ASSERT_TRUE(master);
