@@ -21,6 +21,40 @@ class ConvergenceTest : public ClusterTest {
   }
 };
 
+TEST_F(ConvergenceTest, AHungPeerIsSeenAsNotAliveFromEitherEndOfTheStream) {
+  auto master = StartMaster();
+  AddSpec(*master, "sb1", "standby", false);
+  auto sb1 = StartDownstream("sb1", *master);
+  Put(*master, 0, 5);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+  auto alive = [&] {
+    auto c = master->Connect();
+    auto servers = c ? c->Call({"", "", {"servers", "-J"}}) : Status::Unavailable("no master");
+    if (!servers.ok()) return std::string("no answer");
+    for (const Row& r : servers->rows) {
+      if (FieldOf(r, "serverID") == "sb1") return std::string(FieldOf(r, "alive"));
+    }
+    return std::string("missing");
+  };
+  ASSERT_EQ(alive(), "1");
+  // The downstream hangs: its acknowledgements stop, and the master says so.
+  sb1->Stop();
+  ASSERT_TRUE(WaitFor([&] { return alive() == "0"; })) << master->Log();
+  EXPECT_NE(master->Log().find("'sb1' acknowledged nothing for"), std::string::npos);
+  sb1->Continue();
+  ASSERT_TRUE(WaitFor([&] { return alive() == "1"; }));
+  // The master hangs: the heartbeats stop, and the standby says so.
+  master->Stop();
+  ASSERT_TRUE(WaitFor([&] {
+    auto pulled = RunTandem({"-p", sb1->address(), "pull", "-lj"});
+    return pulled.exit_code == 4 && pulled.out.find("NOT CONNECTED") != std::string::npos;
+  })) << sb1->Log();
+  master->Continue();
+  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*sb1, {"pull", "-lj"}), "connected") == "1"; }));
+  Put(*master, 5, 10);
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); }));
+}
+
 TEST_F(ConvergenceTest, WhenTheMasterHangsEveryServerFollowsTheNewOneAndTheOldOneFencesItself) {
   auto master = StartMaster();
   AddSpec(*master, "sb1", "standby", true);
