@@ -219,8 +219,17 @@ TEST_F(ConvergenceTest, ARetiredMandatoryStandbyDeletedFromTheSpecsNoLongerHolds
   auto sb1 = StartDownstream("sb1", *master);
   Put(*master, 0, 5);
   sb1->Kill9();  // for good
+  // A commit already held at the gate for sb1 is let through by the deletion.
+  CommandResult held;
+  const Position before = Durable(*master);
+  std::thread waiting([&] { held = PutOn(*master, "held"); });
+  // Durable on the master, so now at the gate.
+  bool journaled = WaitFor([&] { return before < Durable(*master); });
   auto deleted = RunTandem({"-p", master->address(), "server", "-d", "sb1"});
+  waiting.join();
+  ASSERT_TRUE(journaled);
   ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(held.exit_code, 0) << held.err;
   EXPECT_NE(RunTandem({"-p", master->address(), "server", "-d", "master1"}).exit_code, 0);
   Put(*master, 5, 10);  // acknowledged: nothing mandatory is left to wait for
   EXPECT_EQ(RunTandem({"-p", master->address(), "server", "-o", "sb1"}).exit_code, 1);
