@@ -24,8 +24,8 @@ struct ServerIdentity {
   std::string id = {};     // empty when the file is missing
   std::string fence = {};  // why this root may not serve as master; empty if it may
   // The standby that took over from this master, when it is known (it
-  // stopped for it, was ignored by it, or heard from it), and the epoch that
-  // standby began (or a later one it serves at): a rejoin takes its ServerID.
+  // stopped for it, was ignored by it, or told it so), and the epoch that
+  // standby began: a rejoin takes its ServerID (failover/rejoin.cc).
   std::string fenced_for = {};
   uint32_t fenced_epoch = 0;
   std::string new_master = {};  // where the master is now, when known

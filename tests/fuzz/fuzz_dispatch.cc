@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "observe/monitoring.h"
 #include "replica/hub.h"
 #include "replica/master_commands.h"
+#include "tests/fuzz/fuzz_request.h"
 #include "transport/archive_commands.h"
 #include "transport/auth.h"
 #include "transport/dispatcher.h"
@@ -83,23 +83,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Master& m = TheMaster();
   const auto& [user, ticket] = m.who[data[0] % m.who.size()];
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Request req{user, ticket, {}};
-  while (req.args.size() < 32) {
-    size_t nl = rest.find('\n');
-    req.args.emplace_back(rest.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    rest.remove_prefix(nl + 1);
-  }
-  // Commits answer from the writer thread; wait a little, not for ever (a
-  // fuzzed `configure` may have stalled the mandatory gate on purpose).
-  auto answered = std::make_shared<std::promise<void>>();
-  auto future = answered->get_future();
-  m.dispatcher->Dispatch(req, true, "fuzz", [answered](Response) {
-    try {
-      answered->set_value();
-    } catch (...) {
-    }
-  });
-  future.wait_for(std::chrono::milliseconds(500));
+  fuzzing::DispatchAndWait(m.dispatcher.get(), fuzzing::RequestOf(user, ticket, rest));
   return 0;
 }

@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "observe/monitoring.h"
 #include "replica/downstream_node.h"
 #include "replica/local_config.h"
+#include "tests/fuzz/fuzz_request.h"
 #include "transport/dispatcher.h"
 
 namespace {
@@ -64,23 +64,9 @@ Standby& TheStandby() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Standby& s = TheStandby();
-  Request req{"admin", data[0] % 2 == 0 ? "" : "admin:9999999999:00", {}};
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  while (req.args.size() < 32) {
-    size_t nl = rest.find('\n');
-    req.args.emplace_back(rest.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    rest.remove_prefix(nl + 1);
-  }
-  // Some answer from other threads (a failover, a reseed): wait a little.
-  auto answered = std::make_shared<std::promise<void>>();
-  auto future = answered->get_future();
-  s.dispatcher->Dispatch(req, true, "fuzz", [answered](Response) {
-    try {
-      answered->set_value();
-    } catch (...) {
-    }
-  });
-  future.wait_for(std::chrono::milliseconds(500));
+  fuzzing::DispatchAndWait(
+      s.dispatcher.get(),
+      fuzzing::RequestOf("admin", data[0] % 2 == 0 ? "" : "admin:9999999999:00", rest));
   return 0;
 }

@@ -85,11 +85,13 @@ class FailoverTest : public ClusterTest {
 
   // sb1 (mandatory), sb2 and r1 follow `master`, which gets `keys` keys;
   // then sb1 fails over (planned) while sb2 is stopped: sb2 never sees epoch
-  // 2, which r1 follows sb1 into, and sb1 writes 5 keys more.
+  // 2, which r1 follows sb1 into, and sb1 writes 5 keys more. Then sb1 and
+  // the old master are SIGKILLed and sb2 goes on, knowing only epoch 1.
   struct MissedEpoch {
     std::unique_ptr<TandemdProcess> sb1, sb2, r1;
+    std::string sb1_address;  // to start sb1 again where it was
   };
-  void FailOverWhileSb2Sleeps(const TandemdProcess& master, bool sb2_mandatory, int keys,
+  void FailOverWhileSb2Sleeps(TandemdProcess& master, bool sb2_mandatory, int keys,
                               MissedEpoch* c) {
     AddSpec(master, "sb1", "standby", true);
     AddSpec(master, "sb2", "standby", sb2_mandatory);
@@ -106,6 +108,12 @@ class FailoverTest : public ClusterTest {
     c->sb2->Stop();
     ASSERT_EQ(Failover(*c->sb1, {"-y", "-w", "0"}).exit_code, 0);
     Put(*c->sb1, keys, keys + 5);
+    // r1 follows sb1 (what it applies waits for sb2 if sb2 is mandatory).
+    ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*c->r1, {"hello"}), "epoch") == "2"; }));
+    c->sb1_address = c->sb1->address();
+    c->sb1->Kill9();
+    master.Kill9();
+    c->sb2->Continue();
   }
 };
 
@@ -784,12 +792,7 @@ TEST_F(FailoverTest, AStandbyThatMissedAnEpochMayNotReuseItsNumber) {
   MissedEpoch c;
   ASSERT_NO_FATAL_FAILURE(FailOverWhileSb2Sleeps(*master, /*sb2_mandatory=*/true, 10, &c));
   auto &sb1 = c.sb1, &sb2 = c.sb2, &r1 = c.r1;
-  // r1 follows sb1 (what it applies waits for sb2, mandatory and stopped).
-  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*r1, {"hello"}), "epoch") == "2"; }));
-  const std::string sb1_address = sb1->address();
-  sb1->Kill9();
-  master->Kill9();
-  sb2->Continue();
+  const std::string& sb1_address = c.sb1_address;
 
   auto refused = Failover(*sb2, {"-y"});
   EXPECT_NE(refused.exit_code, 0);
@@ -833,12 +836,8 @@ TEST_F(FailoverTest, AForcedMasterWaitingForDiskRoomIsNotFencedByTheMasterItOutr
   auto master = StartMaster();
   MissedEpoch c;  // 300 keys: a journal far longer than sb2's log will grow
   ASSERT_NO_FATAL_FAILURE(FailOverWhileSb2Sleeps(*master, /*sb2_mandatory=*/false, 300, &c));
-  auto &sb1 = c.sb1, &sb2 = c.sb2, &r1 = c.r1;
-  ASSERT_TRUE(WaitFor([&] { return FieldOf(One(*r1, {"hello"}), "epoch") == "2"; }));
-  const std::string sb1_address = sb1->address();
-  sb1->Kill9();
-  master->Kill9();
-  sb2->Continue();
+  auto &sb1 = c.sb1, &sb2 = c.sb2;
+  const std::string& sb1_address = c.sb1_address;
 
   Position copied = PullPosition(*sb2, "journalcopy");
   ASSERT_GT(copied.offset, ReadAll(sb2->log_path()).size() + 16384);
