@@ -315,11 +315,15 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
          Say("info", "master quiesced at " + rec.point.Token());
          return Status::Ok();
        },
-       .undo =
-           [&plan, id = rec.standby_id] {
-             return plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout)
-                 .status();
-           }});
+       .undo = [&plan, &layout, id = rec.standby_id]() -> Status {
+         TANDEM_RETURN_IF_ERROR(
+             plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout).status());
+         if (!PathExists(layout.statefailover())) return Status::Ok();
+         return RemoveDurably(layout.statefailover());
+       },
+       // Recorded before the master may pause: a restart after a crash from
+       // here on rolls back and resumes it (SettleInterruptedFailover).
+       .phase_before = FailoverPhase::kPrepared});
   steps.push_back(
       {.name = "journalcopy",
        .text = "journalcopying to the master's final position",
@@ -353,6 +357,13 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
                    .text = "stopping journalcopy; applying everything up to the final position",
                    .run = [this, &rec]() -> Status {
                      TANDEM_RETURN_IF_ERROR(node_->StopJournalcopy());
+                     // The copy ran until now: nothing may have come after
+                     // the point the master paused at.
+                     if (node_->upstream_status().written != rec.point) {
+                       return Status::FailedPrecondition(
+                           "journalcopy went past the master's final position, to " +
+                           node_->upstream_status().written.Token());
+                     }
                      return node_->ApplyTo(rec.point);
                    },
                    .undo = [this] { return node_->Restart(); }});

@@ -3,8 +3,10 @@
 // a crash could interrupt, so a restarted server finishes the failover or
 // rolls it back, and never leaves a cluster without a master:
 //
-//   prepared        state renamed to statepullL; the master is still alive
-//                   (paused) -> on restart: roll back
+//   prepared        written before a planned failover pauses the master, and
+//                   again once state is renamed to statepullL; the master is
+//                   still alive (maybe paused) -> on restart: roll back, and
+//                   tell the master to resume
 //   stopping        the stop was sent, or is about to be: it may have reached
 //                   the master -> on restart: ask the master (Resolve below)
 //   master-stopped  the master is fenced (or was dead): the point of no

@@ -99,6 +99,12 @@ Status RollBackInterrupted(const RootLayout& layout, const FailoverRecord* rec) 
     LogWarning() << "a failover to this server was interrupted before the point of no return: "
                     "rolled back; this server stays a standby of '"
                  << rec->master_id << "'";
+    // A planned one may have paused the master: it need not wait for its
+    // lease (quiesce + 10 s) to take commits again.
+    if (auto target = Address::Parse(rec->master_address); rec->planned && target.ok()) {
+      LogWarning() << "told the master at " << rec->master_address
+                   << " to resume: " << ResumeMaster(UpstreamFor(layout, *target), rec->standby_id);
+    }
   }
   return Status::Ok();
 }

@@ -60,4 +60,14 @@ StopOutcome ResolveStop(const StopRequest& req, bool send_stop,
   return StopOutcome::kNoAnswer;
 }
 
+std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id) {
+  master.timeout = [] { return milliseconds(2000); };
+  auto conn = ConnectUpstream(master);
+  if (!conn.ok()) return "it did not answer (" + conn.status().message() + ")";
+  auto resumed = Ask(*conn, {"failover-master", "resume", standby_id});
+  if (!resumed.ok()) return "it refused (" + resumed.status().message() + ")";
+  return std::string(FieldOf(*resumed, "resumed")) == "yes" ? "it takes commits again"
+                                                            : "it was not paused for us";
+}
+
 }  // namespace tandem

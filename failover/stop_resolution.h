@@ -31,4 +31,9 @@ struct StopRequest {
 StopOutcome ResolveStop(const StopRequest& request, bool send_stop,
                         std::chrono::system_clock::time_point deadline, std::string* detail);
 
+// Tells a master that we may have paused that our failover is rolled back,
+// so that it takes commits again now rather than when its lease runs out.
+// One attempt, bounded; what happened, for the log.
+std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id);
+
 }  // namespace tandem

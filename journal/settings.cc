@@ -1,5 +1,8 @@
 #include "journal/settings.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <mutex>
 #include <set>
@@ -56,6 +59,10 @@ constexpr SettingDef kSettings[] = {
     {"metrics.address", Type::kAddressList, "", 0, 0, "", "", Scope::kLocal, When::kAtRestart,
      "HOST:PORT where the server answers HTTP: `/metrics` (Prometheus), `/healthz`, `/readyz`. "
      "Empty: no endpoint. `tandemd --metrics HOST:PORT` overrides it."},
+    {"net.source", Type::kIpAddress, "", 0, 0, "", "", Scope::kLocal, When::kAtRestart,
+     "The local IP address this server's own connections to other servers (journal streams, "
+     "hellos, failover) leave from; empty: the kernel chooses. For a host with several "
+     "addresses, where peers or firewalls expect one."},
     {"pull.u.threads", Type::kNumber, "4", 1, 64, "", "threads", Scope::kLocal, When::kAtRestart,
      "How many archive files a downstream server fetches at once."},
     {"ready.lag.bytes", Type::kNumber, "67108864", 0, int64_t{1} << 50, "", "bytes",
@@ -137,6 +144,8 @@ std::string_view TypeName(const SettingDef& def) {
       return "text";
     case Type::kAddressList:
       return "addresses";
+    case Type::kIpAddress:
+      return "IP address";
     case Type::kSecret:
       return "secret";
   }
@@ -213,6 +222,15 @@ Status CheckSettingValue(const SettingDef& def, std::string_view value) {
       if (list.ok()) return Status::Ok();
       return Status::InvalidArgument(name + " must be HOST:PORT[,HOST:PORT...], not " + shown +
                                      ": " + list.status().message());
+    }
+    case Type::kIpAddress: {
+      unsigned char ignored[sizeof(in6_addr)];
+      std::string text(value);
+      if (text.empty() || ::inet_pton(AF_INET, text.c_str(), ignored) == 1 ||
+          ::inet_pton(AF_INET6, text.c_str(), ignored) == 1) {
+        return Status::Ok();
+      }
+      return Status::InvalidArgument(name + " must be an IP address (no port), not " + shown);
     }
     case Type::kText:
     case Type::kSecret:

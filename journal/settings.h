@@ -27,6 +27,7 @@ enum class SettingType {
   kChoice,       // one of `choices` ("a|b")
   kText,         // any printable text
   kAddressList,  // [ssl:]HOST:PORT[,...]
+  kIpAddress,    // an IPv4 or IPv6 address, no port
   kSecret,       // text that is never shown
 };
 

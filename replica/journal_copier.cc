@@ -101,6 +101,7 @@ UpstreamOptions UpstreamFor(const RootLayout& layout, const Address& target) {
   up.password = local["service.password"];
   up.client.trust_file = layout.root() + "/trust";
   up.client.trust_new = true;
+  up.client.source = local["net.source"];
   up.fsync = local["journalcopy.fsync"] != "off";
   return up;
 }

@@ -373,7 +373,8 @@ int Main(int argc, char** argv) {
     return Help({command});
   }
 
-  ClientOptions copts{HomeFile("TANDEM_TRUST", ".tandem_trust"), false};
+  ClientOptions copts;
+  copts.trust_file = HomeFile("TANDEM_TRUST", ".tandem_trust");
   copts.io_timeout = std::chrono::seconds(timeout_s);
   if (command == "ping") {
     if (args.size() != 1) {

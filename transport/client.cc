@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <mutex>
 
 #include <openssl/ssl.h>
 
@@ -58,7 +59,44 @@ struct Client::Impl {
     }
     return result;
   }
+
+  // async_connect over a range reopens the socket for each endpoint, which
+  // loses a bind: so one endpoint of the source's family at a time.
+  boost::system::error_code ConnectFrom(const tcp::resolver::results_type& endpoints,
+                                        const asio::ip::address& from,
+                                        std::chrono::milliseconds timeout) {
+    boost::system::error_code ec = asio::error::address_family_not_supported;
+    for (const auto& entry : endpoints) {
+      const tcp::endpoint& to = entry.endpoint();
+      if (to.address().is_v4() != from.is_v4()) continue;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      socket.open(to.protocol(), ec);
+      if (!ec) socket.bind(tcp::endpoint(from, 0), ec);
+      if (ec) continue;
+      ec = Run(timeout, [&](auto handler) { socket.async_connect(to, handler); });
+      if (!ec) return ec;
+    }
+    return ec;
+  }
 };
+
+namespace {
+
+std::mutex peer_source_mu;
+std::string peer_source;  // guarded by peer_source_mu
+
+}  // namespace
+
+void SetPeerSource(std::string host) {
+  std::lock_guard lock(peer_source_mu);
+  peer_source = std::move(host);
+}
+
+std::string PeerSource() {
+  std::lock_guard lock(peer_source_mu);
+  return peer_source;
+}
 
 Status TransportError(const std::string& what, const std::string& peer,
                       boost::system::error_code ec, std::chrono::milliseconds timeout) {
@@ -79,12 +117,19 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
   boost::system::error_code ec;
   tcp::resolver resolver(impl->io);
   auto endpoints = resolver.resolve(address.host, std::to_string(address.port), ec);
-  if (!ec) {
+  if (!ec && options.source.empty()) {
     ec = impl->Run(options.connect_timeout, [&](auto handler) {
       asio::async_connect(
           impl->socket, endpoints,
           [handler](boost::system::error_code e, const tcp::endpoint&) mutable { handler(e); });
     });
+  } else if (!ec) {
+    auto from = asio::ip::make_address(options.source, ec);
+    if (ec) {
+      return Status::InvalidArgument("net.source '" + options.source +
+                                     "' is not an IP address: " + ec.message());
+    }
+    ec = impl->ConnectFrom(endpoints, from, options.connect_timeout);
   }
   if (ec) return TransportError("cannot connect to", impl->peer, ec, options.connect_timeout);
   impl->socket.set_option(tcp::no_delay(true), ec);

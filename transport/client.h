@@ -24,7 +24,17 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   // Every send and read afterwards, unless given its own (0: no limit).
   std::chrono::milliseconds io_timeout{0};
+  // The local IP address to connect from (a server's net.source); empty:
+  // the kernel chooses.
+  std::string source;
 };
+
+// The net.source of the server in this process: the address its own
+// connections to other servers (streams, hellos, failover) leave from, so
+// that on a host with several addresses peers and firewalls see the one
+// they expect. Set when a server starts; one per process.
+void SetPeerSource(std::string host);
+std::string PeerSource();
 
 class Client {
  public:

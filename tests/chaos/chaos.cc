@@ -58,6 +58,7 @@ enum Kind {
   kForced,
   kKillMidOperation,
   kChain,
+  kLink,
   kKinds
 };
 const char* const kKindNames[kKinds] = {"kill",
@@ -70,7 +71,8 @@ const char* const kKindNames[kKinds] = {"kill",
                                         "ignore-master",
                                         "forced",
                                         "kill-mid-operation",
-                                        "failover-rejoin-failback"};
+                                        "failover-rejoin-failback",
+                                        "one-link"};
 
 struct Totals {
   int cycles = 0;
@@ -252,6 +254,17 @@ void Cycle::Inject(int kind) {
       cluster_->Heal(nullptr);
       break;
     }
+    case kLink: {
+      // Both ends stay reachable by every other server (and by clients).
+      size_t at = static_cast<size_t>(&s - &cluster_->server(0));
+      Server& other = cluster_->server((at + 1 + static_cast<size_t>(Pick(3))) % 4);
+      bool black_hole = Pick(2) == 0;
+      log_ += "(" + s.name + "-" + other.name + (black_hole ? " black hole)" : " reset)");
+      cluster_->CutLink(s, other, black_hole);
+      Pause(200, 3000);
+      if (Pick(3) != 0) cluster_->RestoreLink(s, other);
+      break;
+    }
     case kChain: {
       for (int round = 0; round < 2; ++round) {
         auto standbys = WithRole("standby");
@@ -374,8 +387,9 @@ std::string Cycle::Check(const Load& load) {
     return out;
   };
   // One more write moves every position; then every server must reach it.
-  // A standby killed mid-failover before it recorded anything leaves the
-  // master paused until the lease ends (quiesce + 10 s: 70 s here).
+  // A standby killed mid-failover tells the master to resume when it starts
+  // again; until then the master stays paused up to the lease (quiesce +
+  // 10 s: 70 s here).
   if (!WaitFor(
           [&] {
             return RunTandem({"-p", master->address, "put", "marker", "m", "1"}).exit_code == 0;

@@ -67,11 +67,14 @@ std::unique_ptr<Cluster> Cluster::Create(const std::string& dir, const std::stri
     s.root = dir + "/" + name;
     uint16_t port = FreePort();
     s.address = "127.0.0.1:" + std::to_string(port);
+    s.source = "127.0.0." + std::to_string(11 + c->servers_.size());
     s.front = std::make_unique<TcpProxy>(port);
     c->servers_.push_back(std::move(s));
   }
   Server& m = c->servers_[0];
-  if (RunTandemd({"-r", m.root, "--id", "master1"}).exit_code != 0 || !c->StartServer(m)) {
+  if (RunTandemd({"-r", m.root, "--id", "master1"}).exit_code != 0 ||
+      RunTandemd({"-r", m.root, "-cset", "net.source=" + m.source}).exit_code != 0 ||
+      !c->StartServer(m)) {
     return nullptr;
   }
   for (std::string kv : {"commit.wait=" + commit_wait, std::string("commit.wait.timeout=5"),
@@ -88,6 +91,7 @@ std::unique_ptr<Cluster> Cluster::Create(const std::string& dir, const std::stri
                        "\nReplicatingFrom: master1\nAddress: " + s.front_address() + "\n";
     if (RunTandem({"-p", m.address, "server", "-i"}, {spec, {}, {}}).exit_code != 0 ||
         RunTandemd({"-r", s.root, "--id", s.name}).exit_code != 0 ||
+        RunTandemd({"-r", s.root, "-cset", "net.source=" + s.source}).exit_code != 0 ||
         RunTandemd({"-r", s.root, "-cset", "target=" + m.front_address()}).exit_code != 0 ||
         !c->StartServer(s)) {
       return nullptr;
@@ -132,6 +136,17 @@ void Cluster::LimitDisk(Server& s, uint64_t slack) {
   // No write may end past here: the disk is full a little way on.
   rlimit lim{*offset + slack, RLIM_INFINITY};
   if (::prlimit(s.process->pid(), RLIMIT_FSIZE, &lim, nullptr) == 0) s.disk_limited = true;
+}
+
+void Cluster::CutLink(Server& a, Server& b, bool black_hole) {
+  for (auto [to, from] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    black_hole ? to->front->BlackHole(from->source) : to->front->Cut(from->source);
+  }
+}
+
+void Cluster::RestoreLink(Server& a, Server& b) {
+  a.front->Restore(b.source);
+  b.front->Restore(a.source);
 }
 
 bool Cluster::Heal(std::string* why) {

@@ -2,7 +2,9 @@
 // (master1, mandatory standby sb1, standby sb2, replica r1), each behind a
 // front proxy that every other server reaches it through, so that any
 // server can be cut off (reset) or silenced (black hole) without touching
-// the network. Clients reach the servers directly.
+// the network. Each server connects from its own loopback address
+// (net.source), so that one link between two servers can be cut alone.
+// Clients reach the servers directly.
 #pragma once
 
 #include <sys/types.h>
@@ -25,6 +27,7 @@ struct Server {
   std::string name;  // the root's directory name (its first role)
   std::string root;
   std::string address;  // direct, fixed across restarts
+  std::string source;   // the loopback address its own connections leave from
   std::unique_ptr<TcpProxy> front;
   std::unique_ptr<TandemdProcess> process;  // null while down
   bool stopped = false;                     // SIGSTOPped
@@ -49,6 +52,9 @@ class Cluster {
   // RLIMIT_FSIZE `slack` bytes past where its journal writes are now: the
   // disk fills up (EFBIG) a little way on.
   void LimitDisk(Server& s, uint64_t slack);
+  // The link between `a` and `b` only, both ways; every other link stays.
+  void CutLink(Server& a, Server& b, bool black_hole);
+  void RestoreLink(Server& a, Server& b);
   // Ends every fault: links restored, processes continued, limits lifted,
   // dead servers started again on their addresses. False if one would not
   // start (the reason is logged).

@@ -123,6 +123,40 @@ TEST_F(ConvergenceTest, AnOldMasterStartedAgainAfterAnUnplannedFailoverFencesIts
   EXPECT_EQ(Role(*master), "fenced");
 }
 
+TEST_F(ConvergenceTest, EachServerConnectsFromItsNetSourceSoOneLinkCanBeCutAlone) {
+  // Both standbys reach the master at the same address; only sb1's link
+  // goes silent, told apart by the address sb1 connects from.
+  auto master = StartMaster();
+  TcpProxy front(master->parsed_address().port);
+  AddSpec(*master, "sb1", "standby", false);
+  AddSpec(*master, "sb2", "standby", false);
+  auto bad = RunTandemd({"-r", dir_.Sub("x"), "-cset", "net.source=127.0.0.1:5"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("net.source must be an IP address (no port)"), std::string::npos)
+      << bad.err;
+  for (auto [id, source] : {std::pair{"sb1", "127.0.0.12"}, std::pair{"sb2", "127.0.0.13"}}) {
+    std::string root = dir_.Sub(id);
+    ASSERT_EQ(RunTandemd({"-r", root, "--id", id}).exit_code, 0);
+    ASSERT_EQ(RunTandemd({"-r", root, "-cset", "target=" + front.address()}).exit_code, 0);
+    ASSERT_EQ(RunTandemd({"-r", root, "-cset", std::string("net.source=") + source}).exit_code, 0);
+  }
+  auto sb1 = StartDownstream("sb1", front.address());
+  auto sb2 = StartDownstream("sb2", front.address());
+  Put(*master, 0, 5);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master) && CaughtUp(*sb2, *master); }));
+
+  front.BlackHole("127.0.0.12");
+  Put(*master, 5, 10);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*sb2, *master); })) << sb2->Log();
+  ASSERT_TRUE(WaitFor([&] {
+    auto pulled = RunTandem({"-p", sb1->address(), "pull", "-lj"});
+    return pulled.exit_code == 4 && pulled.out.find("NOT CONNECTED") != std::string::npos;
+  })) << sb1->Log();
+  EXPECT_FALSE(CaughtUp(*sb1, *master));
+  front.Restore("127.0.0.12");
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(*sb1, *master); })) << sb1->Log();
+}
+
 TEST_F(ConvergenceTest, AReplicaMovesToANewerMasterWhileItsOldMasterStillServesIt) {
   // sb1 reaches the master through a link that goes silent; the replica
   // reaches it directly. The old master cannot learn of sb1 by itself

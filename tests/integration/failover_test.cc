@@ -490,8 +490,9 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
 // A crash of the standby right after each step of a planned failover (the
 // window after each remote call included): once restarted, exactly one of
 // the two servers is a master, it holds every key, and the other follows it.
-// (A master paused by a standby that died before statefailover was written
-// takes writes again when the pause lease runs out: not waited for here.)
+// A standby that restarts before the point of no return rolls back and
+// tells the master it paused to take commits again, without waiting for
+// the pause lease to run out.
 class FailoverCrashAfterStep : public FailoverTest,
                                public ::testing::WithParamInterface<const char*> {};
 
@@ -509,6 +510,13 @@ TEST_P(FailoverCrashAfterStep, LeavesExactlyOneMasterHoldingEveryKey) {
     EXPECT_EQ(Keys(*standby, "kv").size(), 11u);
   } else {
     EXPECT_EQ(Keys(*master, "kv").size(), 10u);
+    EXPECT_NE(standby->Log().find("told the master at " + master->address() +
+                                  " to resume: it takes commits again"),
+              std::string::npos)
+        << standby->Log();
+    EXPECT_NE(master->Log().find("rolled back: accepting commits again"), std::string::npos)
+        << master->Log();
+    ASSERT_EQ(RunTandem({"-p", master->address(), "put", "kv", "after", "v"}).exit_code, 0);
     EXPECT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
   }
 }

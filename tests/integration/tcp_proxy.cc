@@ -33,35 +33,64 @@ TcpProxy::~TcpProxy() {
   idle_.wait(lock, [this] { return pipes_ == 0; });
 }
 
-void TcpProxy::Cut() {
-  cut_ = true;
+void TcpProxy::Set(const std::string& source, Mode mode) {
   std::lock_guard lock(mu_);
-  for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+  modes_[source] = mode;
+  if (mode != Mode::kCut) return;
+  for (const auto& link : links_) {
+    if (source.empty() || link->source == source) {
+      ::shutdown(link->client, SHUT_RDWR);
+      if (link->upstream >= 0) ::shutdown(link->upstream, SHUT_RDWR);
+    }
+  }
 }
 
-void TcpProxy::BlackHole() { black_hole_ = true; }
+TcpProxy::Mode TcpProxy::ModeLocked(const std::string& source) const {
+  auto all = modes_.find("");
+  if (all != modes_.end() && all->second != Mode::kPass) return all->second;
+  auto one = modes_.find(source);
+  return one == modes_.end() ? Mode::kPass : one->second;
+}
 
-void TcpProxy::Restore() {
-  if (black_hole_.exchange(false)) {
-    std::lock_guard lock(mu_);
-    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+TcpProxy::Mode TcpProxy::ModeFor(const std::string& source) {
+  std::lock_guard lock(mu_);
+  return ModeLocked(source);
+}
+
+void TcpProxy::Restore(const std::string& source_ip) {
+  std::lock_guard lock(mu_);
+  for (const auto& link : links_) {
+    if (!source_ip.empty() && link->source != source_ip) continue;
+    if (ModeLocked(link->source) != Mode::kBlackHole) continue;
+    ::shutdown(link->client, SHUT_RDWR);
+    if (link->upstream >= 0) ::shutdown(link->upstream, SHUT_RDWR);
   }
-  cut_ = false;
+  if (source_ip.empty()) {
+    modes_.clear();
+  } else {
+    modes_.erase(source_ip);
+  }
 }
 
 void TcpProxy::AcceptLoop() {
   while (!stopping_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
-    int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    int client = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&from), &from_len, SOCK_CLOEXEC);
     if (client < 0) continue;
-    if (cut_) {
+    auto link = std::make_shared<Link>();
+    char ip[INET_ADDRSTRLEN] = "";
+    ::inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+    link->source = ip;
+    Mode mode = ModeFor(link->source);
+    if (mode == Mode::kCut) {
       ::close(client);
       continue;
     }
-    auto link = std::make_shared<Link>();
     link->client = client;
-    if (!black_hole_) {  // black-holed: accepted, and then nothing
+    if (mode == Mode::kPass) {  // black-holed: accepted, and then nothing
       int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
@@ -80,8 +109,7 @@ void TcpProxy::AcceptLoop() {
 
 void TcpProxy::Start(std::shared_ptr<Link> link) {
   std::lock_guard lock(mu_);
-  fds_.push_back(link->client);
-  if (link->upstream >= 0) fds_.push_back(link->upstream);
+  links_.push_back(link);
   link->open_ends = link->upstream >= 0 ? 2 : 1;
   pipes_ += link->open_ends;
   std::thread([this, link] { Pipe(link, link->client, link->upstream); }).detach();
@@ -94,8 +122,10 @@ void TcpProxy::Pipe(std::shared_ptr<Link> link, int from, int to) {
   char buf[64 * 1024];
   for (;;) {
     ssize_t n = ::recv(from, buf, sizeof buf, 0);
-    if (n <= 0 || cut_) break;
-    if (black_hole_ || to < 0) continue;  // swallowed
+    if (n <= 0) break;
+    Mode mode = ModeFor(link->source);
+    if (mode == Mode::kCut) break;
+    if (mode == Mode::kBlackHole || to < 0) continue;  // swallowed
     if (::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
   }
   ::shutdown(from, SHUT_RDWR);
@@ -106,11 +136,9 @@ void TcpProxy::Pipe(std::shared_ptr<Link> link, int from, int to) {
 void TcpProxy::Finish(const std::shared_ptr<Link>& link) {
   std::lock_guard lock(mu_);
   if (--link->open_ends == 0) {
-    for (int fd : {link->client, link->upstream}) {
-      if (fd < 0) continue;
-      fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
-      ::close(fd);
-    }
+    links_.erase(std::remove(links_.begin(), links_.end(), link), links_.end());
+    ::close(link->client);
+    if (link->upstream >= 0) ::close(link->upstream);
   }
   if (--pipes_ == 0) idle_.notify_all();
 }

@@ -3,11 +3,14 @@
 // (every connection through it is closed, new ones are refused); BlackHole()
 // is silent (connections stay open and new ones are accepted, but no byte
 // gets through in either direction: what a peer behind a dead link or a
-// hung host looks like).
+// hung host looks like). Either may be for one source address only: with
+// each server connecting from its own loopback address (net.source), that
+// cuts the one link between two servers and leaves the others.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,19 +28,27 @@ class TcpProxy {
   TcpProxy& operator=(const TcpProxy&) = delete;
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  void Cut();
-  void BlackHole();
-  // Ends either mode; connections black-holed meanwhile are closed, as
-  // their peers would have timed out by now.
-  void Restore();
+  void Cut() { Set({}, Mode::kCut); }
+  void BlackHole() { Set({}, Mode::kBlackHole); }
+  // Only for connections from `source_ip` (e.g. "127.0.0.12").
+  void Cut(const std::string& source_ip) { Set(source_ip, Mode::kCut); }
+  void BlackHole(const std::string& source_ip) { Set(source_ip, Mode::kBlackHole); }
+  // Ends every mode (or the one for `source_ip`); connections black-holed
+  // meanwhile are closed, as their peers would have timed out by now.
+  void Restore(const std::string& source_ip = "");
 
  private:
+  enum class Mode { kPass, kCut, kBlackHole };
   // One proxied connection: closed, and forgotten, when both directions end.
   struct Link {
+    std::string source;  // the client's IP address
     int client = -1;
     int upstream = -1;
     std::atomic<int> open_ends{0};
   };
+  void Set(const std::string& source, Mode mode);  // "" : every source
+  Mode ModeFor(const std::string& source);         // locks mu_
+  Mode ModeLocked(const std::string& source) const;
   void AcceptLoop();
   void Start(std::shared_ptr<Link> link);
   void Pipe(std::shared_ptr<Link> link, int from, int to);
@@ -46,13 +57,12 @@ class TcpProxy {
   uint16_t target_port_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
-  std::atomic<bool> cut_{false};
-  std::atomic<bool> black_hole_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable idle_;
-  std::vector<int> fds_;  // of open links, guarded by mu_
-  int pipes_ = 0;         // running Pipe threads, guarded by mu_
+  std::map<std::string, Mode> modes_;         // by source, "" for all; guarded by mu_
+  std::vector<std::shared_ptr<Link>> links_;  // open ones, guarded by mu_
+  int pipes_ = 0;                             // running Pipe threads, guarded by mu_
   std::thread acceptor_;
 };
 

@@ -54,6 +54,11 @@ TEST(SettingsTest, LocalSettingsStayLocalButATargetMayBeOverriddenPerServer) {
   EXPECT_FALSE(CheckLocalSetting("journalcopy.fsync", "sometimes").ok());
   EXPECT_FALSE(CheckLocalSetting("commit.wait", "local").ok());
   EXPECT_FALSE(CheckLocalSetting("targte", "127.0.0.1:1").ok());
+  EXPECT_TRUE(CheckLocalSetting("net.source", "10.0.0.7").ok());
+  EXPECT_TRUE(CheckLocalSetting("net.source", "::1").ok());
+  EXPECT_TRUE(CheckLocalSetting("net.source", "").ok());
+  EXPECT_FALSE(CheckLocalSetting("net.source", "host.example").ok());
+  EXPECT_FALSE(CheckLocalSetting("net.source", "127.0.0.1:5").ok());
 }
 
 TEST(SettingsTest, AReaderGetsTheDefaultForAValueTheRegistryDoesNotAllow) {
