@@ -5,14 +5,16 @@
 // at any moment is finished or undone by the next start.
 //
 // Planned (the master takes part):
-//   pause-master    the master refuses new commits and reports its final
-//                   durable position P and the digest of its journal up to P
+//   pause-master    phase prepared is recorded (so a restart resumes the
+//                   master); the master refuses new commits and reports its
+//                   final durable position P and the digest of its journal
+//                   up to P
 //   journalcopy     our journalcopy reaches P (synced)
 //   compare         our copy's digest up to P equals the master's
 //   apply           journalcopy stops; everything up to P is applied
 //   archive         no pending pull -u; content of the last -v seconds verified
 //   statepullL      state is renamed to statepullL
-//   statefailover   the consistency point P is recorded (phase prepared)
+//   statefailover   the consistency point P is recorded (phase prepared again)
 //   stop-master     phase stopping, then the master fences itself for us at
 //                   P and refuses every commit: the point of no return
 //                   (phase master-stopped)
