@@ -3,6 +3,7 @@
 #include "failover/failover_stats.h"
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "failover/journal_digest.h"
@@ -115,14 +116,33 @@ Failover::Plan Failover::Check() {
   if (options_.quiesce_secs < 0 || options_.quiesce_secs > 3600) fail("-w must be 0..3600");
   if (options_.verify_secs < 0 || options_.verify_secs > 43200) fail("-v must be 0..43200");
 
+  // Epochs must never repeat: the new one begins above every epoch any
+  // server holds. Asked meanwhile: a hung master costs each question a
+  // whole timeout, and the two need not wait for each other.
+  const Address current = node_->current_target();
+  std::future<EpochHeard> heard_later = std::async(std::launch::async, [&] {
+    return NewestEpochHeard(node_->tables(), id, options_.address, {current.ToString()},
+                            RplTimeout(node_->tables(), id), node_->upstream().client.source);
+  });
+
   // Ask the master who it is; that also tells whether it can take part.
+  // No candidate answering hello (resolve_target) is silence already: a
+  // hung master is not given a second timeout to connect to.
   Status reach = Status::Ok();
-  plan.master_target = node_->upstream().resolve_target ? node_->upstream().resolve_target()
-                                                        : node_->upstream().target;
+  plan.master_target = current;
+  if (node_->upstream().resolve_target) {
+    auto resolved = node_->upstream().resolve_target(nullptr);
+    if (resolved.ok()) {
+      plan.master_target = *resolved;
+    } else {
+      reach = resolved.status();
+    }
+  }
   UpstreamOptions to_master = node_->upstream();
   to_master.target = plan.master_target;
   to_master.resolve_target = nullptr;
-  auto conn = ConnectUpstream(to_master);
+  auto conn = reach.ok() ? ConnectUpstream(to_master) : Result<UpstreamConnection>(reach);
+  uint32_t master_epoch = 0;  // as the master we reached says
   if (conn.ok()) {
     plan.master.client = std::move(conn->client);
     plan.master.user = conn->user;
@@ -142,6 +162,8 @@ Failover::Plan Failover::Check() {
     } else if (info.ok()) {
       plan.master_id = FieldOf(*info, "serverID");
       plan.master_address = plan.master_target.ToString();
+      auto epoch = ParseDecimal<uint32_t>(FieldOf(*info, "epoch"), "epoch");
+      if (epoch.ok()) master_epoch = *epoch;
     } else {
       reach = info.status();
     }
@@ -217,13 +239,13 @@ Failover::Plan Failover::Check() {
                          "reseeds itself from it.");
     }
   }
-  // Epochs must never repeat: the new one begins above every epoch any
-  // server holds. A server holding a newer epoch than this standby means a
-  // master this standby never followed took writes it lacks.
+  // A server holding a newer epoch than this standby means a master this
+  // standby never followed took writes it lacks.
   const uint32_t ours = node_->highest_epoch().value;
-  EpochHeard heard =
-      NewestEpochHeard(node_->tables(), id, options_.address, {plan.master_target.ToString()},
-                       RplTimeout(node_->tables(), id));
+  EpochHeard heard = heard_later.get();
+  if (master_epoch > heard.epoch) {
+    heard = {master_epoch, "the master at " + plan.master_target.ToString()};
+  }
   plan.newest_epoch = std::max(ours, heard.epoch);
   if (heard.epoch > ours) {
     std::string what = heard.who + " holds epoch " + std::to_string(heard.epoch) +
@@ -315,9 +337,19 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
          Say("info", "master quiesced at " + rec.point.Token());
          return Status::Ok();
        },
-       .undo = [&plan, &layout, id = rec.standby_id]() -> Status {
-         TANDEM_RETURN_IF_ERROR(
-             plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout).status());
+       .undo = [this, &plan, &layout, id = rec.standby_id]() -> Status {
+         // The pause may have reached a master we can no longer ask on this
+         // connection (it timed out, or the master died): try once afresh,
+         // and in any case leave no failover in progress here. A master we
+         // could not tell resumes when its lease ends.
+         auto resumed = plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout);
+         if (!resumed.ok()) {
+           UpstreamOptions to_master = node_->upstream();
+           to_master.target = plan.master_target;
+           to_master.resolve_target = nullptr;
+           Say("warning", "the master did not take the resume (" + resumed.status().message() +
+                              "); asked again: " + ResumeMaster(to_master, id));
+         }
          if (!PathExists(layout.statefailover())) return Status::Ok();
          return RemoveDurably(layout.statefailover());
        },

@@ -5,6 +5,7 @@
 #include "failover/failover_state.h"
 #include "failover/journal_digest.h"
 #include "failover/newer_master_probe.h"
+#include "journal/fault_point.h"
 #include "journal/file.h"
 #include "journal/log.h"
 #include "journal/numbers.h"
@@ -12,6 +13,7 @@
 #include "replica/failover_history.h"
 #include "replica/journal_copier.h"
 #include "replica/journal_streamer.h"
+#include "replica/local_config.h"
 #include "replica/server_spec.h"
 #include "transport/auth.h"
 #include "transport/hello.h"
@@ -43,7 +45,10 @@ Status CheckToken(std::string_view what, std::string_view value) {
 
 FailoverParticipant::FailoverParticipant(Engine* engine, ReplicationHub* hub,
                                          std::function<std::string()> address)
-    : engine_(engine), hub_(hub), address_(std::move(address)) {}
+    : engine_(engine),
+      hub_(hub),
+      address_(std::move(address)),
+      source_(ReadLocalConfig(engine->layout())["net.source"]) {}
 
 void FailoverParticipant::Start() {
   // The first probe is the server's own, before it serves (node/incarnation).
@@ -103,7 +108,7 @@ void FailoverParticipant::TellOldMaster() {
   // itself, or it was rejoined as a standby.
   auto there = Address::Parse(r.tell_address);
   if (!there.ok()) return forget("is not an address");
-  auto hello = SayHello(*there, RplTimeout(engine_->tables(), engine_->server_id()));
+  auto hello = SayHello(*there, RplTimeout(engine_->tables(), engine_->server_id()), source_);
   if (!hello.ok()) return;  // tried again shortly
   if (!hello->is_master() || hello->epoch >= engine_->epoch().value) {
     return forget("knows: it answers as " + hello->role + " of epoch " +
@@ -134,7 +139,7 @@ void FailoverParticipant::TellOldMaster() {
 void FailoverParticipant::ProbeForNewerMaster() {
   if (engine_->fence()) return;
   auto timeout = RplTimeout(engine_->tables(), engine_->server_id());
-  std::optional<ServerIdentity> identity = FindNewerMaster(*engine_, address_(), timeout);
+  std::optional<ServerIdentity> identity = FindNewerMaster(*engine_, address_(), timeout, source_);
   if (!identity) return;
   LogError() << identity->fence << ": refusing all commits and fencing server.id";
   if (Status st = engine_->Fence(*identity); !st.ok()) {
@@ -268,6 +273,7 @@ Response FailoverParticipant::Pause(const RequestContext& ctx,
   if (!path.ok()) return undo(path.status());
   auto digest = JournalPrefixDigest(*path, final_pos->offset);
   if (!digest.ok()) return undo(digest.status());
+  TANDEM_FAULT_POINT("failover-master.paused");  // paused; the standby does not know where
   {
     std::lock_guard lock(mu_);
     quiescing_ = false;
@@ -436,7 +442,7 @@ Response FailoverParticipant::Newer(const RequestContext& ctx,
     return Error(Status::Fenced("already fenced: " + fence->fence));
   // Believe no one's word for it: reach the newer master ourselves.
   auto there = Address::Parse(args[2]);
-  auto hello = there.ok() ? SayHello(*there, milliseconds(5000)) : there.status();
+  auto hello = there.ok() ? SayHello(*there, milliseconds(5000), source_) : there.status();
   if (!hello.ok()) {
     return Error(Status::FailedPrecondition("not fencing: cannot reach the master '" + args[1] +
                                             "' names at " + args[2] + ": " +

@@ -90,6 +90,7 @@ class FailoverParticipant {
   Engine* engine_;
   ReplicationHub* hub_;
   std::function<std::string()> address_;
+  const std::string source_;  // net.source: where our probes and hellos leave from
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -9,7 +9,8 @@
 namespace tandem {
 
 std::optional<ServerIdentity> FindNewerMaster(const Engine& engine, const std::string& own_address,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout,
+                                              const std::string& source) {
   struct Probe {
     std::string standby;
     std::string address;
@@ -21,8 +22,9 @@ std::optional<ServerIdentity> FindNewerMaster(const Engine& engine, const std::s
     auto address = Address::Parse(spec.address);
     if (!address.ok()) continue;
     probes.push_back(
-        {spec.id, spec.address,
-         std::async(std::launch::async, [a = *address, timeout] { return SayHello(a, timeout); })});
+        {spec.id, spec.address, std::async(std::launch::async, [a = *address, timeout, source] {
+           return SayHello(a, timeout, source);
+         })});
   }
   const uint32_t ours = engine.epoch().value;
   std::optional<ServerIdentity> newest;

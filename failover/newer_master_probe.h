@@ -14,9 +14,11 @@
 namespace tandem {
 
 // The fence to apply, naming the newest master found, or nothing. Every
-// standby is asked at once; each answer is bounded by `timeout`. Servers
-// listening at `own_address` (this one) are not asked.
+// standby is asked at once, from `source` (our net.source); each answer is
+// bounded by `timeout`. Servers listening at `own_address` (this one) are
+// not asked.
 std::optional<ServerIdentity> FindNewerMaster(const Engine& engine, const std::string& own_address,
-                                              std::chrono::milliseconds timeout);
+                                              std::chrono::milliseconds timeout,
+                                              const std::string& source);
 
 }  // namespace tandem

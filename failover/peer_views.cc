@@ -10,8 +10,8 @@ namespace tandem {
 
 std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id,
                                 const std::string& own_address, uint32_t epoch,
-                                std::chrono::milliseconds window,
-                                std::chrono::milliseconds timeout) {
+                                std::chrono::milliseconds window, std::chrono::milliseconds timeout,
+                                const std::string& source) {
   struct Peer {
     std::string id;
     std::future<Result<HelloAnswer>> answer;
@@ -22,8 +22,8 @@ std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id
     if (spec.address.empty() || spec.address == own_address) continue;
     auto address = Address::Parse(spec.address);
     if (!address.ok()) continue;
-    peers.push_back({spec.id, std::async(std::launch::async, [a = *address, timeout] {
-                       return SayHello(a, timeout);
+    peers.push_back({spec.id, std::async(std::launch::async, [a = *address, timeout, source] {
+                       return SayHello(a, timeout, source);
                      })});
   }
   std::string why;
@@ -47,7 +47,7 @@ std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id
 
 EpochHeard NewestEpochHeard(const Tables& tables, const std::string& self_id,
                             const std::string& own_address, const std::vector<std::string>& also,
-                            std::chrono::milliseconds timeout) {
+                            std::chrono::milliseconds timeout, const std::string& source) {
   std::vector<std::pair<std::string, std::string>> peers;  // who, address
   for (const ServerSpec& spec : LoadServerSpecs(tables)) {
     if (spec.id != self_id && !spec.address.empty() && spec.address != own_address) {
@@ -58,8 +58,9 @@ EpochHeard NewestEpochHeard(const Tables& tables, const std::string& self_id,
   std::vector<std::future<Result<HelloAnswer>>> answers;
   for (const auto& [who, text] : peers) {
     auto address = Address::Parse(text);
-    answers.push_back(std::async(std::launch::async, [address, timeout] {
-      return address.ok() ? SayHello(*address, timeout) : Result<HelloAnswer>(address.status());
+    answers.push_back(std::async(std::launch::async, [address, timeout, source] {
+      return address.ok() ? SayHello(*address, timeout, source)
+                          : Result<HelloAnswer>(address.status());
     }));
   }
   EpochHeard newest;

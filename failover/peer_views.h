@@ -26,11 +26,11 @@
 namespace tandem {
 
 // Why not to promote now, or empty. Every peer is asked at once, each
-// within `timeout`.
+// within `timeout`, from `source` (our net.source).
 std::string MasterHeardByOthers(const Tables& tables, const std::string& self_id,
                                 const std::string& own_address, uint32_t epoch,
-                                std::chrono::milliseconds window,
-                                std::chrono::milliseconds timeout);
+                                std::chrono::milliseconds window, std::chrono::milliseconds timeout,
+                                const std::string& source);
 
 // The newest epoch any server in the specs (or at `also`) holds, and who
 // said so: a failover begins above it, and a standby that holds less lacks
@@ -41,6 +41,6 @@ struct EpochHeard {
 };
 EpochHeard NewestEpochHeard(const Tables& tables, const std::string& self_id,
                             const std::string& own_address, const std::vector<std::string>& also,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout, const std::string& source);
 
 }  // namespace tandem

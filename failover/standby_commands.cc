@@ -155,8 +155,9 @@ void StandbyFailover::WatchMaster() {
     auto silent = std::chrono::steady_clock::now() - heard;
     if (silent < window) continue;
     lock.unlock();
-    std::string alive = MasterHeardByOthers(tables, id, address_(), node_->highest_epoch().value,
-                                            window, RplTimeout(tables, id));
+    std::string alive =
+        MasterHeardByOthers(tables, id, address_(), node_->highest_epoch().value, window,
+                            RplTimeout(tables, id), node_->upstream().client.source);
     lock.lock();
     if (!alive.empty()) {
       if (alive != last_refusal_) LogWarning() << "failover.auto: not failing over: " << alive;

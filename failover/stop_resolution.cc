@@ -1,5 +1,6 @@
 #include "failover/stop_resolution.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "transport/message.h"
@@ -9,9 +10,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Result<Row> Ask(UpstreamConnection& conn, std::vector<std::string> args) {
-  TANDEM_ASSIGN_OR_RETURN(
-      Response r, conn.client->Call({conn.user, conn.ticket, std::move(args)}, milliseconds(2000)));
+Result<Row> Ask(UpstreamConnection& conn, std::vector<std::string> args,
+                milliseconds timeout = milliseconds(2000)) {
+  TANDEM_ASSIGN_OR_RETURN(Response r,
+                          conn.client->Call({conn.user, conn.ticket, std::move(args)}, timeout));
   if (!r.status.ok()) return r.status;
   return r.rows.empty() ? Row{} : r.rows[0];
 }
@@ -61,10 +63,16 @@ StopOutcome ResolveStop(const StopRequest& req, bool send_stop,
 }
 
 std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id) {
-  master.timeout = [] { return milliseconds(2000); };
+  // One deadline for connect, login and the question: a restart waits on it.
+  const milliseconds budget(2000);
+  const auto end = std::chrono::steady_clock::now() + budget;
+  master.timeout = [budget] { return budget; };
   auto conn = ConnectUpstream(master);
   if (!conn.ok()) return "it did not answer (" + conn.status().message() + ")";
-  auto resumed = Ask(*conn, {"failover-master", "resume", standby_id});
+  auto left =
+      std::max(milliseconds(1),
+               std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now()));
+  auto resumed = Ask(*conn, {"failover-master", "resume", standby_id}, left);
   if (!resumed.ok()) return "it refused (" + resumed.status().message() + ")";
   return std::string(FieldOf(*resumed, "resumed")) == "yes" ? "it takes commits again"
                                                             : "it was not paused for us";

@@ -9,7 +9,6 @@
 #include "replica/local_config.h"
 #include "replica/master_commands.h"
 #include "transport/archive_commands.h"
-#include "transport/client.h"
 #include "transport/engine_commands.h"
 #include "transport/submit_command.h"
 
@@ -19,7 +18,6 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
   const std::string& root = where.root;
   const std::string& address = where.address;
   TANDEM_ASSIGN_OR_RETURN(Address listen, Address::Parse(address));
-  SetPeerSource(ReadLocalConfig(RootLayout(root))["net.source"]);
   // A failover that a crash interrupted is finished or undone before the
   // role is decided.
   TANDEM_RETURN_IF_ERROR(SettleInterruptedFailover(RootLayout(root), address));

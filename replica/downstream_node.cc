@@ -54,7 +54,9 @@ Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& 
   up.server_id = node->server_id_;
   DownstreamNode* self = node.get();
   up.timeout = [self] { return RplTimeout(self->tables_, self->server_id_); };
-  up.resolve_target = [self] { return self->ResolveUpstream(); };
+  up.resolve_target = [self](const std::function<bool()>& cancelled) {
+    return self->ResolveUpstream(cancelled);
+  };
   up.own_address = [self] { return self->own_address(); };
 
   // A downstream server of a secured master is secured from its first
@@ -86,11 +88,14 @@ UpstreamCandidates DownstreamNode::Candidates() const {
   return ListCandidates(tables_, server_id_, targets_, own_address());
 }
 
-Address DownstreamNode::ResolveUpstream() {
+Result<Address> DownstreamNode::ResolveUpstream(const std::function<bool()>& cancelled) {
   UpstreamCandidates candidates = Candidates();
   if (candidates.addresses.empty()) return current_target();
-  UpstreamChoice choice = ChooseUpstream(candidates, server_id_, highest_epoch().value,
-                                         RplTimeout(tables_, server_id_));
+  HelloRound round;
+  round.timeout = RplTimeout(tables_, server_id_);
+  round.source = upstream_.client.source;
+  round.cancelled = cancelled;
+  UpstreamChoice choice = ChooseUpstream(candidates, server_id_, highest_epoch().value, round);
   if (choice.found) {
     // A master older than the newest: tell it so, so it stops writing.
     for (const ProbedServer& old : choice.older_masters) {
@@ -114,6 +119,10 @@ Address DownstreamNode::ResolveUpstream() {
   std::string id = choice.found && choice.newest > highest_epoch().value
                        ? FailoverId(Epoch{choice.newest}) + ": "
                        : "";
+  if (!choice.found && !choice.silence.ok()) {
+    return choice.silence.Annotate("no candidate answers as the master, " +
+                                   choice.address.ToString() + " included");
+  }
   std::lock_guard lock(ptr_mu_);
   target_role_ = choice.role;
   if (choice.address.ToString() != target_.ToString()) {
@@ -129,8 +138,11 @@ void DownstreamNode::WatchForNewerMaster() {
   CopierStatus up = c->status();
   if (!up.connected) return;  // choosing again on every connection anyway
   uint32_t epoch = std::max(highest_epoch().value, up.epoch.value);
-  auto newer = NewerMasterAmong(Candidates(), server_id_, current_target().ToString(), epoch,
-                                RplTimeout(tables_, server_id_));
+  HelloRound round;
+  round.timeout = RplTimeout(tables_, server_id_);
+  round.source = upstream_.client.source;
+  auto newer =
+      NewerMasterAmong(Candidates(), server_id_, current_target().ToString(), epoch, round);
   if (!newer) return;
   LogWarning() << FailoverId(Epoch{newer->hello.epoch}) << ": a master of epoch "
                << newer->hello.epoch << " serves at " << newer->address.ToString()
@@ -192,7 +204,11 @@ Status DownstreamNode::Reseed() {
   const std::string staging = layout_.root() + "/reseed.tmp";
   TANDEM_RETURN_IF_ERROR(RemoveTree(staging));
   UpstreamOptions up = upstream_;
-  if (up.resolve_target) up.target = up.resolve_target();
+  if (up.resolve_target) {
+    auto resolved = up.resolve_target(nullptr);
+    if (!resolved.ok()) return resolved.status().Annotate("reseed (nothing here was changed)");
+    up.target = *resolved;
+  }
   auto fetched = FetchCheckpoint(staging, up);
   if (!fetched.ok()) {
     (void)RemoveTree(staging);

@@ -65,6 +65,11 @@ class DownstreamNode : public StreamOrigin {
   // What failover (failover/coordinator.h) needs of a standby.
   const RootLayout& layout() const { return layout_; }
   const UpstreamOptions& upstream() const { return upstream_; }
+  // The server streamed from now, or last (replica/upstream_choice.h).
+  Address current_target() const {
+    std::lock_guard lock(ptr_mu_);
+    return target_;
+  }
   CopierStatus upstream_status() const { return copier()->status(); }
   // The highest epoch seen: in journals.rep at start-up or in the stream since.
   Epoch highest_epoch() const {
@@ -104,16 +109,15 @@ class DownstreamNode : public StreamOrigin {
   std::vector<Address> targets_;  // the local `target` list
   UpstreamCandidates Candidates() const;
   // Chooses the upstream again (before every connection) and tells older
-  // masters that answered that they are stale.
-  Address ResolveUpstream();
+  // masters that answered that they are stale. An error when no candidate
+  // qualified and the one kept did not answer either: connecting to it
+  // would only wait out another timeout (a hung old master) before the
+  // next round of hellos could find the new one.
+  Result<Address> ResolveUpstream(const std::function<bool()>& cancelled);
   // While streaming: moves to a master of a higher epoch than the upstream's.
   void WatchForNewerMaster();
   std::string own_address() const { return address_ ? address_() : ""; }
   std::function<std::string()> address_;  // set by RegisterCommands, before Start
-  Address current_target() const {
-    std::lock_guard lock(ptr_mu_);
-    return target_;
-  }
   std::string target_role() const {
     std::lock_guard lock(ptr_mu_);
     return target_role_;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "journal/log.h"
@@ -89,7 +90,14 @@ void JournalCopier::Run() {
       }
       if (stopping_) return;
     }
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    // At most a quarter of rpl.timeout.ms: a server that lost its master
+    // moves to the new one within 2 × rpl.timeout.ms (detection, one round
+    // of hellos, this wait), however many refusals it met on the way.
+    auto cap = std::chrono::milliseconds(2000);
+    if (upstream_.timeout) {
+      cap = std::clamp(upstream_.timeout() / 4, std::chrono::milliseconds(50), cap);
+    }
+    backoff = std::min(backoff * 2, cap);
   }
 }
 
@@ -107,7 +115,10 @@ UpstreamOptions UpstreamFor(const RootLayout& layout, const Address& target) {
 }
 
 Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
-  Address target = upstream.resolve_target ? upstream.resolve_target() : upstream.target;
+  Address target = upstream.target;
+  if (upstream.resolve_target) {
+    TANDEM_ASSIGN_OR_RETURN(target, upstream.resolve_target(nullptr));
+  }
   UpstreamConnection conn;
   conn.user = upstream.user;
   ClientOptions options = upstream.client;
@@ -115,10 +126,16 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
   // Offline callers (rejoin, reseed) give no timeout: an upstream that hangs
   // mid-answer must not hang them for ever (seed 10, cycle 79: a rejoin).
   if (options.io_timeout.count() == 0) options.io_timeout = std::chrono::seconds(10);
+  // Connect and login share one budget: a peer that accepts and then
+  // answers slowly must not double how long a caller waits.
+  const auto end = std::chrono::steady_clock::now() + options.io_timeout;
   TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, options));
   if (!upstream.password.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(Response login,
-                            conn.client->Call({upstream.user, "", {"login", upstream.password}}));
+    auto left = std::max(std::chrono::milliseconds(1),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             end - std::chrono::steady_clock::now()));
+    TANDEM_ASSIGN_OR_RETURN(
+        Response login, conn.client->Call({upstream.user, "", {"login", upstream.password}}, left));
     if (!login.status.ok())
       return login.status.Annotate("service login as '" + upstream.user + "'");
     if (login.rows.empty()) return Status::Corruption("the upstream's login answer has no ticket");
@@ -134,7 +151,10 @@ Status JournalCopier::Connection() {
   }
   UpstreamOptions upstream = upstream_;
   if (upstream.resolve_target) {  // once: it may probe every candidate
-    upstream.target = upstream.resolve_target();
+    TANDEM_ASSIGN_OR_RETURN(upstream.target, upstream.resolve_target([this] {
+      MutexLock lock(&mu_);
+      return stopping_;
+    }));
     upstream.resolve_target = nullptr;
   }
   {

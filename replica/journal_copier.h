@@ -40,8 +40,10 @@ namespace tandem {
 struct UpstreamOptions {
   Address target;
   // When set, asked before every connection attempt (re-pointing from the
-  // master's replicated SERVERID#target); `target` is the fallback.
-  std::function<Address()> resolve_target;
+  // master's replicated SERVERID#target); `target` is the fallback. An error
+  // is that attempt's failure. It gives up at once once `cancelled` says so
+  // (the copier is stopping: a failover waits for that).
+  std::function<Result<Address>(const std::function<bool()>& cancelled)> resolve_target;
   std::string server_id;  // ours, as the upstream knows it
   std::string user;       // service user; empty on an unsecured upstream
   std::string password;

@@ -1,8 +1,10 @@
 #include "replica/upstream_choice.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <optional>
+#include <thread>
 
 #include "journal/engine.h"
 #include "journal/log.h"
@@ -16,18 +18,57 @@ struct Answer {
   Result<HelloAnswer> hello;
 };
 
-// Asks every address at once; answers in the same order.
-std::vector<Answer> AskAll(const std::vector<Address>& addresses,
-                           std::chrono::milliseconds timeout) {
+// Answers that end the wait early: a master of an epoch newer than this
+// server holds. The others then get only kSettle more to say they are newer
+// still (a chain of failovers), not the whole timeout that a hung or
+// black-holed candidate (often the old master itself) would take: a server
+// moves to the new master within its bound.
+using Settles = std::function<bool(const HelloAnswer&)>;
+constexpr std::chrono::milliseconds kSettle{100};
+
+// Asks every address at once; answers in the same order. One still
+// unanswered when the wait ends counts as a timeout; its question runs out
+// on its own (each is bounded by round.timeout). Not even a preferred candidate
+// is waited for: most often it is the old master itself (a sole target).
+std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRound& round,
+                           const Settles& settles) {
+  using Clock = std::chrono::steady_clock;
   std::vector<std::future<Result<HelloAnswer>>> futures;
   futures.reserve(addresses.size());
   for (const Address& a : addresses) {
     futures.push_back(
-        std::async(std::launch::async, [a, timeout] { return SayHello(a, timeout); }));
+        std::async(std::launch::async, [a, timeout = round.timeout, source = round.source] {
+          return SayHello(a, timeout, source);
+        }));
+  }
+  std::vector<std::optional<Result<HelloAnswer>>> got(addresses.size());
+  const auto end = Clock::now() + round.timeout + kSettle;  // every question is over by then
+  std::optional<Clock::time_point> settled;
+  auto deadline = [&] { return settled ? std::min(end, *settled + kSettle) : end; };
+  for (size_t waiting = futures.size();
+       waiting > 0 && Clock::now() < deadline() && !(round.cancelled && round.cancelled());) {
+    for (size_t i = 0; i < futures.size(); ++i) {
+      if (got[i] || futures[i].wait_for(std::chrono::milliseconds(0)) != std::future_status::ready)
+        continue;
+      got[i] = futures[i].get();
+      --waiting;
+      if (!settled && settles && got[i]->ok() && settles(**got[i])) settled = Clock::now();
+    }
+    if (waiting > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::vector<Answer> out;
   out.reserve(addresses.size());
-  for (size_t i = 0; i < addresses.size(); ++i) out.push_back({addresses[i], futures[i].get()});
+  std::vector<std::future<Result<HelloAnswer>>> unanswered;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    if (got[i]) {
+      out.push_back({addresses[i], std::move(*got[i])});
+    } else {
+      out.push_back({addresses[i], Status::Timeout("no answer before the round ended")});
+      unanswered.push_back(std::move(futures[i]));
+    }
+  }
+  // A future of std::async waits for its question when destroyed: elsewhere.
+  if (!unanswered.empty()) std::thread([left = std::move(unanswered)] {}).detach();
   return out;
 }
 
@@ -38,9 +79,9 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses,
 // the master even before the specs that name it have replicated here.
 // Other downstream servers' upstreams are not followed: their links are
 // theirs (failover.auto asks them precisely because ours may be cut).
-std::vector<Answer> AskWithHints(const std::vector<Address>& addresses,
-                                 std::chrono::milliseconds timeout, bool first_upstream) {
-  std::vector<Answer> answers = AskAll(addresses, timeout);
+std::vector<Answer> AskWithHints(const std::vector<Address>& addresses, const HelloRound& round,
+                                 const Settles& settles, bool first_upstream) {
+  std::vector<Answer> answers = AskAll(addresses, round, settles);
   std::vector<Address> hints;
   auto known = [&](const std::string& text) {
     for (const Answer& a : answers) {
@@ -61,7 +102,7 @@ std::vector<Answer> AskWithHints(const std::vector<Address>& addresses,
     if (h->role == "fenced") add(h->new_master);
     if (i == 0 && first_upstream && !h->is_master()) add(h->upstream);
   }
-  for (Answer& a : AskAll(hints, timeout)) answers.push_back(std::move(a));
+  for (Answer& a : AskAll(hints, round, settles)) answers.push_back(std::move(a));
   return answers;
 }
 
@@ -103,13 +144,17 @@ UpstreamCandidates ListCandidates(const Tables& tables, const std::string& serve
 }
 
 UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::string& server_id,
-                              uint32_t held_epoch, std::chrono::milliseconds timeout) {
+                              uint32_t held_epoch, const HelloRound& round) {
   UpstreamChoice choice;
   choice.newest = held_epoch;
   if (candidates.addresses.empty()) return choice;
   choice.address = candidates.addresses.front();
-  std::vector<Answer> answers =
-      AskWithHints(candidates.addresses, timeout, candidates.first_preferred);
+  std::vector<Answer> answers = AskWithHints(
+      candidates.addresses, round,
+      [&](const HelloAnswer& h) {
+        return h.is_master() && h.server_id != server_id && h.epoch > held_epoch;
+      },
+      candidates.first_preferred);
   // With no usable answer the first candidate is tried again, unless it is
   // this server under another form of its address.
   for (const Answer& a : answers) {
@@ -139,10 +184,13 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
     }
   }
   for (const Answer& a : answers) {
-    if (a.hello.ok() && a.address.ToString() == choice.address.ToString()) {
+    if (a.address.ToString() != choice.address.ToString()) continue;
+    if (a.hello.ok()) {
       choice.role = a.hello->role;
-      break;
+    } else {
+      choice.silence = a.hello.status();
     }
+    break;
   }
   return choice;
 }
@@ -150,13 +198,16 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
 std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidates,
                                              const std::string& server_id,
                                              const std::string& current, uint32_t epoch,
-                                             std::chrono::milliseconds timeout) {
+                                             const HelloRound& round) {
   std::vector<Address> others;
   for (const Address& a : candidates.addresses) {
     if (a.ToString() != current) others.push_back(a);
   }
   std::optional<ProbedServer> newest;
-  for (Answer& a : AskWithHints(others, timeout, false)) {
+  auto newer = [&](const HelloAnswer& h) {
+    return h.is_master() && h.server_id != server_id && h.epoch > epoch;
+  };
+  for (Answer& a : AskWithHints(others, round, newer, false)) {
     if (!a.hello.ok() || !a.hello->is_master() || a.hello->server_id == server_id) continue;
     if (a.hello->epoch > (newest ? newest->hello.epoch : epoch)) {
       newest = ProbedServer{a.address, *a.hello};

@@ -6,8 +6,9 @@
 // is an address), the local `target` list, and the Address of every master
 // and standby spec replicated from the master: after a failover, the new
 // master is one of them. All are asked `hello` at once, each bounded by
-// rpl.timeout.ms. This server itself (its own address, or an answer with
-// its own ServerID) is never chosen: that would stream from itself.
+// rpl.timeout.ms, from this server's net.source. This server itself (its
+// own address, or an answer with its own ServerID) is never chosen: that
+// would stream from itself.
 //
 // The preferred candidate (the override, or a sole local target) is chosen
 // when it answers, is not fenced, and holds the newest epoch heard (for a
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,13 @@ UpstreamCandidates ListCandidates(const Tables& tables, const std::string& serve
                                   const std::vector<Address>& targets,
                                   const std::string& own_address);
 
+// How one round of hellos is asked.
+struct HelloRound {
+  std::chrono::milliseconds timeout{2000};  // each answer (rpl.timeout.ms)
+  std::string source;                       // our net.source
+  std::function<bool()> cancelled;          // polled; true ends the round at once
+};
+
 struct ProbedServer {
   Address address;
   HelloAnswer hello;
@@ -49,19 +58,20 @@ struct UpstreamChoice {
   Address address;
   bool found = false;   // a candidate qualified
   std::string role;     // as `address` answered hello; empty if it did not
+  Status silence;       // why `address` did not answer hello; Ok when it did
   uint32_t newest = 0;  // the highest epoch of a master heard, or held here
   // Masters that answered with an epoch older than `newest` (to be told).
   std::vector<ProbedServer> older_masters;
 };
 
 UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::string& server_id,
-                              uint32_t held_epoch, std::chrono::milliseconds timeout);
+                              uint32_t held_epoch, const HelloRound& round);
 
 // Every candidate but `current`, asked at once; the master of the highest
 // epoch above `epoch`, if one answers.
 std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidates,
                                              const std::string& server_id,
                                              const std::string& current, uint32_t epoch,
-                                             std::chrono::milliseconds timeout);
+                                             const HelloRound& round);
 
 }  // namespace tandem

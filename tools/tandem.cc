@@ -183,7 +183,7 @@ int AwaitMaster(const Address& address, bool json) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   Status last = Status::Unavailable("no answer yet");
   while (std::chrono::steady_clock::now() < deadline) {
-    auto hello = SayHello(address, std::chrono::milliseconds(2000));
+    auto hello = SayHello(address, std::chrono::milliseconds(2000), "");
     if (hello.ok() && hello->is_master()) {
       std::cout << (json ? FormatJsonProgress(
                                {{{"step", address.ToString() + " serves as the master"}}})

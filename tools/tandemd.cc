@@ -28,10 +28,8 @@
 #include "journal/log.h"
 #include "journal/position.h"
 #include "journal/settings.h"
-#include "replica/local_config.h"
 #include "tools/offline.h"
 #include "tools/service_notify.h"
-#include "transport/client.h"
 
 namespace tandem {
 namespace {
@@ -239,8 +237,6 @@ int Main(int argc, char** argv) {
   }
   if (args.mode == "serve") return Serve(args);
   SetLogQuiet(true);  // offline modes print their own results
-  // --rejoin asks its new master and peers, as the server would.
-  SetPeerSource(ReadLocalConfig(RootLayout(args.root))["net.source"]);
   Status st;
   if (args.mode == "-cset") {
     st = OfflineSetConfig(args.root, args.operands[0]);

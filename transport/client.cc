@@ -1,9 +1,9 @@
 #include "transport/client.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <chrono>
-#include <mutex>
 
 #include <openssl/ssl.h>
 
@@ -61,42 +61,39 @@ struct Client::Impl {
   }
 
   // async_connect over a range reopens the socket for each endpoint, which
-  // loses a bind: so one endpoint of the source's family at a time.
+  // loses a bind: so one endpoint of the source's family at a time, all
+  // within the one `timeout`.
   boost::system::error_code ConnectFrom(const tcp::resolver::results_type& endpoints,
                                         const asio::ip::address& from,
                                         std::chrono::milliseconds timeout) {
+    using std::chrono::steady_clock;
+    const auto end = steady_clock::now() + timeout;
     boost::system::error_code ec = asio::error::address_family_not_supported;
     for (const auto& entry : endpoints) {
       const tcp::endpoint& to = entry.endpoint();
       if (to.address().is_v4() != from.is_v4()) continue;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - steady_clock::now());
+      if (timeout.count() > 0 && left.count() <= 0) return asio::error::timed_out;
       boost::system::error_code ignored;
       socket.close(ignored);
       socket.open(to.protocol(), ec);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+      // The port is picked at connect, per destination: binding port 0
+      // would take one for good, and run out under many connections.
+      int on = 1;
+      if (!ec && from.is_v4()) {
+        ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+      }
+#endif
       if (!ec) socket.bind(tcp::endpoint(from, 0), ec);
       if (ec) continue;
-      ec = Run(timeout, [&](auto handler) { socket.async_connect(to, handler); });
+      ec = Run(timeout.count() > 0 ? left : timeout,
+               [&](auto handler) { socket.async_connect(to, handler); });
       if (!ec) return ec;
     }
     return ec;
   }
 };
-
-namespace {
-
-std::mutex peer_source_mu;
-std::string peer_source;  // guarded by peer_source_mu
-
-}  // namespace
-
-void SetPeerSource(std::string host) {
-  std::lock_guard lock(peer_source_mu);
-  peer_source = std::move(host);
-}
-
-std::string PeerSource() {
-  std::lock_guard lock(peer_source_mu);
-  return peer_source;
-}
 
 Status TransportError(const std::string& what, const std::string& peer,
                       boost::system::error_code ec, std::chrono::milliseconds timeout) {

@@ -29,12 +29,6 @@ struct ClientOptions {
   std::string source;
 };
 
-// The net.source of the server in this process: the address its own
-// connections to other servers (streams, hellos, failover) leave from, so
-// that on a host with several addresses peers and firewalls see the one
-// they expect. Set when a server starts; one per process.
-void SetPeerSource(std::string host);
-std::string PeerSource();
 
 class Client {
  public:

@@ -5,10 +5,11 @@
 
 namespace tandem {
 
-Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout) {
+Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout,
+                             const std::string& source) {
   ClientOptions options;
   options.accept_unknown = true;
-  options.source = PeerSource();
+  options.source = source;
   options.connect_timeout = options.io_timeout = timeout;
   TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(address, options));
   TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}, timeout));

@@ -29,7 +29,10 @@ struct HelloAnswer {
   bool is_master() const { return role == "standard"; }
 };
 
-// Bounded by `timeout` for the connect and for the answer.
-Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout);
+// Bounded by `timeout` for the connect and for the answer. A server asks
+// from its net.source (`source`; empty: any local address), as its streams
+// do, so that what it hears is what the link it would use can reach.
+Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout,
+                             const std::string& source);
 
 }  // namespace tandem

@@ -170,7 +170,7 @@ bool Cluster::Heal(std::string* why) {
 std::optional<HelloAnswer> Cluster::Hello(const Server& s) const {
   auto a = Address::Parse(s.address);
   if (!a.ok() || !s.process || s.stopped) return std::nullopt;
-  auto hello = SayHello(*a, std::chrono::milliseconds(2000));
+  auto hello = SayHello(*a, std::chrono::milliseconds(2000), "");
   if (!hello.ok()) return std::nullopt;
   return *hello;
 }

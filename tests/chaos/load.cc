@@ -21,7 +21,7 @@ std::optional<Master> FindMaster(const std::vector<std::string>& addresses) {
   for (const std::string& text : addresses) {
     auto a = Address::Parse(text);
     if (!a.ok()) continue;
-    auto h = SayHello(*a, milliseconds(500));
+    auto h = SayHello(*a, milliseconds(500), "");
     if (h.ok() && h->is_master() && (!best || h->epoch > best->epoch)) best = Master{*a, h->epoch};
   }
   return best;

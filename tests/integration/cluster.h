@@ -16,10 +16,10 @@ namespace tandem::testing {
 
 class ClusterTest : public ::testing::Test {
  protected:
-  std::unique_ptr<TandemdProcess> StartMaster() {
+  std::unique_ptr<TandemdProcess> StartMaster(const SpawnOptions& options = {}) {
     master_root_ = dir_.Sub("master");
     EXPECT_EQ(RunTandemd({"-r", master_root_, "--id", "master1"}).exit_code, 0);
-    auto m = TandemdProcess::Start(master_root_);
+    auto m = TandemdProcess::Start(master_root_, "127.0.0.1:0", options);
     EXPECT_TRUE(m);
     return m;
   }

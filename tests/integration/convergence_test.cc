@@ -241,7 +241,7 @@ TEST_F(ConvergenceTest, AServerNeverStreamsFromItselfUnderAnotherFormOfItsAddres
   candidates.addresses = {*Address::Parse("0.0.0.0:" + port), *Address::Parse(master->address())};
   candidates.first_preferred = true;
   master->Kill9();
-  UpstreamChoice choice = ChooseUpstream(candidates, "sb1", 1, std::chrono::milliseconds(2000));
+  UpstreamChoice choice = ChooseUpstream(candidates, "sb1", 1, HelloRound{});
   EXPECT_FALSE(choice.found);
   EXPECT_EQ(choice.address.ToString(), master->address());
 }

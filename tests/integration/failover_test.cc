@@ -489,6 +489,26 @@ TEST_F(FailoverTest, AFaultAtEachStepRollsBackAndThenFailoverSucceeds) {
   EXPECT_EQ(Keys(*standby, "kv").size(), static_cast<size_t>(next));
 }
 
+// The master dies after it paused for the standby, before the standby heard
+// where: the rollback cannot resume it, and must still leave no failover in
+// progress behind, so that failing over without it works at once.
+TEST_F(FailoverTest, AMasterThatDiesWhilePausedLeavesTheStandbyFreeToFailOverAgain) {
+  auto master = StartMaster({"", {{"TANDEM_FAULTS", "failover-master.paused=crash"}}, {}});
+  AddSpec(*master, "sb1", "standby", true);
+  Put(*master, 0, 10);
+  auto standby = StartDownstream("sb1", *master);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(*standby, *master); }));
+  auto first = Failover(*standby, {"-y", "-w", "0"});
+  EXPECT_NE(first.exit_code, 0);
+  EXPECT_NE(first.out.find("rolled back"), std::string::npos) << first.out;
+  ASSERT_TRUE(WaitFor([&] { return master->Exited(); }));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statefailover"));
+  auto again = Failover(*standby, {"-y"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  ASSERT_TRUE(WaitFor([&] { return IsMaster(*standby); }));
+  EXPECT_EQ(Keys(*standby, "kv").size(), 10u);
+}
+
 // A crash of the standby right after each step of a planned failover (the
 // window after each remote call included): once restarted, exactly one of
 // the two servers is a master, it holds every key, and the other follows it.

@@ -59,16 +59,21 @@ TcpProxy::Mode TcpProxy::ModeFor(const std::string& source) {
 
 void TcpProxy::Restore(const std::string& source_ip) {
   std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Link>> silenced;
   for (const auto& link : links_) {
-    if (!source_ip.empty() && link->source != source_ip) continue;
-    if (ModeLocked(link->source) != Mode::kBlackHole) continue;
-    ::shutdown(link->client, SHUT_RDWR);
-    if (link->upstream >= 0) ::shutdown(link->upstream, SHUT_RDWR);
+    if (ModeLocked(link->source) == Mode::kBlackHole) silenced.push_back(link);
   }
   if (source_ip.empty()) {
     modes_.clear();
   } else {
     modes_.erase(source_ip);
+  }
+  // Only links that pass again are closed: one still under a fault of the
+  // whole proxy stays as silent as it was.
+  for (const auto& link : silenced) {
+    if (ModeLocked(link->source) != Mode::kPass) continue;
+    ::shutdown(link->client, SHUT_RDWR);
+    if (link->upstream >= 0) ::shutdown(link->upstream, SHUT_RDWR);
   }
 }
 
