@@ -29,7 +29,6 @@ struct ClientOptions {
   std::string source;
 };
 
-
 class Client {
  public:
   static Result<std::unique_ptr<Client>> Connect(const Address& address,
