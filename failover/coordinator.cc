@@ -131,7 +131,7 @@ Failover::Plan Failover::Check() {
   Status reach = Status::Ok();
   plan.master_target = current;
   if (node_->upstream().resolve_target) {
-    auto resolved = node_->upstream().resolve_target(nullptr);
+    auto resolved = node_->upstream().resolve_target(options_.cancelled);
     if (resolved.ok()) {
       plan.master_target = *resolved;
     } else {
@@ -162,8 +162,12 @@ Failover::Plan Failover::Check() {
     } else if (info.ok()) {
       plan.master_id = FieldOf(*info, "serverID");
       plan.master_address = plan.master_target.ToString();
-      auto epoch = ParseDecimal<uint32_t>(FieldOf(*info, "epoch"), "epoch");
-      if (epoch.ok()) master_epoch = *epoch;
+      auto epoch = ParseDecimal<uint32_t>(FieldOf(*info, "epoch"), "the master's info epoch");
+      if (epoch.ok()) {
+        master_epoch = *epoch;
+      } else {
+        reach = epoch.status();  // not an answer a failover can go on from
+      }
     } else {
       reach = info.status();
     }
@@ -348,7 +352,11 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
            to_master.target = plan.master_target;
            to_master.resolve_target = nullptr;
            Say("warning", "the master did not take the resume (" + resumed.status().message() +
-                              "); asked again: " + ResumeMaster(to_master, id));
+                              "); asked again: " + ResumeMaster(to_master, id) +
+                              ". If it paused and was not told, it takes commits again when its "
+                              "pause lease ends, " +
+                              std::to_string(options_.quiesce_secs + kLeaseSlack.count() / 1000) +
+                              " s after it quiesced");
          }
          if (!PathExists(layout.statefailover())) return Status::Ok();
          return RemoveDurably(layout.statefailover());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "transport/deadline.h"
 #include "transport/message.h"
 
 namespace tandem {
@@ -63,17 +64,19 @@ StopOutcome ResolveStop(const StopRequest& req, bool send_stop,
 }
 
 std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id) {
-  // One deadline for connect, login and the question: a restart waits on it.
+  // One budget for connect, login and the question: a restart waits on it.
   const milliseconds budget(2000);
-  const auto end = std::chrono::steady_clock::now() + budget;
+  Deadline deadline(budget);
   master.timeout = [budget] { return budget; };
   auto conn = ConnectUpstream(master);
   if (!conn.ok()) return "it did not answer (" + conn.status().message() + ")";
-  auto left =
-      std::max(milliseconds(1),
-               std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now()));
-  auto resumed = Ask(*conn, {"failover-master", "resume", standby_id}, left);
-  if (!resumed.ok()) return "it refused (" + resumed.status().message() + ")";
+  auto resumed = Ask(*conn, {"failover-master", "resume", standby_id}, deadline.Left());
+  if (!resumed.ok()) {
+    Code code = resumed.status().code();
+    return (code == Code::kTimeout || code == Code::kUnavailable ? "it did not answer ("
+                                                                 : "it refused (") +
+           resumed.status().message() + ")";
+  }
   return std::string(FieldOf(*resumed, "resumed")) == "yes" ? "it takes commits again"
                                                             : "it was not paused for us";
 }

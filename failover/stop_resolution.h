@@ -33,7 +33,8 @@ StopOutcome ResolveStop(const StopRequest& request, bool send_stop,
 
 // Tells a master that we may have paused that our failover is rolled back,
 // so that it takes commits again now rather than when its lease runs out.
-// One attempt, within 2 s in all; what happened, for the log.
+// One attempt, within 2 s in all (transport/deadline.h); what happened, for
+// the log.
 std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id);
 
 }  // namespace tandem

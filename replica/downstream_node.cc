@@ -17,6 +17,7 @@
 #include "replica/local_config.h"
 #include "replica/seed.h"
 #include "replica/status_rows.h"
+#include "replica/stragglers.h"
 #include "replica/stream_command.h"
 #include "replica/upstream_choice.h"
 #include "transport/archive_commands.h"
@@ -96,22 +97,30 @@ Result<Address> DownstreamNode::ResolveUpstream(const std::function<bool()>& can
   round.source = upstream_.client.source;
   round.cancelled = cancelled;
   UpstreamChoice choice = ChooseUpstream(candidates, server_id_, highest_epoch().value, round);
+  if (cancelled && cancelled()) return Status::Unavailable("journalcopy is stopping");
   if (choice.found) {
     // A master older than the newest: tell it so, so it stops writing.
+    // Meanwhile: it verifies by reaching the new master itself, which a
+    // cut link can make take its whole timeout, and we follow the new
+    // master without waiting for that.
     for (const ProbedServer& old : choice.older_masters) {
       LogWarning() << FailoverId(Epoch{choice.newest}) << ": not following "
                    << old.address.ToString() << ": a master of epoch " << old.hello.epoch
                    << ", older than epoch " << choice.newest << "; telling it so";
+      // Nothing of this node: the telling may outlive it.
       UpstreamOptions probe = upstream_;
       probe.target = old.address;
       probe.resolve_target = nullptr;
-      auto conn = ConnectUpstream(probe);
-      if (!conn.ok()) continue;
-      (void)conn->client->Call({conn->user,
-                                conn->ticket,
-                                {"failover-master", "newer", std::to_string(choice.newest),
-                                 server_id_, choice.address.ToString()}},
-                               std::chrono::milliseconds(5000));
+      probe.own_address = nullptr;
+      probe.timeout = [t = upstream_.timeout()] { return t; };
+      std::vector<std::string> newer = {"failover-master", "newer", std::to_string(choice.newest),
+                                        server_id_, choice.address.ToString()};
+      ProcessStragglers().Run([probe, newer] {
+        auto conn = ConnectUpstream(probe);
+        if (!conn.ok()) return;
+        // It fences itself whether or not we wait for its answer.
+        (void)conn->client->Call({conn->user, conn->ticket, newer}, probe.timeout());
+      });
     }
   }
   // Moving to a master of an epoch this server never held: that failover's
@@ -120,8 +129,8 @@ Result<Address> DownstreamNode::ResolveUpstream(const std::function<bool()>& can
                        ? FailoverId(Epoch{choice.newest}) + ": "
                        : "";
   if (!choice.found && !choice.silence.ok()) {
-    return choice.silence.Annotate("no candidate answers as the master, " +
-                                   choice.address.ToString() + " included");
+    return choice.silence.Annotate("no candidate qualifies as the upstream, and " +
+                                   choice.address.ToString() + " did not answer");
   }
   std::lock_guard lock(ptr_mu_);
   target_role_ = choice.role;
@@ -208,6 +217,7 @@ Status DownstreamNode::Reseed() {
     auto resolved = up.resolve_target(nullptr);
     if (!resolved.ok()) return resolved.status().Annotate("reseed (nothing here was changed)");
     up.target = *resolved;
+    up.resolve_target = nullptr;  // chosen: the fetch must not choose again
   }
   auto fetched = FetchCheckpoint(staging, up);
   if (!fetched.ok()) {

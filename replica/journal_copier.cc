@@ -9,6 +9,7 @@
 #include "replica/journal_streamer.h"
 #include "replica/local_config.h"
 #include "replica/state_file.h"
+#include "transport/deadline.h"
 #include "transport/dispatcher.h"
 
 namespace tandem {
@@ -128,14 +129,12 @@ Result<UpstreamConnection> ConnectUpstream(const UpstreamOptions& upstream) {
   if (options.io_timeout.count() == 0) options.io_timeout = std::chrono::seconds(10);
   // Connect and login share one budget: a peer that accepts and then
   // answers slowly must not double how long a caller waits.
-  const auto end = std::chrono::steady_clock::now() + options.io_timeout;
+  Deadline deadline(options.io_timeout);
   TANDEM_ASSIGN_OR_RETURN(conn.client, Client::Connect(target, options));
   if (!upstream.password.empty()) {
-    auto left = std::max(std::chrono::milliseconds(1),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             end - std::chrono::steady_clock::now()));
     TANDEM_ASSIGN_OR_RETURN(
-        Response login, conn.client->Call({upstream.user, "", {"login", upstream.password}}, left));
+        Response login,
+        conn.client->Call({upstream.user, "", {"login", upstream.password}}, deadline.Left()));
     if (!login.status.ok())
       return login.status.Annotate("service login as '" + upstream.user + "'");
     if (login.rows.empty()) return Status::Corruption("the upstream's login answer has no ticket");
@@ -159,6 +158,7 @@ Status JournalCopier::Connection() {
   }
   {
     MutexLock lock(&mu_);
+    if (stopping_) return Status::Unavailable("stopping");
     status_.upstream = upstream.target.ToString();
   }
   TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(upstream));

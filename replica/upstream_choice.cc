@@ -9,6 +9,7 @@
 #include "journal/engine.h"
 #include "journal/log.h"
 #include "replica/server_spec.h"
+#include "replica/stragglers.h"
 
 namespace tandem {
 namespace {
@@ -18,21 +19,27 @@ struct Answer {
   Result<HelloAnswer> hello;
 };
 
-// Answers that end the wait early: a master of an epoch newer than this
-// server holds. The others then get only kSettle more to say they are newer
-// still (a chain of failovers), not the whole timeout that a hung or
-// black-holed candidate (often the old master itself) would take: a server
-// moves to the new master within its bound.
-using Settles = std::function<bool(const HelloAnswer&)>;
+using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kSettle{100};
+
+// When a round stops waiting. Once it has its answer (`settles`: a master
+// of an epoch newer than this server holds), the others get kSettle more to
+// say they are newer still (a chain of failovers), and a preferred
+// candidate that may be a downstream server (a replica's cascade) a quarter
+// of the timeout: not the whole timeout that a hung or black-holed
+// candidate (often the old master itself, a sole target) takes. So a server
+// moves to a new master within its bound.
+struct Settling {
+  std::function<bool(const HelloAnswer&)> settles;
+  bool wait_for_first = false;
+  std::optional<Clock::time_point> since;  // when the answer came
+};
 
 // Asks every address at once; answers in the same order. One still
 // unanswered when the wait ends counts as a timeout; its question runs out
-// on its own (each is bounded by round.timeout). Not even a preferred candidate
-// is waited for: most often it is the old master itself (a sole target).
+// on its own (SayHello is bounded), as one of the process's stragglers.
 std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRound& round,
-                           const Settles& settles) {
-  using Clock = std::chrono::steady_clock;
+                           Settling& settling) {
   std::vector<std::future<Result<HelloAnswer>>> futures;
   futures.reserve(addresses.size());
   for (const Address& a : addresses) {
@@ -42,9 +49,13 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRou
         }));
   }
   std::vector<std::optional<Result<HelloAnswer>>> got(addresses.size());
-  const auto end = Clock::now() + round.timeout + kSettle;  // every question is over by then
-  std::optional<Clock::time_point> settled;
-  auto deadline = [&] { return settled ? std::min(end, *settled + kSettle) : end; };
+  const auto end = Clock::now() + round.timeout * 3 / 2 + kSettle;  // every hello is over by then
+  auto deadline = [&] {
+    if (!settling.since) return end;
+    bool first_pending = settling.wait_for_first && !got.empty() && !got[0];
+    return std::min(
+        end, *settling.since + (first_pending ? std::max(kSettle, round.timeout / 4) : kSettle));
+  };
   for (size_t waiting = futures.size();
        waiting > 0 && Clock::now() < deadline() && !(round.cancelled && round.cancelled());) {
     for (size_t i = 0; i < futures.size(); ++i) {
@@ -52,23 +63,25 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRou
         continue;
       got[i] = futures[i].get();
       --waiting;
-      if (!settled && settles && got[i]->ok() && settles(**got[i])) settled = Clock::now();
+      if (!settling.since && settling.settles && got[i]->ok() && settling.settles(**got[i])) {
+        settling.since = Clock::now();
+      }
     }
     if (waiting > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::vector<Answer> out;
   out.reserve(addresses.size());
-  std::vector<std::future<Result<HelloAnswer>>> unanswered;
+  auto unanswered = std::make_shared<std::vector<std::future<Result<HelloAnswer>>>>();
   for (size_t i = 0; i < addresses.size(); ++i) {
     if (got[i]) {
       out.push_back({addresses[i], std::move(*got[i])});
     } else {
       out.push_back({addresses[i], Status::Timeout("no answer before the round ended")});
-      unanswered.push_back(std::move(futures[i]));
+      unanswered->push_back(std::move(futures[i]));
     }
   }
-  // A future of std::async waits for its question when destroyed: elsewhere.
-  if (!unanswered.empty()) std::thread([left = std::move(unanswered)] {}).detach();
+  // A future of std::async waits for its hello when destroyed: elsewhere.
+  if (!unanswered->empty()) ProcessStragglers().Run([unanswered] { unanswered->clear(); });
   return out;
 }
 
@@ -80,8 +93,8 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRou
 // Other downstream servers' upstreams are not followed: their links are
 // theirs (failover.auto asks them precisely because ours may be cut).
 std::vector<Answer> AskWithHints(const std::vector<Address>& addresses, const HelloRound& round,
-                                 const Settles& settles, bool first_upstream) {
-  std::vector<Answer> answers = AskAll(addresses, round, settles);
+                                 Settling settling, bool first_upstream) {
+  std::vector<Answer> answers = AskAll(addresses, round, settling);
   std::vector<Address> hints;
   auto known = [&](const std::string& text) {
     for (const Answer& a : answers) {
@@ -102,7 +115,8 @@ std::vector<Answer> AskWithHints(const std::vector<Address>& addresses, const He
     if (h->role == "fenced") add(h->new_master);
     if (i == 0 && first_upstream && !h->is_master()) add(h->upstream);
   }
-  for (Answer& a : AskAll(hints, round, settles)) answers.push_back(std::move(a));
+  settling.wait_for_first = false;  // a round settled already gives hints only kSettle
+  for (Answer& a : AskAll(hints, round, settling)) answers.push_back(std::move(a));
   return answers;
 }
 
@@ -149,12 +163,13 @@ UpstreamChoice ChooseUpstream(const UpstreamCandidates& candidates, const std::s
   choice.newest = held_epoch;
   if (candidates.addresses.empty()) return choice;
   choice.address = candidates.addresses.front();
-  std::vector<Answer> answers = AskWithHints(
-      candidates.addresses, round,
-      [&](const HelloAnswer& h) {
-        return h.is_master() && h.server_id != server_id && h.epoch > held_epoch;
-      },
-      candidates.first_preferred);
+  Settling settling;
+  settling.settles = [&](const HelloAnswer& h) {
+    return h.is_master() && h.server_id != server_id && h.epoch > held_epoch;
+  };
+  settling.wait_for_first = candidates.first_preferred && !candidates.masters_only;
+  std::vector<Answer> answers =
+      AskWithHints(candidates.addresses, round, settling, candidates.first_preferred);
   // With no usable answer the first candidate is tried again, unless it is
   // this server under another form of its address.
   for (const Answer& a : answers) {
@@ -204,10 +219,11 @@ std::optional<ProbedServer> NewerMasterAmong(const UpstreamCandidates& candidate
     if (a.ToString() != current) others.push_back(a);
   }
   std::optional<ProbedServer> newest;
-  auto newer = [&](const HelloAnswer& h) {
+  Settling settling;
+  settling.settles = [&](const HelloAnswer& h) {
     return h.is_master() && h.server_id != server_id && h.epoch > epoch;
   };
-  for (Answer& a : AskWithHints(others, round, newer, false)) {
+  for (Answer& a : AskWithHints(others, round, settling, false)) {
     if (!a.hello.ok() || !a.hello->is_master() || a.hello->server_id == server_id) continue;
     if (a.hello->epoch > (newest ? newest->hello.epoch : epoch)) {
       newest = ProbedServer{a.address, *a.hello};

@@ -5,17 +5,22 @@
 // Candidates are the master's replicated SERVERID#target override (when it
 // is an address), the local `target` list, and the Address of every master
 // and standby spec replicated from the master: after a failover, the new
-// master is one of them. All are asked `hello` at once, each bounded by
-// rpl.timeout.ms, from this server's net.source. This server itself (its
-// own address, or an answer with its own ServerID) is never chosen: that
-// would stream from itself.
+// master is one of them. All are asked `hello` at once, from this server's
+// net.source, each bounded by rpl.timeout.ms; but once a master of an epoch
+// newer than this server holds has answered, the round waits only 100 ms
+// more (a quarter of the timeout for a preferred candidate that may
+// cascade), so a hung old master does not hold up following the new one.
+// This server itself (its own address, or an answer with its own ServerID)
+// is never chosen: that would stream from itself.
 //
 // The preferred candidate (the override, or a sole local target) is chosen
 // when it answers, is not fenced, and holds the newest epoch heard (for a
-// replica it may be a standby or replica: cascading). Otherwise the master (role standard) of the
-// highest epoch is, and never one older than the history this server
-// already holds. If no candidate qualifies, the preferred one (or the first
-// target) is kept, and connecting to it says why.
+// replica it may be a standby or replica: cascading). Otherwise the master
+// (role standard) of the highest epoch is, and never one older than the
+// history this server already holds. If no candidate qualifies, the
+// preferred one (or the first target) is kept: connecting to it says why,
+// and if it did not answer either, the caller does not connect to it
+// (UpstreamChoice::silence).
 #pragma once
 
 #include <chrono>

@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include "transport/deadline.h"
 #include "transport/frame.h"
 #include "transport/tls.h"
 
@@ -81,7 +82,7 @@ struct Client::Impl {
       // The port is picked at connect, per destination: binding port 0
       // would take one for good, and run out under many connections.
       int on = 1;
-      if (!ec && from.is_v4()) {
+      if (!ec) {  // on AF_INET6 sockets too (IPPROTO_IP options reach both)
         ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
       }
 #endif
@@ -111,6 +112,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
                                                 const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->peer = address.ToString();
+  Deadline deadline(options.connect_timeout);  // TCP and TLS together
   boost::system::error_code ec;
   tcp::resolver resolver(impl->io);
   auto endpoints = resolver.resolve(address.host, std::to_string(address.port), ec);
@@ -135,9 +137,9 @@ Result<std::unique_ptr<Client>> Client::Connect(const Address& address,
     // Trust is by pinned fingerprint, not by a CA chain, as with `p4 trust`.
     impl->ssl_ctx.set_verify_mode(asio::ssl::verify_none);
     impl->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(impl->socket, impl->ssl_ctx);
-    ec = impl->Run(options.connect_timeout, [&](auto handler) {
-      impl->tls->async_handshake(asio::ssl::stream_base::client, handler);
-    });
+    ec = impl->Run(
+        options.connect_timeout.count() > 0 ? deadline.Left() : options.connect_timeout,
+        [&](auto handler) { impl->tls->async_handshake(asio::ssl::stream_base::client, handler); });
     if (ec) {
       return Status::Unavailable("TLS handshake with " + address.ToString() +
                                  " failed: " + ec.message() + " (is it an ssl: address?)");

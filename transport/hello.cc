@@ -2,6 +2,7 @@
 
 #include "journal/numbers.h"
 #include "transport/client.h"
+#include "transport/deadline.h"
 
 namespace tandem {
 
@@ -11,8 +12,9 @@ Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds t
   options.accept_unknown = true;
   options.source = source;
   options.connect_timeout = options.io_timeout = timeout;
+  Deadline deadline(timeout);
   TANDEM_ASSIGN_OR_RETURN(auto client, Client::Connect(address, options));
-  TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}, timeout));
+  TANDEM_ASSIGN_OR_RETURN(Response r, client->Call({"", "", {"hello"}}, deadline.Left()));
   const std::string where = address.ToString();
   if (!r.status.ok()) return r.status.Annotate("hello to " + where);
   if (r.rows.empty()) return Status::Corruption(where + " answered hello with nothing");

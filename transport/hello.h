@@ -29,7 +29,8 @@ struct HelloAnswer {
   bool is_master() const { return role == "standard"; }
 };
 
-// Bounded by `timeout` for the connect and for the answer. A server asks
+// Within 1.5 × `timeout` in all: connect, TLS and the answer share it, each
+// getting at least a quarter (transport/deadline.h). A server asks
 // from its net.source (`source`; empty: any local address), as its streams
 // do, so that what it hears is what the link it would use can reach.
 Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout,
