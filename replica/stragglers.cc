@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <openssl/ssl.h>
+
 namespace tandem {
 
 Stragglers::~Stragglers() {
@@ -23,7 +25,12 @@ void Stragglers::Run(std::function<void()> fn) {
 }
 
 Stragglers& ProcessStragglers() {
-  static Stragglers stragglers;  // after the statics of the first that use it
+  // OpenSSL registers its cleanup at exit when it first initialises, which
+  // could be after our first use: initialised before us, it is cleaned up
+  // after our destructor has joined every TLS hello still running.
+  static const bool ssl_first = OPENSSL_init_ssl(0, nullptr) == 1;
+  (void)ssl_first;
+  static Stragglers stragglers;
   return stragglers;
 }
 

@@ -35,53 +35,67 @@ struct Settling {
   std::optional<Clock::time_point> since;  // when the answer came
 };
 
-// Asks every address at once; answers in the same order. One still
-// unanswered when the wait ends counts as a timeout; its question runs out
-// on its own (SayHello is bounded), as one of the process's stragglers.
+// Asks every address at once; answers in the same order. While the round
+// waits for a silent candidate, the others are asked again every tenth of
+// the timeout: a standby that answered as one may be the new master a
+// moment later (it restarts in place), and is then followed at once rather
+// than at the next round. One still unanswered when the wait ends counts as
+// a timeout; its question runs out on its own (SayHello is bounded), as one
+// of the process's stragglers.
 std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRound& round,
                            Settling& settling) {
-  std::vector<std::future<Result<HelloAnswer>>> futures;
-  futures.reserve(addresses.size());
-  for (const Address& a : addresses) {
-    futures.push_back(
-        std::async(std::launch::async, [a, timeout = round.timeout, source = round.source] {
-          return SayHello(a, timeout, source);
-        }));
-  }
-  std::vector<std::optional<Result<HelloAnswer>>> got(addresses.size());
+  const size_t n = addresses.size();
+  auto ask = [&](size_t i) {
+    return std::async(std::launch::async,
+                      [a = addresses[i], timeout = round.timeout, source = round.source] {
+                        return SayHello(a, timeout, source);
+                      });
+  };
+  std::vector<std::future<Result<HelloAnswer>>> asking(n);  // in flight, if valid
+  std::vector<std::optional<Result<HelloAnswer>>> got(n);   // the latest answer
+  std::vector<Clock::time_point> asked(n, Clock::now());
+  for (size_t i = 0; i < n; ++i) asking[i] = ask(i);
+  const auto again = std::max(std::chrono::milliseconds(10), round.timeout / 10);
   const auto end = Clock::now() + round.timeout * 3 / 2 + kSettle;  // every hello is over by then
   auto deadline = [&] {
     if (!settling.since) return end;
-    bool first_pending = settling.wait_for_first && !got.empty() && !got[0];
+    bool first_pending = settling.wait_for_first && n > 0 && !got[0];
     return std::min(
         end, *settling.since + (first_pending ? std::max(kSettle, round.timeout / 4) : kSettle));
   };
-  for (size_t waiting = futures.size();
-       waiting > 0 && Clock::now() < deadline() && !(round.cancelled && round.cancelled());) {
-    for (size_t i = 0; i < futures.size(); ++i) {
-      if (got[i] || futures[i].wait_for(std::chrono::milliseconds(0)) != std::future_status::ready)
-        continue;
-      got[i] = futures[i].get();
-      --waiting;
-      if (!settling.since && settling.settles && got[i]->ok() && settling.settles(**got[i])) {
-        settling.since = Clock::now();
+  for (size_t silent = n;
+       silent > 0 && Clock::now() < deadline() && !(round.cancelled && round.cancelled());) {
+    auto now = Clock::now();
+    for (size_t i = 0; i < n; ++i) {
+      if (asking[i].valid()) {
+        if (asking[i].wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) continue;
+        Result<HelloAnswer> answer = asking[i].get();
+        if (!got[i]) --silent;
+        // A server restarting in place refuses for a moment: keep what it said.
+        if (!got[i] || answer.ok() || !got[i]->ok()) got[i] = std::move(answer);
+        if (!settling.since && settling.settles && got[i]->ok() && settling.settles(**got[i])) {
+          settling.since = now;
+        }
+      } else if (!settling.since && now - asked[i] >= again) {
+        asking[i] = ask(i);
+        asked[i] = now;
       }
     }
-    if (waiting > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (silent > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::vector<Answer> out;
-  out.reserve(addresses.size());
-  auto unanswered = std::make_shared<std::vector<std::future<Result<HelloAnswer>>>>();
-  for (size_t i = 0; i < addresses.size(); ++i) {
+  out.reserve(n);
+  auto unfinished = std::make_shared<std::vector<std::future<Result<HelloAnswer>>>>();
+  for (size_t i = 0; i < n; ++i) {
     if (got[i]) {
       out.push_back({addresses[i], std::move(*got[i])});
     } else {
       out.push_back({addresses[i], Status::Timeout("no answer before the round ended")});
-      unanswered->push_back(std::move(futures[i]));
     }
+    if (asking[i].valid()) unfinished->push_back(std::move(asking[i]));
   }
   // A future of std::async waits for its hello when destroyed: elsewhere.
-  if (!unanswered->empty()) ProcessStragglers().Run([unanswered] { unanswered->clear(); });
+  if (!unfinished->empty()) ProcessStragglers().Run([unfinished] { unfinished->clear(); });
   return out;
 }
 

@@ -9,7 +9,9 @@
 // net.source, each bounded by rpl.timeout.ms; but once a master of an epoch
 // newer than this server holds has answered, the round waits only 100 ms
 // more (a quarter of the timeout for a preferred candidate that may
-// cascade), so a hung old master does not hold up following the new one.
+// cascade), and while it waits for a silent candidate it asks the others
+// again every tenth of the timeout (a standby may become the master
+// meanwhile), so a hung old master does not hold up following the new one.
 // This server itself (its own address, or an answer with its own ServerID)
 // is never chosen: that would stream from itself.
 //
