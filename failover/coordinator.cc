@@ -134,6 +134,9 @@ Failover::Plan Failover::Check() {
     auto resolved = node_->upstream().resolve_target(options_.cancelled);
     if (resolved.ok()) {
       plan.master_target = *resolved;
+    } else if (options_.cancelled && options_.cancelled()) {
+      fail("the server is stopping");  // the round was cut short: not silence
+      return plan;
     } else {
       reach = resolved.status();
     }

@@ -33,8 +33,8 @@ StopOutcome ResolveStop(const StopRequest& request, bool send_stop,
 
 // Tells a master that we may have paused that our failover is rolled back,
 // so that it takes commits again now rather than when its lease runs out.
-// One attempt, within 2 s in all (transport/deadline.h); what happened, for
-// the log.
+// One attempt, on one 2 s budget (transport/deadline.h: each step gets at
+// least a quarter, so about 3 s at worst); what happened, for the log.
 std::string ResumeMaster(UpstreamOptions master, const std::string& standby_id);
 
 }  // namespace tandem

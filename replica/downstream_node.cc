@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "journal/engine.h"
@@ -26,6 +28,25 @@
 #include "transport/engine_commands.h"
 
 namespace tandem {
+namespace {
+
+// Tellings of an older master in flight, by its address and our epoch: the
+// copier and every pull -u worker choose an upstream on their own, and one
+// telling at a time is enough.
+std::mutex telling_mu;
+std::set<std::string> telling;  // guarded by telling_mu
+
+bool BeginTelling(const std::string& key) {
+  std::lock_guard lock(telling_mu);
+  return telling.insert(key).second;
+}
+
+void EndTelling(const std::string& key) {
+  std::lock_guard lock(telling_mu);
+  telling.erase(key);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<DownstreamNode>> DownstreamNode::Open(const std::string& root) {
   RootLayout layout(root);
@@ -115,11 +136,14 @@ Result<Address> DownstreamNode::ResolveUpstream(const std::function<bool()>& can
       probe.timeout = [t = upstream_.timeout()] { return t; };
       std::vector<std::string> newer = {"failover-master", "newer", std::to_string(choice.newest),
                                         server_id_, choice.address.ToString()};
-      ProcessStragglers().Run([probe, newer] {
-        auto conn = ConnectUpstream(probe);
-        if (!conn.ok()) return;
-        // It fences itself whether or not we wait for its answer.
-        (void)conn->client->Call({conn->user, conn->ticket, newer}, probe.timeout());
+      std::string key = old.address.ToString() + "@" + std::to_string(choice.newest);
+      if (!BeginTelling(key)) continue;
+      ProcessStragglers().Run([probe, newer, key] {
+        if (auto conn = ConnectUpstream(probe); conn.ok()) {
+          // It fences itself whether or not we wait for its answer.
+          (void)conn->client->Call({conn->user, conn->ticket, newer}, probe.timeout());
+        }
+        EndTelling(key);
       });
     }
   }

@@ -35,13 +35,20 @@ struct Settling {
   std::optional<Clock::time_point> since;  // when the answer came
 };
 
+// Whether a candidate may be the new master a moment from now: a standby
+// (it promotes itself and restarts in place), or one that refused just now
+// (it is restarting). Masters, fenced servers and replicas will not be.
+bool MayBecomeMaster(const Result<HelloAnswer>& h) {
+  if (!h.ok()) return h.status().code() != Code::kTimeout;
+  return h->role == "standby" || h->role == "forwarding-standby";
+}
+
 // Asks every address at once; answers in the same order. While the round
-// waits for a silent candidate, the others are asked again every tenth of
-// the timeout: a standby that answered as one may be the new master a
-// moment later (it restarts in place), and is then followed at once rather
-// than at the next round. One still unanswered when the wait ends counts as
-// a timeout; its question runs out on its own (SayHello is bounded), as one
-// of the process's stragglers.
+// waits for a silent candidate, those that may become the master are asked
+// again every tenth of the timeout, and one that does is then followed at
+// once rather than at the next round. One still unanswered when the wait
+// ends counts as a timeout; its question runs out on its own (SayHello is
+// bounded), as one of the process's stragglers.
 std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRound& round,
                            Settling& settling) {
   const size_t n = addresses.size();
@@ -56,33 +63,44 @@ std::vector<Answer> AskAll(const std::vector<Address>& addresses, const HelloRou
   std::vector<Clock::time_point> asked(n, Clock::now());
   for (size_t i = 0; i < n; ++i) asking[i] = ask(i);
   const auto again = std::max(std::chrono::milliseconds(10), round.timeout / 10);
-  const auto end = Clock::now() + round.timeout * 3 / 2 + kSettle;  // every hello is over by then
+  // Past the last step's floor of a hello that started at once (deadline.h).
+  const auto end = Clock::now() + round.timeout * 3 / 2 + kSettle;
   auto deadline = [&] {
     if (!settling.since) return end;
     bool first_pending = settling.wait_for_first && n > 0 && !got[0];
     return std::min(
         end, *settling.since + (first_pending ? std::max(kSettle, round.timeout / 4) : kSettle));
   };
-  for (size_t silent = n;
-       silent > 0 && Clock::now() < deadline() && !(round.cancelled && round.cancelled());) {
-    auto now = Clock::now();
+  size_t silent = n;
+  // Takes in the answers that have come; true while a candidate is silent.
+  auto collect = [&](Clock::time_point now) {
     for (size_t i = 0; i < n; ++i) {
-      if (asking[i].valid()) {
-        if (asking[i].wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) continue;
-        Result<HelloAnswer> answer = asking[i].get();
-        if (!got[i]) --silent;
-        // A server restarting in place refuses for a moment: keep what it said.
-        if (!got[i] || answer.ok() || !got[i]->ok()) got[i] = std::move(answer);
-        if (!settling.since && settling.settles && got[i]->ok() && settling.settles(**got[i])) {
-          settling.since = now;
-        }
-      } else if (!settling.since && now - asked[i] >= again) {
+      if (!asking[i].valid() ||
+          asking[i].wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+        continue;
+      }
+      Result<HelloAnswer> answer = asking[i].get();
+      if (!got[i]) --silent;
+      // A server restarting in place refuses for a moment: keep what it said.
+      if (!got[i] || answer.ok() || !got[i]->ok()) got[i] = std::move(answer);
+      if (!settling.since && settling.settles && got[i]->ok() && settling.settles(**got[i])) {
+        settling.since = now;
+      }
+    }
+    return silent > 0;
+  };
+  while (collect(Clock::now()) && Clock::now() < deadline() &&
+         !(round.cancelled && round.cancelled())) {
+    auto now = Clock::now();
+    for (size_t i = 0; i < n && !settling.since; ++i) {
+      if (!asking[i].valid() && got[i] && MayBecomeMaster(*got[i]) && now - asked[i] >= again) {
         asking[i] = ask(i);
         asked[i] = now;
       }
     }
-    if (silent > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  collect(Clock::now());  // what came during the last sleep
   std::vector<Answer> out;
   out.reserve(n);
   auto unfinished = std::make_shared<std::vector<std::future<Result<HelloAnswer>>>>();
@@ -129,7 +147,10 @@ std::vector<Answer> AskWithHints(const std::vector<Address>& addresses, const He
     if (h->role == "fenced") add(h->new_master);
     if (i == 0 && first_upstream && !h->is_master()) add(h->upstream);
   }
-  settling.wait_for_first = false;  // a round settled already gives hints only kSettle
+  if (hints.empty() || (round.cancelled && round.cancelled())) return answers;
+  // After a settled round, hints get kSettle of their own.
+  settling.wait_for_first = false;
+  if (settling.since) settling.since = Clock::now();
   for (Answer& a : AskAll(hints, round, settling)) answers.push_back(std::move(a));
   return answers;
 }

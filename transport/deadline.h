@@ -11,6 +11,8 @@
 
 namespace tandem {
 
+// A budget of 0 is not "no limit" (it gives each step 1 ms): a caller with
+// no limit makes no Deadline.
 class Deadline {
  public:
   explicit Deadline(std::chrono::milliseconds budget)

@@ -29,8 +29,10 @@ struct HelloAnswer {
   bool is_master() const { return role == "standard"; }
 };
 
-// Within 1.5 × `timeout` in all: connect, TLS and the answer share it, each
-// getting at least a quarter (transport/deadline.h). A server asks
+// Bounded: connect, TLS and the answer share `timeout`, each getting at
+// least a quarter of it (transport/deadline.h), so a silent peer costs
+// about 1.5 × `timeout` at most; each read of the answer has that limit of
+// its own, so a peer trickling bytes can stretch it. A server asks
 // from its net.source (`source`; empty: any local address), as its streams
 // do, so that what it hears is what the link it would use can reach.
 Result<HelloAnswer> SayHello(const Address& address, std::chrono::milliseconds timeout,
