@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -339,6 +340,27 @@ TEST_F(CliTest, SuperUserCommandsAreAuditedWithWhoWhatAndHowLongButNoPassword) {
   // A mistyped user-add never logs what may be its password.
   T({"user-add", "eve", "super"}, "another-secret\n");
   EXPECT_EQ(server_->Log().find("another-secret"), std::string::npos);
+}
+
+// Each run used to leave its servers' roots (about 100 MB) in /tmp,
+// whatever TMPDIR said.
+TEST_F(CliTest, TandemBenchLeavesNothingBehindInItsTemporaryDirectory) {
+  auto in_tmp = [] {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator("/tmp")) {
+      std::string name = e.path().filename().string();
+      if (name.rfind("tandem-bench-", 0) == 0) names.insert(name);
+    }
+    return names;
+  };
+  std::set<std::string> before = in_tmp();
+  std::string tmp = dir_.Sub("tmp");
+  std::filesystem::create_directories(tmp);
+  auto r = tandem::testing::Run(TANDEM_BENCH_PATH, {"put", "-c", "2", "-n", "50"},
+                                {"", {{"TMPDIR", tmp}}, {}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  for (const std::string& name : in_tmp()) EXPECT_TRUE(before.count(name)) << "/tmp/" << name;
 }
 
 TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {

@@ -89,6 +89,19 @@ Status AddDownstream(const std::string& base, const Options& o, const std::strin
   return Status::Ok();
 }
 
+ScratchRoot::ScratchRoot(const std::string& given) : path_(given) {
+  if (!path_.empty()) return;
+  const char* tmp = std::getenv("TMPDIR");
+  path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tandem-bench-" +
+          std::to_string(::getpid());
+  owned_ = true;
+}
+
+ScratchRoot::~ScratchRoot() {
+  std::error_code ignored;
+  if (owned_) std::filesystem::remove_all(path_, ignored);
+}
+
 Status StartCluster(const std::string& base, const Options& o, Cluster* c) {
   std::filesystem::create_directories(base);
   c->servers.push_back(std::make_unique<OwnServer>());

@@ -65,6 +65,22 @@ struct Cluster {
 };
 
 Status StartCluster(const std::string& base, const Options& o, Cluster* c);
+
+// Where a mode puts the servers it starts: `given` (--root), or a directory
+// of its own under $TMPDIR (or /tmp) that goes, with everything in it, when
+// the mode ends. Declared before the Cluster, so that the servers stop first.
+class ScratchRoot {
+ public:
+  explicit ScratchRoot(const std::string& given);
+  ~ScratchRoot();
+  ScratchRoot(const ScratchRoot&) = delete;
+  ScratchRoot& operator=(const ScratchRoot&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
 // Adds a standby or replica to a running cluster (it starts streaming
 // on its own; StartCluster waits for that, this does not).
 Status AddDownstream(const std::string& base, const Options& o, const std::string& id,

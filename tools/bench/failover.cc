@@ -150,7 +150,8 @@ Result<FailoverRun> OneFailover(const std::string& base, const Options& o, Serie
 }  // namespace
 
 int RunFailover(const Options& o) {
-  std::string root = o.root.empty() ? "/tmp/tandem-bench-" + std::to_string(::getpid()) : o.root;
+  ScratchRoot scratch(o.root);
+  const std::string& root = scratch.path();
   std::vector<double> times;
   size_t lost = 0, mismatches = 0;
   for (int i = 0; i < o.runs; ++i) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "tools/bench/cluster.h"
 #include "tools/bench/modes.h"
@@ -21,11 +22,12 @@ double Percentile(std::vector<uint64_t>& sorted_ns, double p) {
 }  // namespace
 
 int RunPut(const Options& o) {
-  Cluster cluster;
   std::string address = o.address;
   std::string root = o.root;
+  std::optional<ScratchRoot> scratch;  // for servers of our own (no -p)
+  Cluster cluster;                     // stops them before the scratch goes
   if (address.empty()) {
-    if (root.empty()) root = "/tmp/tandem-bench-" + std::to_string(::getpid());
+    root = scratch.emplace(o.root).path();
     std::filesystem::remove_all(root);
     if (Status st = StartCluster(root, o, &cluster); !st.ok()) return Fail(st);
     address = cluster.master;
