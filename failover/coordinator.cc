@@ -72,6 +72,14 @@ struct Failover::Plan {
   uint32_t newest_epoch = 0;  // held here or by any server that answered
 };
 
+// How we reach the master at `target`: as our stream does, but there only.
+UpstreamOptions Failover::ReachMaster(const Address& target) const {
+  UpstreamOptions to_master = node_->upstream();
+  to_master.target = target;
+  to_master.resolve_target = nullptr;
+  return to_master;
+}
+
 Failover::Failover(DownstreamNode* node, FailoverOptions options, Observer observer)
     : node_(node), options_(std::move(options)), observer_(std::move(observer)) {}
 
@@ -141,9 +149,7 @@ Failover::Plan Failover::Check() {
       reach = resolved.status();
     }
   }
-  UpstreamOptions to_master = node_->upstream();
-  to_master.target = plan.master_target;
-  to_master.resolve_target = nullptr;
+  UpstreamOptions to_master = ReachMaster(plan.master_target);
   auto conn = reach.ok() ? ConnectUpstream(to_master) : Result<UpstreamConnection>(reach);
   uint32_t master_epoch = 0;  // as the master we reached says
   if (conn.ok()) {
@@ -291,9 +297,7 @@ Status Failover::StopMaster(Plan& plan) {
   // pause lease is surely over.
   Say("warning", "the master did not confirm the stop (" + stopped.status().message() +
                      "); asking it until its pause lease ends");
-  UpstreamOptions to_master = node_->upstream();
-  to_master.target = plan.master_target;
-  to_master.resolve_target = nullptr;
+  UpstreamOptions to_master = ReachMaster(plan.master_target);
   std::string detail;
   auto deadline = std::chrono::system_clock::time_point(milliseconds(rec.lease_end_ms)) +
                   std::chrono::seconds(1);
@@ -351,15 +355,13 @@ std::vector<Failover::Step> Failover::PlannedSteps(Plan& plan) {
          // could not tell resumes when its lease ends.
          auto resumed = plan.master.Call({"failover-master", "resume", id}, kMasterCallTimeout);
          if (!resumed.ok()) {
-           UpstreamOptions to_master = node_->upstream();
-           to_master.target = plan.master_target;
-           to_master.resolve_target = nullptr;
-           Say("warning", "the master did not take the resume (" + resumed.status().message() +
-                              "); asked again: " + ResumeMaster(to_master, id) +
-                              ". If it paused and was not told, it takes commits again when its "
-                              "pause lease ends, " +
-                              std::to_string(options_.quiesce_secs + kLeaseSlack.count() / 1000) +
-                              " s after it quiesced");
+           Say("warning",
+               "the master did not take the resume (" + resumed.status().message() +
+                   "); asked again: " + ResumeMaster(ReachMaster(plan.master_target), id) +
+                   ". If it paused and was not told, it takes commits again when its "
+                   "pause lease ends, " +
+                   std::to_string(options_.quiesce_secs + kLeaseSlack.count() / 1000) +
+                   " s after it quiesced");
          }
          if (!PathExists(layout.statefailover())) return Status::Ok();
          return RemoveDurably(layout.statefailover());

@@ -100,6 +100,7 @@ class Failover {
 
   void Say(const std::string& kind, const std::string& text);
   Plan Check();
+  UpstreamOptions ReachMaster(const Address& target) const;
   std::vector<Step> PlannedSteps(Plan& plan);
   std::vector<Step> UnplannedSteps(Plan& plan);
   std::vector<Step> CommonSteps(Plan& plan);

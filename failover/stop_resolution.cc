@@ -1,6 +1,5 @@
 #include "failover/stop_resolution.h"
 
-#include <algorithm>
 #include <thread>
 
 #include "transport/deadline.h"
