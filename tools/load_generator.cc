@@ -1,7 +1,9 @@
 #include "tools/load_generator.h"
 
-#include <array>
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cstring>
+#include <deque>
 #include <memory>
 
 #include "transport/frame.h"
@@ -30,60 +32,105 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Shared* shared) : socket_(std::move(socket)), shared_(shared) {}
 
-  void Next() {
-    const LoadOptions& o = *shared_->options;
-    if (Clock::now() >= shared_->deadline ||
-        (o.max_requests && shared_->issued >= o.max_requests)) {
-      return shared_->Finished();
-    }
-    out_ = EncodeFrame(MessageType::kRequest, EncodeRequest(o.make_request(shared_->issued++)));
-    start_ = Clock::now();
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (ec) return self->Fail();
-                        self->ReadHeader();
-                      });
+  void Start() {
+    Issue();
+    Read();
   }
 
  private:
-  void ReadHeader() {
-    asio::async_read(socket_, asio::buffer(header_),
-                     [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                       if (ec) return self->Fail();
-                       auto h = DecodeFrameHeader(std::string_view(self->header_.data(), 8),
-                                                  kMaxFrameBody);
-                       if (!h.ok()) return self->Fail();
-                       self->body_.resize(h->length);
-                       asio::async_read(self->socket_, asio::buffer(self->body_),
-                                        [self](boost::system::error_code ec2, size_t) {
-                                          if (ec2) return self->Fail();
-                                          self->Done();
-                                        });
-                     });
+  bool MayIssue() const {
+    const LoadOptions& o = *shared_->options;
+    return Clock::now() < shared_->deadline &&
+           (o.max_requests == 0 || shared_->issued < o.max_requests);
   }
 
-  void Done() {
-    auto resp = DecodeResponse(body_);
-    if (!resp.ok() || !resp->status.ok()) {
-      ++shared_->result.failed;
-    } else {
-      shared_->result.latencies_ns.push_back(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count()));
+  // Tops the requests in flight up to the pipeline depth, or finishes once
+  // time is up and every answer is in.
+  void Issue() {
+    if (finished_) return;
+    const LoadOptions& o = *shared_->options;
+    while (static_cast<int>(sent_at_.size()) < o.pipeline && MayIssue()) {
+      std::string frame =
+          EncodeFrame(MessageType::kRequest, EncodeRequest(o.make_request(shared_->issued++)));
+      pending_ += frame;
+      sent_at_.push_back(Clock::now());
     }
-    Next();
+    if (sent_at_.empty()) {
+      finished_ = true;
+      socket_.close();  // ends the read loop
+      return shared_->Finished();
+    }
+    Write();
+  }
+
+  void Write() {
+    if (writing_ || pending_.empty()) return;
+    writing_ = true;
+    out_.swap(pending_);
+    pending_.clear();
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Fail();
+                        self->Write();
+                      });
+  }
+
+  void Read() {
+    if (in_.size() - filled_ < 4096) in_.resize(std::max<size_t>(in_.size() * 2, 16384));
+    socket_.async_read_some(asio::buffer(in_.data() + filled_, in_.size() - filled_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) return self->Fail();
+                              self->filled_ += n;
+                              if (!self->TakeReplies()) return self->Fail();
+                              self->Issue();
+                              if (!self->finished_) self->Read();
+                            });
+  }
+
+  // Counts every whole reply in the buffer; false on a malformed one.
+  bool TakeReplies() {
+    size_t at = 0;
+    while (filled_ - at >= kFrameHeaderSize) {
+      auto h =
+          DecodeFrameHeader(std::string_view(in_.data() + at, kFrameHeaderSize), kMaxFrameBody);
+      if (!h.ok() || sent_at_.empty()) return false;
+      if (filled_ - at < kFrameHeaderSize + h->length) {
+        if (in_.size() < kFrameHeaderSize + h->length) in_.resize(kFrameHeaderSize + h->length);
+        break;
+      }
+      auto resp = DecodeResponse(std::string_view(in_.data() + at + kFrameHeaderSize, h->length));
+      if (!resp.ok() || !resp->status.ok()) {
+        ++shared_->result.failed;
+      } else {
+        shared_->result.latencies_ns.push_back(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - sent_at_.front())
+                .count()));
+      }
+      sent_at_.pop_front();
+      at += kFrameHeaderSize + h->length;
+    }
+    std::memmove(in_.data(), in_.data() + at, filled_ - at);
+    filled_ -= at;
+    return true;
   }
 
   void Fail() {
+    if (finished_) return;
+    finished_ = true;
     ++shared_->result.failed;
     shared_->Finished();
   }
 
   tcp::socket socket_;
-  Shared* shared_;  // outlives every connection (RunLoad's frame)
-  std::string out_;
-  std::array<char, kFrameHeaderSize> header_{};
-  std::string body_;
-  Clock::time_point start_;
+  Shared* shared_;                         // outlives every connection (RunLoad's frame)
+  std::deque<Clock::time_point> sent_at_;  // of the requests in flight, oldest first
+  std::string pending_;                    // requests not yet handed to a write
+  std::string out_;                        // the write in flight
+  bool writing_ = false;
+  bool finished_ = false;
+  std::vector<char> in_;
+  size_t filled_ = 0;
 };
 
 }  // namespace
@@ -112,7 +159,7 @@ Result<LoadResult> RunLoad(const LoadOptions& options) {
   asio::steady_timer hard_stop(io, shared.deadline + std::chrono::seconds(30));
   shared.hard_stop = &hard_stop;
   shared.active = static_cast<int>(conns.size());
-  for (auto& c : conns) c->Next();
+  for (auto& c : conns) c->Start();
   conns.clear();  // the pending handlers own them now
   hard_stop.async_wait([&](boost::system::error_code ec) {
     if (!ec) {

@@ -1,6 +1,8 @@
 // Drives many client connections from one event loop, as redis-benchmark
 // does, so that the load generator costs little CPU beside the server it
-// measures. Each connection keeps one request in flight.
+// measures (the two share the machine): one recv brings whatever replies have
+// arrived. Each connection keeps `pipeline` requests in flight (1: each waits
+// for the answer to the one before, as redis-benchmark does without -P).
 #pragma once
 
 #include <chrono>
@@ -24,6 +26,7 @@ struct LoadResult {
 struct LoadOptions {
   Address address;  // plain TCP only
   int connections = 64;
+  int pipeline = 1;
   double seconds = 10;
   uint64_t max_requests = 0;  // 0 = until time runs out
   // Builds the n-th request.

@@ -2,7 +2,7 @@
 // machine's own limits measured in the same run.
 //
 //   tandem-bench put [-p ADDR | --root DIR] [-c CLIENTS] [-d SECONDS] [-n COUNT]
-//                    [-s VALUE_BYTES] [-k KEYS] [--fsync always|off] [--json | --csv]
+//                    [-s VALUE_BYTES] [-k KEYS] [-P PIPELINE] [--fsync always|off] [--json | --csv]
 //                    [--standbys N] [--replicas N] [--mandatory] [--commit-wait local|mandatory]
 //                    [--standby-fsync always|off]
 //   tandem-bench copy [--mb MEGABYTES] [--standby-fsync always|off]
@@ -70,6 +70,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{1}, kMaxCount));
   SizesOption(put, &o, "value bytes");
   put->add_option("-k", o.keys, "distinct keys")->check(CLI::Range(uint64_t{1}, kMaxCount));
+  put->add_option("-P", o.pipeline, "requests in flight on each connection (as redis-benchmark -P)")
+      ->check(CLI::Range(1, 1024));
   ClusterOptions(put, &o);
   bool as_json = false, as_csv = false;
   auto* json = put->add_flag("--json", as_json, std::string("JSON output"));

@@ -363,6 +363,22 @@ TEST_F(CliTest, TandemBenchLeavesNothingBehindInItsTemporaryDirectory) {
   for (const std::string& name : in_tmp()) EXPECT_TRUE(before.count(name)) << "/tmp/" << name;
 }
 
+// -P keeps several requests in flight on each connection; every one of them
+// is answered, in order, and counted once.
+TEST_F(CliTest, TandemBenchPipelinesRequestsAndCountsEachAnswerOnce) {
+  auto r =
+      tandem::testing::Run(TANDEM_BENCH_PATH, {"put", "-p", server_->address(), "-c", "3", "-P",
+                                               "16", "-n", "500", "-k", "1000", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["commits"], 500) << r.out;
+  EXPECT_EQ(j["failed"], 0) << r.out;
+  EXPECT_EQ(j["pipeline"], 16) << r.out;
+  // The 500th request (n = 499) wrote key (499 * 7919) % 1000.
+  auto got = T({"get", "bench", "k" + std::to_string(499 * 7919 % 1000)});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+}
+
 TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {
   std::string csv = dir_.Sub("series.csv");
   auto r = tandem::testing::Run(TANDEM_BENCH_PATH, {"failover", "--runs", "1", "-c", "2",

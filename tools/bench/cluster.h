@@ -20,6 +20,7 @@ struct Options {
   std::string address;
   std::string root;
   int clients = 64;
+  int pipeline = 1;  // put: requests in flight per connection
   double seconds = 10;
   uint64_t count = 0;              // 0 = until time runs out
   std::vector<size_t> sizes{100};  // -s: value bytes (put), file sizes in turn (content)

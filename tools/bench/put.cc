@@ -39,6 +39,7 @@ int RunPut(const Options& o) {
   LoadOptions load;
   load.address = *addr;
   load.connections = o.clients;
+  load.pipeline = o.pipeline;
   load.seconds = o.seconds;
   load.max_requests = o.count;
   load.make_request = [&](uint64_t n) {
@@ -62,6 +63,7 @@ int RunPut(const Options& o) {
   auto limits = MeasureDisk(limits_dir, 1.0);
   nlohmann::ordered_json j;
   j["clients"] = o.clients;
+  j["pipeline"] = o.pipeline;
   j["standbys"] = o.standbys;
   j["replicas"] = o.replicas;
   j["mandatory"] = o.mandatory;
