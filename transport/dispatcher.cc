@@ -106,6 +106,12 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
   }
 }
 
+bool Dispatcher::Pipelined(const Request& req) const {
+  if (req.args.empty()) return false;
+  auto it = commands_.find(req.args[0]);
+  return it != commands_.end() && it->second.pipelined;
+}
+
 Reply Dispatcher::Audited(const std::vector<std::string>& command, const RequestContext& ctx,
                           Reply reply, bool failures_only) {
   // Who asked for what, from where: the arguments escaped, a password never.

@@ -52,6 +52,11 @@ struct Command {
   // `usage`: a stray word is a mistake, never silently ignored.
   size_t max_args = SIZE_MAX;
   std::string_view usage;
+  // A commit: a connection may send the next request before this one is
+  // answered, because the journal writer keeps commits in the order they
+  // come (transport/detail/session.h). Anything that reads state must not
+  // be: it would overtake the writes sent before it.
+  bool pipelined = false;
 };
 
 class Dispatcher {
@@ -75,6 +80,8 @@ class Dispatcher {
   // their opening request).
   void RunBlocking(std::function<void()> fn) const { blocking_ ? blocking_(std::move(fn)) : fn(); }
   void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
+  // Whether `req` is a command that may be pipelined (Command::pipelined).
+  bool Pipelined(const Request& req) const;
   // Runs a handler; an exception it lets out becomes a kInternal answer.
   static void RunHandler(const std::string& name, const Handler& handler, const RequestContext& ctx,
                          const std::vector<std::string>& args, Reply reply);

@@ -29,6 +29,12 @@ Row PositionRow(Position pos) {
   return {{"journal", std::to_string(pos.journal)}, {"sequence", std::to_string(pos.offset)}};
 }
 
+// put, del and txn: pipelined (Command::pipelined).
+Command Commit(Command command) {
+  command.pipelined = true;
+  return command;
+}
+
 Status Usage(const std::string& usage) { return Status::InvalidArgument("usage: " + usage); }
 
 Status CheckWritable(const Dispatcher& d, std::string_view table) {
@@ -213,25 +219,28 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                        },
                        0, "info"});
 
-  d->Register("put", {AccessLevel::kWrite, false, true,
-                      [engine, d](const RequestContext&, const auto& args, Reply reply) {
-                        if (args.size() != 3)
-                          return reply(Response::Error(Usage("put TABLE KEY VALUE")));
-                        if (Status st = CheckWritable(*d, args[0]); !st.ok())
-                          return reply(Response::Error(st));
-                        CommitAndReply(engine, {{Op::Put(args[0], args[1], args[2])}},
-                                       std::move(reply));
-                      }});
+  d->Register("put", Commit({AccessLevel::kWrite, false, true,
+                             [engine, d](const RequestContext&, const auto& args, Reply reply) {
+                               if (args.size() != 3)
+                                 return reply(Response::Error(Usage("put TABLE KEY VALUE")));
+                               if (Status st = CheckWritable(*d, args[0]); !st.ok())
+                                 return reply(Response::Error(st));
+                               CommitAndReply(engine, {{Op::Put(args[0], args[1], args[2])}},
+                                              std::move(reply));
+                             }}));
 
-  d->Register("del", {AccessLevel::kWrite, false, true,
-                      [engine, d](const RequestContext&, const auto& args, Reply reply) {
-                        if (args.size() != 2) return reply(Response::Error(Usage("del TABLE KEY")));
-                        if (Status st = CheckWritable(*d, args[0]); !st.ok())
-                          return reply(Response::Error(st));
-                        CommitAndReply(engine, {{Op::Delete(args[0], args[1])}}, std::move(reply));
-                      }});
+  d->Register("del", Commit({AccessLevel::kWrite, false, true,
+                             [engine, d](const RequestContext&, const auto& args, Reply reply) {
+                               if (args.size() != 2)
+                                 return reply(Response::Error(Usage("del TABLE KEY")));
+                               if (Status st = CheckWritable(*d, args[0]); !st.ok())
+                                 return reply(Response::Error(st));
+                               CommitAndReply(engine, {{Op::Delete(args[0], args[1])}},
+                                              std::move(reply));
+                             }}));
 
-  d->Register("txn", {AccessLevel::kWrite, false, true,
+  d->Register("txn",
+              Commit({AccessLevel::kWrite, false, true,
                       [engine, d](const RequestContext&, const auto& args, Reply reply) {
                         Transaction txn;
                         for (const auto& line : args) {
@@ -245,7 +254,7 @@ void RegisterEngineCommands(Engine* engine, Dispatcher* d, ServerInfo info) {
                         if (txn.ops.empty())
                           return reply(Response::Error(Usage("txn (ops on stdin, one per line)")));
                         CommitAndReply(engine, std::move(txn), std::move(reply));
-                      }});
+                      }}));
 
   d->Register("admin", {AccessLevel::kSuper, true, true,
                         [engine, info](const RequestContext& ctx, const auto& args, Reply reply) {

@@ -1,7 +1,11 @@
-// One connection of the server (transport/server.h): frames in, a request
-// dispatched, its response out, and only then the next request, so that
-// responses keep request order. After a response that carries a Stream, the
-// connection's frames go to that stream.
+// One connection of the server (transport/server.h): frames in, requests
+// dispatched, responses out in request order. Commits (commands registered
+// `pipelined`) may follow each other before they are answered, up to
+// kMaxInFlight: the journal writer keeps their order, so a client that
+// pipelines pays one recv and one send for many of them. Any other request
+// waits until everything before it is answered, and nothing after it is read
+// until it is, so a read sees the writes sent before it. After a response that
+// carries a Stream, the connection's frames go to that stream.
 //
 // Every session is bounded, because its first bytes can come from anyone:
 //  * its receive buffer grows only as bytes arrive (a header announcing
@@ -125,14 +129,22 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
 
  private:
   static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr size_t kMaxInFlight = 128;  // pipelined requests of one connection
+  static constexpr size_t kGather = 16;        // frames in one send
 
-  // Reads whatever has arrived, then handles the first whole frame in it; one
-  // recv usually brings header and body together.
+  // Reads whatever has arrived, then handles the whole frames in it; one recv
+  // usually brings header and body together (or several pipelined requests).
   void ReadFrame() {
     if (closed_) return;
     if (Status st = TryHandleBuffered(); !st.ok()) return Close(st.message());
-    if (handling_ || closed_) return;
-    if (filled_ == 0 && !stream_) {
+    if (closed_) return;
+    if (peer_done_) {
+      // The peer stopped sending: answer what it asked, then close.
+      if (in_flight_ == 0) Close("");
+      return;
+    }
+    if (reading_ || waiting_ || barrier_ || in_flight_ >= kMaxInFlight) return;
+    if (filled_ == 0 && !stream_ && in_flight_ == 0) {
       Arm(authenticated_ ? limits_->idle_timeout
                          : std::min(limits_->idle_timeout, limits_->preauth_idle_timeout),
           "a request");
@@ -150,17 +162,28 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
         return Close("the server's receive buffers are full");
       }
     }
+    reading_ = true;
     socket_.async_read_some(
         asio::buffer(in_.data() + filled_, in_.size() - filled_),
         [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          self->reading_ = false;
           self->filled_ += n;
+          if (ec == asio::error::eof && self->in_flight_ > 0) {
+            self->peer_done_ = true;  // a half-closed peer still gets its answers
+            return;
+          }
           if (ec) return self->Close(ec == asio::error::eof ? "" : ec.message());
           self->ReadFrame();
         });
   }
 
   Status TryHandleBuffered() {
-    while (filled_ >= kFrameHeaderSize && !handling_ && !closed_) {
+    waiting_ = false;
+    while (filled_ >= kFrameHeaderSize && !barrier_ && !closed_) {
+      if (in_flight_ >= kMaxInFlight) {
+        waiting_ = true;
+        break;
+      }
       auto h = DecodeFrameHeader(std::string_view(in_.data(), kFrameHeaderSize), limits_->max_body);
       if (!h.ok()) return h.status();
       size_t total = kFrameHeaderSize + h->length;
@@ -188,37 +211,61 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
         expected_ = total;
         return Status::Ok();
       }
-      std::string body(in_.data() + kFrameHeaderSize, h->length);
-      std::memmove(in_.data(), in_.data() + total, filled_ - total);
-      filled_ -= total;
-      expected_ = 0;
-      frame_armed_ = false;
-      if (in_.size() > 4 * kReadChunk && filled_ < kReadChunk) Resize(kReadChunk);
+      std::string_view body(in_.data() + kFrameHeaderSize, h->length);
       if (stream_) {
         TANDEM_RETURN_IF_ERROR(stream_->OnFrame(h->type, body));
       } else {
-        TANDEM_RETURN_IF_ERROR(OnRequest(h->type, body));
+        if (h->type != MessageType::kRequest) {
+          return Status::Corruption("unexpected frame type " +
+                                    std::to_string(static_cast<int>(h->type)) + " from a client");
+        }
+        TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
+        bool pipelined = dispatcher_->Pipelined(req);
+        if (!pipelined && in_flight_ > 0) {
+          waiting_ = true;  // until everything before it is answered; it stays buffered
+          break;
+        }
+        Dispatch(req, pipelined);
       }
+      Consume(total);
     }
     return Status::Ok();
   }
 
-  Status OnRequest(MessageType type, std::string_view body) {
-    if (type != MessageType::kRequest) {
-      return Status::Corruption("unexpected frame type " + std::to_string(static_cast<int>(type)) +
-                                " from a client");
-    }
-    TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
+  // Drops the frame of `total` bytes at the front of the receive buffer.
+  void Consume(size_t total) {
+    std::memmove(in_.data(), in_.data() + total, filled_ - total);
+    filled_ -= total;
+    expected_ = 0;
+    frame_armed_ = false;
+    if (in_.size() > 4 * kReadChunk && filled_ < kReadChunk) Resize(kReadChunk);
+  }
+
+  void Dispatch(const Request& req, bool pipelined) {
     if (!authenticated_ && dispatcher_->Authenticates(req.user, req.ticket)) Authenticated();
-    handling_ = true;
+    barrier_ = !pipelined;
+    uint64_t seq = first_answer_ + answers_.size();
+    answers_.emplace_back();
+    ++in_flight_;
     deadline_.cancel();
     auto self = this->shared_from_this();
-    dispatcher_->Dispatch(req, loopback_, peer_, [self](Response resp) {
+    dispatcher_->Dispatch(req, loopback_, peer_, [self, seq](Response resp) {
       // Handlers may answer from any thread; hop back to this session's strand.
-      asio::post(self->socket_.get_executor(),
-                 [self, resp = std::move(resp)]() mutable { self->Respond(std::move(resp)); });
+      asio::post(self->socket_.get_executor(), [self, seq, resp = std::move(resp)]() mutable {
+        self->Answer(seq, std::move(resp));
+      });
     });
-    return Status::Ok();
+  }
+
+  // Answers go out in request order, whatever order they come in.
+  void Answer(uint64_t seq, Response resp) {
+    answers_[seq - first_answer_] = std::move(resp);
+    while (!answers_.empty() && answers_.front()) {
+      Response next = std::move(*answers_.front());
+      answers_.pop_front();
+      ++first_answer_;
+      Respond(std::move(next));
+    }
   }
 
   void Respond(Response resp) {
@@ -231,7 +278,8 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
       auto self = weak.lock();
       if (!self) return;
       if (after) after();
-      self->handling_ = false;
+      --self->in_flight_;
+      self->barrier_ = false;  // a barrier is the only request in flight
       if (stream && !self->closed_) {
         self->stream_ = stream;
         stream->Start(self);
@@ -247,22 +295,37 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     if (closed_) return;
     if (!body.empty()) EncodeFixed32(frame.data() + 4, static_cast<uint32_t>(body.size()));
     out_.push_back({std::move(frame), std::move(then), std::move(body)});
-    if (out_.size() == 1) WriteNext();
+    if (writing_ == 0) WriteNext();
   }
 
+  // Writes what is queued, up to kGather frames in one send.
   void WriteNext() {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.front().frame),
-                                              asio::buffer(out_.front().body)};
+    writing_ = std::min(out_.size(), kGather);
+    std::array<asio::const_buffer, 2 * kGather> buffers{};
+    for (size_t i = 0; i < writing_; ++i) {
+      buffers[2 * i] = asio::buffer(out_[i].frame);
+      buffers[2 * i + 1] = asio::buffer(out_[i].body);
+    }
     asio::async_write(socket_, buffers,
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                         // A close while this write was in flight left the
-                        // queue to us: its front buffer was in use until now.
+                        // queue to us: its front buffers were in use until now.
                         if (self->closed_) return self->out_.clear();
                         if (ec) return self->Close("writing: " + ec.message());
-                        auto then = std::move(self->out_.front().then);
-                        self->out_.pop_front();
-                        if (then) then();
-                        if (!self->out_.empty() && !self->closed_) self->WriteNext();
+                        // Off the queue before any `then` runs: one may queue more.
+                        std::array<std::function<void()>, kGather> thens;
+                        size_t written = self->writing_;
+                        for (size_t i = 0; i < written; ++i) {
+                          thens[i] = std::move(self->out_.front().then);
+                          self->out_.pop_front();
+                        }
+                        self->writing_ = 0;
+                        for (size_t i = 0; i < written; ++i) {
+                          if (thens[i]) thens[i]();
+                        }
+                        if (!self->out_.empty() && !self->closed_ && self->writing_ == 0) {
+                          self->WriteNext();
+                        }
                       });
   }
 
@@ -304,7 +367,8 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     if (stream_) stream_->OnClose();
     stream_.reset();
     // The front of out_ may be in an async_write; its handler clears the rest.
-    if (out_.size() > 1) out_.erase(out_.begin() + 1, out_.end());
+    if (out_.size() > writing_)
+      out_.erase(out_.begin() + static_cast<ptrdiff_t>(writing_), out_.end());
     boost::system::error_code ignored;
     Lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
     Lowest(socket_).close(ignored);
@@ -327,9 +391,18 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   size_t filled_ = 0;
   size_t expected_ = 0;       // size of the frame being received, once its header is in
   bool frame_armed_ = false;  // the deadline covers the frame being received
-  bool handling_ = false;     // a request is being served; read no further
+  bool reading_ = false;      // an async_read_some is in flight
+  bool waiting_ = false;      // a whole request is buffered that may not be dispatched yet
+  bool barrier_ = false;      // a request that is not pipelined is in flight: read no further
+  bool peer_done_ = false;    // the peer shut down its side with answers still owed
   bool closed_ = false;
+  size_t in_flight_ = 0;  // requests dispatched whose answers are not yet written
+  // Answers not yet queued, from request number first_answer_ on: empty until
+  // the handler answers.
+  std::deque<std::optional<Response>> answers_;
+  uint64_t first_answer_ = 0;
   std::deque<Outgoing> out_;
+  size_t writing_ = 0;  // entries at the front of out_ in the write in flight
   std::shared_ptr<Stream> stream_;
 };
 
