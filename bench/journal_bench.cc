@@ -159,6 +159,22 @@ TableSet ManyRows(int rows) {
   return t;
 }
 
+// The writer thread's apply of one put to a table of range(0) rows, the row
+// already there (tandem-bench put's steady state): the lookup, the two row
+// hashes of the checksum, the value's assignment.
+void BM_ApplyUpdate(benchmark::State& state) {
+  auto rows = static_cast<uint64_t>(state.range(0));
+  TableSet tables;
+  for (uint64_t i = 0; i < rows; ++i) tables.Apply(Op::Put("bench", "k" + std::to_string(i), "v"));
+  std::string value(100, 'v');
+  uint64_t n = 0;
+  for (auto _ : state) {
+    tables.Apply(Op::Put("bench", "k" + std::to_string((n++ * 7919) % rows), value));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ApplyUpdate)->Arg(1000)->Arg(100000)->Arg(1000000);
+
 void BM_CheckpointWrite(benchmark::State& state) {
   TableSet tables = ManyRows(static_cast<int>(state.range(0)));
   std::string dir = ScratchDir("ckpw");

@@ -12,6 +12,8 @@
 #    both) vs Redis appendfsync always with an asynchronous replica (which
 #    may lose acknowledged writes on a failover; Tandem may not), and
 #    PostgreSQL with a synchronous standby (lossless, like Tandem).
+# 3. both again with 16 requests in flight on each connection (redis-benchmark
+#    -P 16, tandem-bench put -P 16): commits a client pipelines.
 # PostgreSQL runs when its server is installed (postgresql); it refuses to
 # run as root, so its clusters run as the `postgres` user.
 set -euo pipefail
@@ -58,11 +60,12 @@ redis() {
   exit 1
 }
 
-# Prints "ops/s p50_ms p99_ms" for SET with 64 connections.
+# Prints "ops/s p50_ms p99_ms" for SET with 64 connections, PIPELINE (default
+# 1) requests in flight on each.
 redis_load() {
-  local port=$1 n
-  n=$((secs * 60000))
-  redis-benchmark -p "$port" -t set -c 64 -d 100 -r 100000 -n "$n" --csv -q |
+  local port=$1 pipeline=${2:-1} n
+  n=$((secs * 60000 * pipeline))
+  redis-benchmark -p "$port" -t set -c 64 -P "$pipeline" -d 100 -r 100000 -n "$n" --csv -q |
     awk -F, '/^"SET"/ { gsub(/"/, ""); print $2, $5, $7 }'
 }
 
@@ -114,6 +117,8 @@ redis solo "$port"
 peer=$(redis_load "$port")
 ours_local=$(tandem_load)
 row "local, fsync every commit" "$ours_local" "$peer"
+peer_p16=$(redis_load "$port" 16)
+row "local, 16 in flight per connection" "$(tandem_load -P 16)" "$peer_p16"
 
 replica_port=$(free_port)
 redis replica "$replica_port" --replicaof 127.0.0.1 "$port"
@@ -122,8 +127,11 @@ for _ in $(seq 500); do
   sleep 0.01
 done
 peer=$(redis_load "$port")
-ours_standby=$(tandem_load --standbys 1 --mandatory --commit-wait mandatory --standby-fsync always)
+lossless=(--standbys 1 --mandatory --commit-wait mandatory --standby-fsync always)
+ours_standby=$(tandem_load "${lossless[@]}")
 row "one standby (Tandem lossless, Redis async replica)" "$ours_standby" "$peer"
+peer_p16=$(redis_load "$port" 16)
+row "one standby, 16 in flight per connection" "$(tandem_load "${lossless[@]}" -P 16)" "$peer_p16"
 
 [ -n "$pg_bin" ] || exit 0
 chown postgres "$dir"

@@ -30,17 +30,21 @@ void TableSet::ApplyOp(OpRef&& op) {
     t = tables_.emplace(op.table, Table{}).first;
   }
   Table& table = t->second;
-  auto row = table.rows.find(op.key);
-  if (row != table.rows.end()) table.checksum -= RowHash(row->first, row->second);
+  if (table.index.size() != table.rows.size()) table.index.Build(table.rows);
+  auto row = table.index.Find(op.key);
+  if (row) table.checksum -= RowHash((*row)->first, (*row)->second);
   if (op.kind == Op::Kind::kPut) {
     table.checksum += RowHash(op.key, op.value);
-    if (row != table.rows.end()) {
-      row->second = std::forward<OpRef>(op).value;
+    if (row) {
+      (*row)->second = std::forward<OpRef>(op).value;
     } else {
-      table.rows.emplace(std::forward<OpRef>(op).key, std::forward<OpRef>(op).value);
+      auto [added, _] =
+          table.rows.emplace(std::forward<OpRef>(op).key, std::forward<OpRef>(op).value);
+      table.index.Insert(added);
     }
-  } else if (row != table.rows.end()) {
-    table.rows.erase(row);
+  } else if (row) {
+    table.index.Erase(op.key);
+    table.rows.erase(*row);
     if (table.rows.empty()) tables_.erase(t);
   }
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "journal/markers.h"
+#include "journal/row_index.h"
 #include "journal/transaction.h"
 
 namespace tandem {
@@ -22,8 +23,23 @@ namespace tandem {
 uint64_t RowHash(std::string_view key, std::string_view value);
 
 struct Table {
-  std::map<std::string, std::string, std::less<>> rows;
+  TableRows rows;
   uint64_t checksum = 0;  // wrapping sum of RowHash over rows
+  // TableSet's point lookups: over every row, or empty until the next write.
+  // A copy starts without one (snapshots for checkpoints are only read).
+  RowIndex index;
+
+  Table() = default;
+  Table(const Table& other) : rows(other.rows), checksum(other.checksum) {}
+  Table& operator=(const Table& other) {
+    rows = other.rows;
+    checksum = other.checksum;
+    index.Clear();
+    return *this;
+  }
+  // A move keeps the nodes, so the index stays good.
+  Table(Table&&) noexcept = default;
+  Table& operator=(Table&&) noexcept = default;
 };
 
 class TableSet {

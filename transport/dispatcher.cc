@@ -56,8 +56,7 @@ std::optional<std::string> Dispatcher::TableOwner(std::string_view table) const 
   return it->second;
 }
 
-void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& peer,
-                          Reply reply) const {
+void Dispatcher::Dispatch(Request req, bool loopback, const std::string& peer, Reply reply) const {
   if (req.args.empty()) return reply(Response::Error(Status::InvalidArgument("empty command")));
   auto it = commands_.find(req.args[0]);
   if (it == commands_.end()) {
@@ -91,7 +90,9 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
           req.args[0] + "' needs " + std::string(AccessLevelName(cmd.need)))));
     }
   }
-  std::vector<std::string> args(req.args.begin() + 1, req.args.end());
+  std::string name = std::move(req.args[0]);  // the rest move on as the arguments
+  std::vector<std::string> args = std::move(req.args);
+  args.erase(args.begin());
   if (args.size() > cmd.max_args) {
     return reply(Response::Error(
         Status::InvalidArgument("usage: " + std::string(cmd.usage) + " ('" +
@@ -100,9 +101,9 @@ void Dispatcher::Dispatch(const Request& req, bool loopback, const std::string& 
   }
   if (cmd.blocking && blocking_) {
     blocking_([handler = cmd.handler, ctx, args = std::move(args), reply = std::move(reply),
-               name = req.args[0]] { RunHandler(name, handler, ctx, args, reply); });
+               name = std::move(name)] { RunHandler(name, handler, ctx, args, reply); });
   } else {
-    RunHandler(req.args[0], cmd.handler, ctx, args, std::move(reply));
+    RunHandler(name, cmd.handler, ctx, args, std::move(reply));
   }
 }
 
@@ -151,9 +152,16 @@ void Dispatcher::RunHandler(const std::string& name, const Handler& handler,
                             Reply reply) {
   // Handlers answer with values, never exceptions; one that throws anyway is
   // a bug, and it costs its own request only.
-  auto answered = std::make_shared<std::atomic<bool>>(false);
-  Reply once = [answered, reply = std::move(reply)](Response resp) {
-    if (!answered->exchange(true)) reply(std::move(resp));
+  // One allocation: the reply beside its flag, and a std::function small
+  // enough to hold the pointer to them without another.
+  struct Once {
+    std::atomic<bool> answered{false};
+    Reply reply;
+  };
+  auto state = std::make_shared<Once>();
+  state->reply = std::move(reply);
+  Reply once = [state](Response resp) {
+    if (!state->answered.exchange(true)) state->reply(std::move(resp));
   };
   auto fail = [&](const std::string& what) {
     LogError() << "command '" << name << "' from " << ctx.peer << " failed: " << what;

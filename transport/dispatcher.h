@@ -79,7 +79,7 @@ class Dispatcher {
   // Runs slow work where blocking commands run (for streams that outlive
   // their opening request).
   void RunBlocking(std::function<void()> fn) const { blocking_ ? blocking_(std::move(fn)) : fn(); }
-  void Dispatch(const Request& req, bool loopback, const std::string& peer, Reply reply) const;
+  void Dispatch(Request req, bool loopback, const std::string& peer, Reply reply) const;
   // Whether `req` is a command that may be pipelined (Command::pipelined).
   bool Pipelined(const Request& req) const;
   // Runs a handler; an exception it lets out becomes a kInternal answer.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <map>
+
 #include "journal/coding.h"
 
 namespace tandem {
@@ -42,6 +44,69 @@ TEST(TableSetTest, DifferentValuesGiveDifferentChecksums) {
   a.Apply(Transaction{{Op::Put("t", "k", "v1")}});
   b.Apply(Transaction{{Op::Put("t", "k", "v2")}});
   EXPECT_NE(a.Checksums()[0].checksum, b.Checksums()[0].checksum);
+}
+
+// The apply path finds rows through a hash index beside the ordered rows:
+// after any mix of puts and deletes (long probe runs, deletes from their
+// middle, growth) it must agree with a plain map, row for row.
+TEST(TableSetTest, RandomPutsAndDeletesAgreeWithAPlainMap) {
+  TableSet s;
+  std::map<std::string, std::string> want;
+  uint64_t x = 42;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    std::string key = "k" + std::to_string(next() % 3000);
+    if (next() % 3 == 0) {
+      s.Apply(Op::Delete("t", key));
+      want.erase(key);
+    } else {
+      std::string value = std::to_string(i);
+      s.Apply(Op::Put("t", key, value));
+      want[key] = value;
+    }
+  }
+  const Table* t = s.Find("t");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->rows.size(), want.size());
+  uint64_t sum = 0;
+  for (const auto& [key, value] : want) {
+    auto it = t->rows.find(key);
+    ASSERT_NE(it, t->rows.end()) << key;
+    EXPECT_EQ(it->second, value) << key;
+    sum += RowHash(key, value);
+  }
+  EXPECT_EQ(t->checksum, sum);
+  // Every remaining key is found by the apply path too: deleting them all
+  // empties the table.
+  for (const auto& [key, value] : want) s.Apply(Op::Delete("t", key));
+  EXPECT_EQ(s.Find("t"), nullptr);
+}
+
+// A snapshot (a copy, for a checkpoint) and the live tables change apart:
+// neither may reach the other's rows through its index.
+TEST(TableSetTest, ACopyAndItsOriginalChangeApart) {
+  TableSet live;
+  for (int i = 0; i < 100; ++i) live.Apply(Op::Put("t", "k" + std::to_string(i), "old"));
+  TableSet snapshot = live;
+  live.Apply(Op::Put("t", "k1", "new"));
+  live.Apply(Op::Delete("t", "k2"));
+  EXPECT_EQ(snapshot.Find("t")->rows.at("k1"), "old");
+  EXPECT_EQ(snapshot.Find("t")->rows.count("k2"), 1u);
+  snapshot.Apply(Op::Put("t", "k3", "snap"));
+  snapshot.Apply(Op::Delete("t", "k4"));
+  EXPECT_EQ(live.Find("t")->rows.at("k3"), "old");
+  EXPECT_EQ(live.Find("t")->rows.count("k4"), 1u);
+  EXPECT_EQ(live.Find("t")->rows.at("k1"), "new");
+  EXPECT_EQ(live.Find("t")->rows.count("k2"), 0u);
+  EXPECT_EQ(snapshot.Find("t")->rows.at("k3"), "snap");
+  EXPECT_EQ(snapshot.Find("t")->rows.count("k4"), 0u);
+  EXPECT_EQ(live.Find("t")->rows.size(), 99u);
+  EXPECT_EQ(snapshot.Find("t")->rows.size(), 99u);
 }
 
 TEST(TablesTest, ScanReturnsPrefixInKeyOrder) {

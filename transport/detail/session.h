@@ -32,6 +32,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -225,7 +226,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
           waiting_ = true;  // until everything before it is answered; it stays buffered
           break;
         }
-        Dispatch(req, pipelined);
+        Dispatch(std::move(req), pipelined);
       }
       Consume(total);
     }
@@ -241,7 +242,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     if (in_.size() > 4 * kReadChunk && filled_ < kReadChunk) Resize(kReadChunk);
   }
 
-  void Dispatch(const Request& req, bool pipelined) {
+  void Dispatch(Request req, bool pipelined) {
     if (!authenticated_ && dispatcher_->Authenticates(req.user, req.ticket)) Authenticated();
     barrier_ = !pipelined;
     uint64_t seq = first_answer_ + answers_.size();
@@ -249,7 +250,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     ++in_flight_;
     deadline_.cancel();
     auto self = this->shared_from_this();
-    dispatcher_->Dispatch(req, loopback_, peer_, [self, seq](Response resp) {
+    dispatcher_->Dispatch(std::move(req), loopback_, peer_, [self, seq](Response resp) {
       // Handlers may answer from any thread; hop back to this session's strand.
       asio::post(self->socket_.get_executor(), [self, seq, resp = std::move(resp)]() mutable {
         self->Answer(seq, std::move(resp));
@@ -301,12 +302,14 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   // Writes what is queued, up to kGather frames in one send.
   void WriteNext() {
     writing_ = std::min(out_.size(), kGather);
-    std::array<asio::const_buffer, 2 * kGather> buffers{};
+    gather_.clear();
     for (size_t i = 0; i < writing_; ++i) {
-      buffers[2 * i] = asio::buffer(out_[i].frame);
-      buffers[2 * i + 1] = asio::buffer(out_[i].body);
+      gather_.push_back(asio::buffer(out_[i].frame));
+      if (!out_[i].body.empty()) gather_.push_back(asio::buffer(out_[i].body));
     }
-    asio::async_write(socket_, buffers,
+    // A view of gather_ (kept until the write ends): the write copies its
+    // buffer sequence, and a copy of an array this size is not small.
+    asio::async_write(socket_, std::span<const asio::const_buffer>(gather_),
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                         // A close while this write was in flight left the
                         // queue to us: its front buffers were in use until now.
@@ -402,7 +405,8 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   std::deque<std::optional<Response>> answers_;
   uint64_t first_answer_ = 0;
   std::deque<Outgoing> out_;
-  size_t writing_ = 0;  // entries at the front of out_ in the write in flight
+  size_t writing_ = 0;                      // entries at the front of out_ in the write in flight
+  std::vector<asio::const_buffer> gather_;  // their buffers
   std::shared_ptr<Stream> stream_;
 };
 

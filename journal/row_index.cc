@@ -1,0 +1,79 @@
+#include "journal/row_index.h"
+
+#include <xxhash.h>
+
+namespace tandem {
+
+uint64_t RowIndex::Tag(std::string_view key) {
+  return XXH3_64bits(key.data(), key.size()) | (uint64_t{1} << 63);
+}
+
+void RowIndex::Build(TableRows& rows) {
+  Clear();
+  size_t capacity = 16;
+  while (capacity * 3 < rows.size() * 4) capacity *= 2;
+  slots_.assign(capacity, Slot{});
+  for (auto it = rows.begin(); it != rows.end(); ++it) Place(Tag(it->first), it);
+  size_ = rows.size();
+}
+
+std::optional<TableRows::iterator> RowIndex::Find(std::string_view key) const {
+  if (slots_.empty()) return std::nullopt;
+  uint64_t tag = Tag(key);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = tag & mask; slots_[i].tag != 0; i = (i + 1) & mask) {
+    if (slots_[i].tag == tag && slots_[i].row->first == key) return slots_[i].row;
+  }
+  return std::nullopt;
+}
+
+void RowIndex::Insert(TableRows::iterator row) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+  Place(Tag(row->first), row);
+  ++size_;
+}
+
+void RowIndex::Place(uint64_t tag, TableRows::iterator row) {
+  size_t mask = slots_.size() - 1;
+  size_t i = tag & mask;
+  while (slots_[i].tag != 0) i = (i + 1) & mask;
+  slots_[i] = {tag, row};
+}
+
+void RowIndex::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+  for (const Slot& s : old) {
+    if (s.tag != 0) Place(s.tag, s.row);
+  }
+}
+
+void RowIndex::Erase(std::string_view key) {
+  if (slots_.empty()) return;
+  uint64_t tag = Tag(key);
+  size_t mask = slots_.size() - 1;
+  size_t i = tag & mask;
+  while (slots_[i].tag != 0 && !(slots_[i].tag == tag && slots_[i].row->first == key)) {
+    i = (i + 1) & mask;
+  }
+  if (slots_[i].tag == 0) return;
+  // Pull back each later slot of the run that the hole would cut off from
+  // its home, so every key stays reachable from its home by probing.
+  for (size_t j = (i + 1) & mask; slots_[j].tag != 0; j = (j + 1) & mask) {
+    size_t home = slots_[j].tag & mask;
+    bool between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (!between) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Slot{};
+  --size_;
+}
+
+void RowIndex::Clear() {
+  slots_.clear();
+  size_ = 0;
+}
+
+}  // namespace tandem
