@@ -32,6 +32,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -249,13 +250,39 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     answers_.emplace_back();
     ++in_flight_;
     deadline_.cancel();
-    auto self = this->shared_from_this();
-    dispatcher_->Dispatch(std::move(req), loopback_, peer_, [self, seq](Response resp) {
-      // Handlers may answer from any thread; hop back to this session's strand.
-      asio::post(self->socket_.get_executor(), [self, seq, resp = std::move(resp)]() mutable {
-        self->Answer(seq, std::move(resp));
-      });
-    });
+    dispatcher_->Dispatch(std::move(req), loopback_, peer_,
+                          [self = this->shared_from_this(), seq](Response resp) {
+                            self->Deliver(seq, std::move(resp));
+                          });
+  }
+
+  // Handlers may answer from any thread: the answer waits in the inbox for
+  // this session's strand, and only the first of those that come together
+  // (the commits of one journal batch) posts to it.
+  void Deliver(uint64_t seq, Response resp) {
+    bool post;
+    {
+      std::lock_guard lock(inbox_mu_);
+      inbox_.emplace_back(seq, std::move(resp));
+      post = !std::exchange(inbox_posted_, true);
+    }
+    if (post) {
+      asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->TakeInbox(); });
+    }
+  }
+
+  void TakeInbox() {
+    {
+      std::lock_guard lock(inbox_mu_);
+      taking_.swap(inbox_);
+      inbox_posted_ = false;
+    }
+    // Every answer queued before the first is written: one send for them all.
+    corked_ = true;
+    for (auto& [seq, resp] : taking_) Answer(seq, std::move(resp));
+    taking_.clear();
+    corked_ = false;
+    if (writing_ == 0 && !out_.empty()) WriteNext();
   }
 
   // Answers go out in request order, whatever order they come in.
@@ -296,7 +323,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     if (closed_) return;
     if (!body.empty()) EncodeFixed32(frame.data() + 4, static_cast<uint32_t>(body.size()));
     out_.push_back({std::move(frame), std::move(then), std::move(body)});
-    if (writing_ == 0) WriteNext();
+    if (writing_ == 0 && !corked_) WriteNext();
   }
 
   // Writes what is queued, up to kGather frames in one send.
@@ -407,6 +434,11 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   std::deque<Outgoing> out_;
   size_t writing_ = 0;                      // entries at the front of out_ in the write in flight
   std::vector<asio::const_buffer> gather_;  // their buffers
+  bool corked_ = false;                     // queue answers, write them together after
+  std::mutex inbox_mu_;
+  std::vector<std::pair<uint64_t, Response>> inbox_;   // guarded by inbox_mu_
+  bool inbox_posted_ = false;                          // guarded by inbox_mu_
+  std::vector<std::pair<uint64_t, Response>> taking_;  // the inbox being answered
   std::shared_ptr<Stream> stream_;
 };
 
