@@ -6,7 +6,8 @@ JOBS     ?= $(shell nproc)
 # prometheus: promtool and a Prometheus server for tests/integration/monitoring_test;
 # dpkg-dev: dpkg-shlibdeps for the dependencies of `make package`.
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev prometheus dpkg-dev pkgconf
+            libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libjemalloc-dev prometheus \
+            dpkg-dev pkgconf
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 DEMO_PACKAGES := python3-matplotlib
 PEER_PACKAGES := redis-server redis-tools postgresql
