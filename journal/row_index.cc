@@ -2,10 +2,15 @@
 
 #include <xxhash.h>
 
+#include <random>
+
 namespace tandem {
 
 uint64_t RowIndex::Tag(std::string_view key) {
-  return XXH3_64bits(key.data(), key.size()) | (uint64_t{1} << 63);
+  // Seeded per process: keys chosen to collide would make every apply a
+  // long probe. The index is never stored, so nothing depends on the seed.
+  static const uint64_t seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  return XXH3_64bits_withSeed(key.data(), key.size(), seed) | (uint64_t{1} << 63);
 }
 
 void RowIndex::Build(TableRows& rows) {

@@ -57,7 +57,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (sent_at_.empty()) {
       finished_ = true;
-      socket_.close();  // ends the read loop
+      boost::system::error_code ignored;
+      socket_.close(ignored);  // ends the read loop
       return shared_->Finished();
     }
     Write();
@@ -118,6 +119,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Fail() {
     if (finished_) return;
     finished_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // ends the other of its read and write too
     ++shared_->result.failed;
     shared_->Finished();
   }

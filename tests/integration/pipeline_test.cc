@@ -65,6 +65,71 @@ TEST_F(PipelineTest, ACommitIsTakenInBeforeTheOneBeforeItIsAnsweredAndAnswersKee
   EXPECT_EQ(FieldOf(got->rows[0], "value"), "2");
 }
 
+// A master of `root`, started with `settings` set first.
+std::unique_ptr<TandemdProcess> MasterWith(const std::string& root,
+                                           const std::vector<std::string>& settings) {
+  EXPECT_EQ(RunTandemd({"-r", root, "--id", "master1"}).exit_code, 0);
+  for (const std::string& s : settings)
+    EXPECT_EQ(RunTandemd({"-r", root, "-cset", s}).exit_code, 0);
+  return TandemdProcess::Start(root);
+}
+
+// After a commit the session had a read posted, and the idle clock was never
+// started again: a connection that went quiet after one commit stayed open
+// for good (a stranger's refused put held a pre-login slot for ever).
+TEST_F(PipelineTest, AConnectionThatGoesQuietAfterACommitIsClosedForIdling) {
+  auto master = MasterWith(dir_.Sub("idle"), {"server.idle.timeout=1"});
+  ASSERT_TRUE(master);
+  auto c = master->Connect();
+  ASSERT_TRUE(c);
+  auto put = c->Call({"", "", {"put", "kv", "a", "1"}});
+  ASSERT_TRUE(put.ok() && put->status.ok());
+  auto next = c->ReadFrame(milliseconds(20000));
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.status().code(), Code::kTimeout) << "still open: " << next.status().ToString();
+  EXPECT_TRUE(WaitFor([&] {
+    return master->Log().find("waited 1000 ms for a request") != std::string::npos;
+  })) << master->Log();
+}
+
+// A get that arrived in two pieces behind a commit still waiting for its
+// standby: whole, it waits for the commit, and the frame timeout armed for
+// its second piece must not close the connection meanwhile.
+TEST_F(PipelineTest, ARequestWaitingForTheCommitsBeforeItIsNotTimedOutAsAPartialFrame) {
+  master_root_ = dir_.Sub("master");
+  auto master = MasterWith(master_root_, {"server.frame.timeout=1"});
+  ASSERT_TRUE(master);
+  AddSpec(*master, "sb1", "standby", true);
+  Configure(*master, "commit.wait.timeout=0");
+  Configure(*master, "commit.wait=mandatory");
+  auto c = master->Connect();
+  ASSERT_TRUE(c);
+  std::string get = RequestFrame({"get", "kv", "a"});
+  ASSERT_TRUE(c->SendRaw(RequestFrame({"put", "kv", "a", "1"}) + get.substr(0, 5)).ok());
+  auto other = master->Connect();
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(WaitFor([&] {
+    auto got = other->Call({"", "", {"get", "kv", "a"}});
+    return got.ok() && got->status.ok();  // the put is in, its answer waits for sb1
+  }));
+  ASSERT_TRUE(c->SendRaw(get.substr(5)).ok());
+  // A second connection's partial frame, sent after the get's first piece,
+  // times out: by then the get's frame timer would have fired too.
+  auto partial = master->Connect();
+  ASSERT_TRUE(partial);
+  ASSERT_TRUE(partial->SendRaw(get.substr(0, 5)).ok());
+  EXPECT_TRUE(partial->PeerClosed());
+  auto sb1 = StartDownstream("sb1", *master);
+  ASSERT_TRUE(sb1);
+  auto put = NextResponse(*c);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_TRUE(put->status.ok()) << put->status.ToString();
+  auto got = NextResponse(*c);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->status.ok()) << got->status.ToString();
+  EXPECT_EQ(FieldOf(got->rows.at(0), "value"), "1");
+}
+
 TEST_F(PipelineTest, APeerThatShutsDownItsSideStillGetsEveryAnswer) {
   auto master = StartMaster();
   ASSERT_TRUE(master);

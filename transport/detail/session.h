@@ -145,7 +145,15 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
       if (in_flight_ == 0) Close("");
       return;
     }
-    if (reading_ || waiting_ || barrier_ || in_flight_ >= kMaxInFlight) return;
+    if (waiting_ || barrier_ || in_flight_ >= kMaxInFlight) {
+      // Nothing more is read until answers before are out; whatever is
+      // buffered waits for them, not for the peer.
+      deadline_.cancel();
+      frame_armed_ = false;
+      return;
+    }
+    // Before the check for a read in flight: once the last answer is out,
+    // the idle clock runs again even though a read was posted long ago.
     if (filled_ == 0 && !stream_ && in_flight_ == 0) {
       Arm(authenticated_ ? limits_->idle_timeout
                          : std::min(limits_->idle_timeout, limits_->preauth_idle_timeout),
@@ -156,6 +164,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     } else if (filled_ == 0) {
       deadline_.cancel();
     }
+    if (reading_) return;
     // Room for what comes next, growing with what arrived, never ahead of it.
     if (in_.size() - filled_ < kReadChunk / 4) {
       size_t want = std::max(in_.size() * 2, kReadChunk);
@@ -182,7 +191,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   Status TryHandleBuffered() {
     waiting_ = false;
     while (filled_ >= kFrameHeaderSize && !barrier_ && !closed_) {
-      if (in_flight_ >= kMaxInFlight) {
+      if (in_flight_ >= kMaxInFlight || (front_is_barrier_ && in_flight_ > 0)) {
         waiting_ = true;
         break;
       }
@@ -224,7 +233,10 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
         TANDEM_ASSIGN_OR_RETURN(Request req, DecodeRequest(body));
         bool pipelined = dispatcher_->Pipelined(req);
         if (!pipelined && in_flight_ > 0) {
-          waiting_ = true;  // until everything before it is answered; it stays buffered
+          // Until everything before it is answered; it stays buffered, and
+          // is not decoded again until then.
+          front_is_barrier_ = true;
+          waiting_ = true;
           break;
         }
         Dispatch(std::move(req), pipelined);
@@ -240,6 +252,7 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
     filled_ -= total;
     expected_ = 0;
     frame_armed_ = false;
+    front_is_barrier_ = false;
     if (in_.size() > 4 * kReadChunk && filled_ < kReadChunk) Resize(kReadChunk);
   }
 
@@ -419,12 +432,13 @@ class Session : public FrameSink, public std::enable_shared_from_this<Session<So
   bool authenticated_ = false;
   std::vector<char> in_;  // in_[0, filled_) received and not yet handled
   size_t filled_ = 0;
-  size_t expected_ = 0;       // size of the frame being received, once its header is in
-  bool frame_armed_ = false;  // the deadline covers the frame being received
-  bool reading_ = false;      // an async_read_some is in flight
-  bool waiting_ = false;      // a whole request is buffered that may not be dispatched yet
-  bool barrier_ = false;      // a request that is not pipelined is in flight: read no further
-  bool peer_done_ = false;    // the peer shut down its side with answers still owed
+  size_t expected_ = 0;            // size of the frame being received, once its header is in
+  bool frame_armed_ = false;       // the deadline covers the frame being received
+  bool reading_ = false;           // an async_read_some is in flight
+  bool waiting_ = false;           // a whole request is buffered that may not be dispatched yet
+  bool front_is_barrier_ = false;  // the first buffered request is not pipelined
+  bool barrier_ = false;           // a request that is not pipelined is in flight: read no further
+  bool peer_done_ = false;         // the peer shut down its side with answers still owed
   bool closed_ = false;
   size_t in_flight_ = 0;  // requests dispatched whose answers are not yet written
   // Answers not yet queued, from request number first_answer_ on: empty until
