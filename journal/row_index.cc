@@ -22,14 +22,20 @@ void RowIndex::Build(TableRows& rows) {
   size_ = rows.size();
 }
 
-std::optional<TableRows::iterator> RowIndex::Find(std::string_view key) const {
-  if (slots_.empty()) return std::nullopt;
+size_t RowIndex::SlotOf(std::string_view key) const {
+  if (slots_.empty()) return kNone;
   uint64_t tag = Tag(key);
   size_t mask = slots_.size() - 1;
   for (size_t i = tag & mask; slots_[i].tag != 0; i = (i + 1) & mask) {
-    if (slots_[i].tag == tag && slots_[i].row->first == key) return slots_[i].row;
+    if (slots_[i].tag == tag && slots_[i].row->first == key) return i;
   }
-  return std::nullopt;
+  return kNone;
+}
+
+std::optional<TableRows::iterator> RowIndex::Find(std::string_view key) const {
+  size_t i = SlotOf(key);
+  if (i == kNone) return std::nullopt;
+  return slots_[i].row;
 }
 
 void RowIndex::Insert(TableRows::iterator row) {
@@ -54,14 +60,9 @@ void RowIndex::Grow() {
 }
 
 void RowIndex::Erase(std::string_view key) {
-  if (slots_.empty()) return;
-  uint64_t tag = Tag(key);
+  size_t i = SlotOf(key);
+  if (i == kNone) return;
   size_t mask = slots_.size() - 1;
-  size_t i = tag & mask;
-  while (slots_[i].tag != 0 && !(slots_[i].tag == tag && slots_[i].row->first == key)) {
-    i = (i + 1) & mask;
-  }
-  if (slots_[i].tag == 0) return;
   // Pull back each later slot of the run that the hole would cut off from
   // its home, so every key stays reachable from its home by probing.
   for (size_t j = (i + 1) & mask; slots_[j].tag != 0; j = (j + 1) & mask) {

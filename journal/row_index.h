@@ -5,6 +5,7 @@
 // deletion (no tombstones), grown at three quarters full; 21-43 bytes a row.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -34,7 +35,9 @@ class RowIndex {
     uint64_t tag = 0;  // 0: empty; else the key's hash with the top bit set
     TableRows::iterator row;
   };
+  static constexpr size_t kNone = SIZE_MAX;
   static uint64_t Tag(std::string_view key);
+  size_t SlotOf(std::string_view key) const;  // kNone when not indexed
   void Place(uint64_t tag, TableRows::iterator row);
   void Grow();
 
