@@ -190,9 +190,14 @@ class Engine {
   Status refusal_;                       // guarded by pause_mu_
   std::optional<ServerIdentity> fence_;  // guarded by pause_mu_
 
+  Result<Position> RotateLocked();  // with rotate_mu_ held
+
   std::mutex rotate_mu_;  // one rotation/checkpoint at a time
-  // Set by Checkpoint() under rotate_mu_; filled by the writer thread when it
-  // applies the rotation record, i.e. exactly at the rotation point.
+  // Set by Checkpoint() under rotate_mu_ for the rotation it takes: the
+  // writer thread runs the checkpoint observer when it applies that rotation
+  // record, and copies the tables into snapshot_ there if they are wanted,
+  // i.e. exactly at the rotation point.
+  std::atomic<bool> checkpoint_rotation_{false};
   std::atomic<bool> snapshot_wanted_{false};
   std::optional<TableSet> snapshot_;
 };

@@ -10,11 +10,19 @@
 
 namespace tandem {
 
-Status ApplyRecord(const Record& rec, TableSet* tables) {
+Status ReplayBatch::Add(const Record& rec) {
   if (rec.type != RecordType::kTransaction) return Status::Ok();
   TANDEM_ASSIGN_OR_RETURN(Transaction txn, DecodeTransaction(rec.payload));
-  tables->Apply(txn);
+  batch_.push_back(std::move(txn));
+  // Enough rows for the cache misses of the apply to overlap, few enough
+  // that the decoded transactions are still in the cache.
+  if (batch_.size() >= 64) Flush();
   return Status::Ok();
+}
+
+void ReplayBatch::Flush() {
+  tables_->ApplyAll(batch_);
+  batch_.clear();
 }
 
 namespace {
@@ -22,9 +30,10 @@ namespace {
 // Replays one journal into *state, checking it is the journal we expect.
 Status Replay(const std::string& path, uint32_t expected, TailPolicy policy, RecoveredState* state,
               JournalSummary* summary, uint64_t acknowledged_end = 0) {
+  ReplayBatch apply(&state->tables);
   auto sum = ScanJournal(
-      path, policy, [&](const Record& rec, Position) { return ApplyRecord(rec, &state->tables); },
-      acknowledged_end);
+      path, policy, [&](const Record& rec, Position) { return apply.Add(rec); }, acknowledged_end);
+  apply.Flush();
   if (!sum.ok()) return sum.status();
   if (sum->journal != expected) {
     return Status::Corruption(path + ": header says journal " + std::to_string(sum->journal) +
@@ -49,6 +58,43 @@ uint64_t CleanEnd(const RootLayout& layout, uint32_t n) {
 }
 
 }  // namespace
+
+Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
+                                  const std::function<std::string(uint32_t)>& journal_path) {
+  RebuiltState out;
+  out.meta = CheckpointMeta{1, Epoch{}, 1};
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
+  for (auto it = ckps.rbegin(); it != ckps.rend(); ++it) {
+    if (*it > end) continue;
+    auto loaded = ReadCheckpoint(layout.checkpoint(*it));
+    if (!loaded.ok()) {
+      LogWarning() << "skipping checkpoint " << *it << ": " << loaded.status().message();
+      continue;
+    }
+    out.tables = std::move(loaded->tables);
+    out.meta = loaded->meta;
+    out.from_checkpoint = *it;
+    break;
+  }
+  ReplayBatch apply(&out.tables);
+  for (uint32_t n = out.meta.journal; n < end; ++n) {
+    std::string path = journal_path(n);
+    TANDEM_ASSIGN_OR_RETURN(JournalSummary sum, ScanJournal(path, TailPolicy::kStrict,
+                                                            [&](const Record& rec, Position) {
+                                                              return apply.Add(rec);
+                                                            }));
+    apply.Flush();
+    if (sum.journal != n) {
+      return Status::Corruption(path + ": header says journal " + std::to_string(sum.journal) +
+                                ", expected journal " + std::to_string(n));
+    }
+    if (!sum.rotated_to) return Status::Corruption(path + " does not end in a rotation record");
+    out.meta.epoch = std::max(out.meta.epoch, sum.max_epoch);
+    out.meta.next_txn_id = std::max(out.meta.next_txn_id, sum.last_txn_id + 1);
+  }
+  out.meta.journal = end;
+  return out;
+}
 
 Result<RecoveredState> Recover(const RootLayout& layout) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());

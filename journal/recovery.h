@@ -2,7 +2,10 @@
 // after it, finishing a rotation that a crash interrupted.
 #pragma once
 
+#include <functional>
 #include <optional>
+
+#include "journal/checkpoint.h"
 
 #include "journal/root_layout.h"
 #include "journal/table_set.h"
@@ -28,8 +31,39 @@ struct RecoveredState {
 // journal at all gets journal 1.
 Result<RecoveredState> Recover(const RootLayout& layout);
 
-// Applies one record to tables during replay; the engine uses the same rule
-// while serving, so a replayed server equals a live one.
-Status ApplyRecord(const Record& rec, TableSet* tables);
+// The state at the start of journal `end` as recovery builds it: the newest
+// checkpoint at or before `end` that verifies, then each whole journal from
+// there to `end`, named by journal_path(n) (the master's rotated journal n,
+// or a downstream server's copy of it). It reads only files that no longer
+// change, so a checkpoint made from it never stops the writer.
+struct RebuiltState {
+  CheckpointMeta meta;  // meta.journal == end
+  TableSet tables;
+  std::optional<uint32_t> from_checkpoint;  // where it started, if from one
+};
+Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
+                                  const std::function<std::string(uint32_t)>& journal_path);
+
+// Applies the records of a replay to tables, by the rule the engine uses
+// while serving (so a replayed server equals a live one): transactions are
+// applied in journal order, nothing else changes the tables. They are
+// applied in batches (TableSet::ApplyAll), so *tables holds all of them only
+// after Flush.
+class ReplayBatch {
+ public:
+  explicit ReplayBatch(TableSet* tables) : tables_(tables) {}
+  ~ReplayBatch() { Flush(); }
+  ReplayBatch(const ReplayBatch&) = delete;
+  ReplayBatch& operator=(const ReplayBatch&) = delete;
+
+  // A transaction that does not decode is an error here, before anything
+  // after it is applied.
+  Status Add(const Record& rec);
+  void Flush();
+
+ private:
+  TableSet* tables_;
+  std::vector<Transaction> batch_;
+};
 
 }  // namespace tandem

@@ -1,24 +1,6 @@
 #include "journal/table_set.h"
 
-#include <xxhash.h>
-
-#include <memory>
-
-#include "journal/coding.h"
-
 namespace tandem {
-
-uint64_t RowHash(std::string_view key, std::string_view value) {
-  // Every apply hashes the row it replaces and the new one: most rows fit a
-  // buffer on the stack (a length prefix takes at most 10 bytes).
-  char small[512];
-  std::unique_ptr<char[]> large;
-  size_t need = key.size() + value.size() + 20;
-  char* buf = need <= sizeof small ? small : (large = std::make_unique<char[]>(need)).get();
-  char* end = PutLengthPrefixed(buf, key);
-  end = PutLengthPrefixed(end, value);
-  return XXH3_64bits(buf, static_cast<size_t>(end - buf));
-}
 
 // One body for both: a const op's strings are copied into the table, a
 // moved one's are moved.
@@ -31,21 +13,52 @@ void TableSet::ApplyOp(OpRef&& op) {
   }
   Table& table = t->second;
   if (table.index.size() != table.rows.size()) table.index.Build(table.rows);
-  auto row = table.index.Find(op.key);
-  if (row) table.checksum -= RowHash((*row)->first, (*row)->second);
+  auto hit = table.index.Find(op.key);
+  if (hit) table.checksum -= hit->row_hash;
   if (op.kind == Op::Kind::kPut) {
-    table.checksum += RowHash(op.key, op.value);
-    if (row) {
-      (*row)->second = std::forward<OpRef>(op).value;
+    uint64_t row_hash = RowHash(op.key, op.value);
+    table.checksum += row_hash;
+    if (hit) {
+      hit->row->second = std::forward<OpRef>(op).value;
+      table.index.SetRowHash(*hit, row_hash);
     } else {
       auto [added, _] =
           table.rows.emplace(std::forward<OpRef>(op).key, std::forward<OpRef>(op).value);
-      table.index.Insert(added);
+      table.index.Insert(added, row_hash);
     }
-  } else if (row) {
-    table.index.Erase(op.key);
-    table.rows.erase(*row);
+  } else if (hit) {
+    table.index.Erase(*hit);
+    table.rows.erase(hit->row);
     if (table.rows.empty()) tables_.erase(t);
+  }
+}
+
+void TableSet::ApplyAll(std::vector<Transaction>& txns) {
+  std::vector<Op*> ops;
+  for (Transaction& txn : txns) {
+    for (Op& op : txn.ops) ops.push_back(&op);
+  }
+  // Two stages ahead of the apply: the slots of op i + kSlots, then the row
+  // of op i + kRows, each far enough ahead for its miss to land. Only
+  // indexes that are up to date are looked at; a hint that an earlier apply
+  // made stale costs a wasted fetch, nothing else.
+  constexpr size_t kSlots = 16, kRows = 8;
+  uint64_t tags[kSlots] = {};
+  auto index_of = [this](const Op& op) -> const RowIndex* {
+    auto t = tables_.find(op.table);
+    if (t == tables_.end() || t->second.index.size() != t->second.rows.size()) return nullptr;
+    return &t->second.index;
+  };
+  for (size_t i = 0; i < ops.size() + kSlots; ++i) {
+    if (i < ops.size()) {
+      const RowIndex* index = index_of(*ops[i]);
+      tags[i % kSlots] = index ? index->Prefetch(ops[i]->key) : 0;
+    }
+    if (i >= kSlots - kRows && i - (kSlots - kRows) < ops.size()) {
+      size_t j = i - (kSlots - kRows);
+      if (const RowIndex* index = index_of(*ops[j])) index->PrefetchRow(tags[j % kSlots]);
+    }
+    if (i >= kSlots) ApplyOp(std::move(*ops[i - kSlots]));
   }
 }
 

@@ -19,9 +19,6 @@
 
 namespace tandem {
 
-// XXH3-64 of (lpstr key ++ lpstr value).
-uint64_t RowHash(std::string_view key, std::string_view value);
-
 struct Table {
   TableRows rows;
   uint64_t checksum = 0;  // wrapping sum of RowHash over rows
@@ -52,6 +49,10 @@ class TableSet {
   void Apply(Transaction&& txn) {
     for (Op& op : txn.ops) Apply(std::move(op));
   }
+  // Applies each transaction in turn, as Apply of each would; each row is
+  // looked up in the cache ahead of its apply, so that the cache misses of
+  // many applies overlap instead of following one another (replay).
+  void ApplyAll(std::vector<Transaction>& txns);
   const Table* Find(std::string_view table) const;
   // Non-empty tables, sorted by name.
   std::vector<TableChecksum> Checksums() const;

@@ -33,6 +33,7 @@ Result<DownstreamState> RecoverDownstream(const RootLayout& layout) {
   Position acknowledged = synced.ok() ? *synced : Position{};
   out.flushed = Position{start, 0};
   out.applied = Position{start, 0};
+  ReplayBatch apply(&out.tables);
   for (uint32_t n = start; PathExists(layout.rep_journal(n)); ++n) {
     TANDEM_ASSIGN_OR_RETURN(
         JournalSummary sum,
@@ -42,9 +43,10 @@ Result<DownstreamState> RecoverDownstream(const RootLayout& layout) {
             [&](const Record& rec, Position end) {
               if (end > target) return Status::Ok();
               out.applied = end;
-              return ApplyRecord(rec, &out.tables);
+              return apply.Add(rec);
             },
             n == acknowledged.journal ? acknowledged.offset : 0));
+    apply.Flush();
     out.flushed = Position{n, sum.data_end};
     out.epoch = std::max(out.epoch, sum.max_epoch);
     if (!sum.rotated_to) break;

@@ -9,6 +9,7 @@
 //   tandem-bench content [-c CLIENTS] [-n FILES] [-s FILE_BYTES[,FILE_BYTES...]]
 //   tandem-bench limits [--dir DIR]
 //   tandem-bench recover [--root DIR] [--mb MEGABYTES] [--cold]
+//   tandem-bench checkpoint [--root DIR] [-c CLIENTS] [-d SECONDS] [-k ROWS] [-s VALUE_BYTES]
 //   tandem-bench failover [--runs N] [-c CLIENTS] [--unplanned] [--commit-wait local|mandatory]
 //                         [--root DIR] [--series FILE.csv]
 //     --series: the first run's commits/s, latency p50/p99 per 100 ms, lag per
@@ -88,6 +89,16 @@ int Main(int argc, char** argv) {
   SizesOption(recover, &o, "value bytes");
   recover->add_flag("--cold", o.cold, "drop the page cache first (root only)");
 
+  CLI::App* checkpoint =
+      app.add_subcommand("checkpoint", "commit latency while checkpoints are taken");
+  RootOption(checkpoint, &o);
+  ClientsOption(checkpoint, &o);
+  checkpoint->add_option("-d", o.seconds, "seconds of load, once without and once with checkpoints")
+      ->check(CLI::Range(0.001, 86400.0));
+  checkpoint->add_option("-k", o.keys, "rows (and distinct keys written)")
+      ->check(CLI::Range(uint64_t{1}, kMaxCount));
+  SizesOption(checkpoint, &o, "value bytes");
+
   CLI::App* copy = app.add_subcommand("copy", "journalcopy throughput to one standby");
   RootOption(copy, &o);
   copy->add_option("--mb", o.mb, "journal megabytes")
@@ -128,6 +139,7 @@ int Main(int argc, char** argv) {
   if (o.mode == "put") return RunPut(o);
   if (o.mode == "limits") return RunLimits(o);
   if (o.mode == "recover") return RunRecover(o);
+  if (o.mode == "checkpoint") return RunCheckpoint(o);
   if (o.mode == "copy") return RunCopy(o);
   if (o.mode == "content") return RunContent(o);
   return RunFailover(o);

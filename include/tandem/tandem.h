@@ -212,7 +212,11 @@ struct NodeOptions {
   std::function<void(const AppliedTransaction&)> on_applied = {};
   // Master: the point a checkpoint captures, between the last transaction of
   // journal N-1 and the first of N (every on_applied before it is in it):
-  // take the host's own snapshot here (copy-on-write, or a quick copy).
+  // take the host's own snapshot here (copy-on-write, or a quick copy). When
+  // the root's files cannot rebuild that state (no checkpoint verifies and
+  // the journals before it are gone), the engine rotates again and copies
+  // its tables there, and this runs again for the later journal: keep the
+  // snapshot of the journal Checkpoint() returns.
   std::function<void(uint32_t journal)> on_checkpoint = {};
 };
 

@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "journal/checkpoint.h"
+#include "journal/root_layout.h"
 #include "tests/integration/harness.h"
 #include "tests/testing/journal_files.h"
 
@@ -377,6 +379,25 @@ TEST_F(CliTest, TandemBenchPipelinesRequestsAndCountsEachAnswerOnce) {
   // The 500th request (n = 499) wrote key (499 * 7919) % 1000.
   auto got = T({"get", "bench", "k" + std::to_string(499 * 7919 % 1000)});
   EXPECT_EQ(got.exit_code, 0) << got.err;
+}
+
+TEST_F(CliTest, TandemBenchMeasuresCommitsWithAndWithoutCheckpointsBeside) {
+  auto r = tandem::testing::Run(TANDEM_BENCH_PATH, {"checkpoint", "-k", "2000", "-d", "0.3", "-c",
+                                                    "2", "--root", dir_.Sub("ckbench")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("checkpoints taken +([0-9]+)"))) << r.out;
+  EXPECT_GE(std::stoi(m[1]), 1) << r.out;
+  EXPECT_NE(r.out.find("p99 ratio"), std::string::npos) << r.out;
+  // Each one it took was rebuilt from the files and verifies.
+  auto ckps = tandem::RootLayout(dir_.Sub("ckbench") + "/master").ListCheckpoints();
+  ASSERT_TRUE(ckps.ok());
+  EXPECT_GE(ckps->size(), 2u);
+  for (uint32_t n : *ckps) {
+    auto loaded =
+        tandem::ReadCheckpoint(tandem::RootLayout(dir_.Sub("ckbench") + "/master").checkpoint(n));
+    EXPECT_TRUE(loaded.ok()) << n << ": " << loaded.status().ToString();
+  }
 }
 
 TEST_F(CliTest, TandemBenchWritesTheTimeSeriesOfAFailoverUnderLoad) {

@@ -204,6 +204,87 @@ TEST(EngineTest, RetentionKeepsTheLastKAndEverythingRecoveryNeeds) {
   EXPECT_EQ(engine->tables().Get("t", "k0"), "v");
 }
 
+// A checkpoint is built from the files while commits go on: it must hold
+// exactly the commits of the journals before it, whatever ran beside it.
+TEST(EngineTest, ACheckpointTakenBesideCommitsHoldsExactlyTheJournalsBeforeIt) {
+  TempDir dir;
+  auto engine = OpenOrDie(dir.path());
+  constexpr int kThreads = 4;
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::pair<std::string, Position>> acked;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop && i < 100000; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        auto pos = engine->Commit(Put(key, "v"));
+        ASSERT_TRUE(pos.ok()) << pos.status().ToString();
+        std::lock_guard lock(mu);
+        acked.emplace_back(key, *pos);
+      }
+    });
+  }
+  std::vector<uint32_t> taken;
+  for (int c = 0; c < 3; ++c) {
+    // Wait until some commits landed since the last checkpoint (bounded).
+    for (int tries = 0; tries < 100000; ++tries) {
+      {
+        std::lock_guard lock(mu);
+        if (!acked.empty() && acked.back().second.journal >= (taken.empty() ? 1 : taken.back()))
+          break;
+      }
+      std::this_thread::yield();
+    }
+    auto ckp = engine->Checkpoint();
+    ASSERT_TRUE(ckp.ok()) << ckp.status().ToString();
+    taken.push_back(ckp->journal);
+  }
+  stop = true;
+  for (auto& th : threads) th.join();
+  RootLayout layout(dir.path());
+  for (uint32_t n : taken) {
+    auto loaded = ReadCheckpoint(layout.checkpoint(n));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    const Table* t = loaded->tables.Find("t");
+    size_t before = 0;
+    for (const auto& [key, pos] : acked) {
+      bool in = t != nullptr && t->rows.count(key) == 1;
+      EXPECT_EQ(in, pos.journal < n)
+          << "checkpoint " << n << ", key " << key << " at " << pos.ToString();
+      before += pos.journal < n;
+    }
+    EXPECT_EQ(t == nullptr ? 0 : t->rows.size(), before) << "checkpoint " << n;
+  }
+}
+
+// When no checkpoint verifies and the journals before it are gone, the
+// files cannot rebuild the state: the checkpoint is then the live tables,
+// copied at a rotation, and recovery starts from it.
+TEST(EngineTest, ACheckpointTheFilesCannotRebuildIsCopiedFromTheLiveTables) {
+  TempDir dir;
+  RootLayout layout(dir.path());
+  std::vector<uint32_t> hooked;
+  {
+    auto engine = OpenOrDie(dir.path());
+    engine->SetCheckpointObserver([&](uint32_t journal) { hooked.push_back(journal); });
+    ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
+    auto first = engine->Checkpoint();
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE(engine->Commit(Put("b", "2")).ok());
+    ASSERT_TRUE(RemoveFile(layout.rotated_journal(1)).ok());
+    testing::FlipByte(layout.checkpoint(first->journal), 40);
+    auto second = engine->Checkpoint();
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_EQ(second->rows, 2u);
+    EXPECT_EQ(hooked.back(), second->journal);
+  }
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->recovery_report().checkpoint, 4u);
+  EXPECT_EQ(engine->tables().Get("t", "a"), "1");
+  EXPECT_EQ(engine->tables().Get("t", "b"), "2");
+}
+
 TEST(EngineTest, ChecksumMarkerCarriesTheChecksumsAtItsPosition) {
   TempDir dir;
   auto engine = OpenOrDie(dir.path());

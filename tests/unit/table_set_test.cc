@@ -10,6 +10,17 @@
 namespace tandem {
 namespace {
 
+// xorshift64: the same mix of operations on every run.
+struct Xorshift {
+  uint64_t x;
+  uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+};
+
 // journal/FORMAT.md: XXH3-64 of (lpstr key ++ lpstr value), whatever buffer
 // the code hashes from (rows that fit on the stack and rows that do not).
 TEST(TableSetTest, RowHashIsTheFormatsOnEveryRowSize) {
@@ -52,13 +63,7 @@ TEST(TableSetTest, DifferentValuesGiveDifferentChecksums) {
 TEST(TableSetTest, RandomPutsAndDeletesAgreeWithAPlainMap) {
   TableSet s;
   std::map<std::string, std::string> want;
-  uint64_t x = 42;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  Xorshift next{42};
   for (int i = 0; i < 200000; ++i) {
     std::string key = "k" + std::to_string(next() % 3000);
     if (next() % 3 == 0) {
@@ -87,6 +92,38 @@ TEST(TableSetTest, RandomPutsAndDeletesAgreeWithAPlainMap) {
   EXPECT_EQ(s.Find("t"), nullptr);
 }
 
+// The batched apply of a replay (with its look-ahead hints) ends where
+// applying each transaction in turn does: across tables, with tables emptied
+// and made again inside a batch, keys written twice in one batch, and a copy
+// whose index is built only on its first write.
+TEST(TableSetTest, ApplyAllEndsWhereApplyingOneByOneDoes) {
+  Xorshift next{7};
+  TableSet one_by_one;
+  TableSet batched;
+  for (int round = 0; round < 400; ++round) {
+    if (round == 200) batched = TableSet(batched);  // a copy: no index until its next write
+    std::vector<Transaction> txns(1 + next() % 100);
+    for (Transaction& txn : txns) {
+      for (uint64_t n = 1 + next() % 3; n > 0; --n) {
+        std::string table = "t" + std::to_string(next() % 3);
+        std::string key = "k" + std::to_string(next() % (table == "t0" ? 4 : 500));
+        if (next() % 3 == 0) {
+          txn.ops.push_back(Op::Delete(table, key));
+        } else {
+          txn.ops.push_back(Op::Put(table, key, std::to_string(next())));
+        }
+      }
+    }
+    for (const Transaction& txn : txns) one_by_one.Apply(txn);
+    batched.ApplyAll(txns);
+    ASSERT_EQ(batched.Checksums(), one_by_one.Checksums()) << "round " << round;
+  }
+  for (const auto& [name, table] : one_by_one.tables()) {
+    ASSERT_NE(batched.Find(name), nullptr) << name;
+    EXPECT_EQ(batched.Find(name)->rows, table.rows) << name;
+  }
+}
+
 // A snapshot (a copy, for a checkpoint) and the live tables change apart:
 // neither may reach the other's rows through its index.
 TEST(TableSetTest, ACopyAndItsOriginalChangeApart) {
@@ -107,6 +144,12 @@ TEST(TableSetTest, ACopyAndItsOriginalChangeApart) {
   EXPECT_EQ(snapshot.Find("t")->rows.count("k4"), 0u);
   EXPECT_EQ(live.Find("t")->rows.size(), 99u);
   EXPECT_EQ(snapshot.Find("t")->rows.size(), 99u);
+  // The copy's index is built afresh, with the hashes of the rows it holds.
+  for (const TableSet* s : {&live, &snapshot}) {
+    uint64_t sum = 0;
+    for (const auto& [key, value] : s->Find("t")->rows) sum += RowHash(key, value);
+    EXPECT_EQ(s->Find("t")->checksum, sum);
+  }
 }
 
 TEST(TablesTest, ScanReturnsPrefixInKeyOrder) {
