@@ -53,8 +53,13 @@ void JournalCopier::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   // Unsynced bytes are left to start-up recovery, which syncs before it
-  // trusts them; statejcopy only ever names synced bytes.
-  if (flushed_ != persisted_) (void)WritePositionFile(layout_.statejcopy(), flushed_);
+  // trusts them; statejcopy only ever names synced bytes. Once: a failover
+  // stops the copier, then promotes the root (removing statejcopy), and the
+  // standby's life stops it again on its way out.
+  if (flushed_ != persisted_) {
+    (void)WritePositionFile(layout_.statejcopy(), flushed_);
+    persisted_ = flushed_;
+  }
 }
 
 void JournalCopier::Reconnect() {

@@ -149,6 +149,9 @@ TEST_F(FailoverTest, PlannedUnderLoadLosesNothingAndTheReplicaFollowsTheNewMaste
   Row info = One(*standby, {"info"});
   EXPECT_EQ(FieldOf(info, "serverID"), "master1");
   EXPECT_EQ(FieldOf(info, "epoch"), "2");
+  // Promotion removed the standby's copy position; nothing of the standby's
+  // life (its journal copier stopping) writes it back into a master's root.
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("sb1") + "/statejcopy"));
   std::set<std::string> present = Keys(*standby, "load");
   for (const auto& k : load.acked()) ASSERT_TRUE(present.count(k)) << "lost acknowledged " << k;
 

@@ -180,7 +180,7 @@ int RunFailover(const Options& o) {
     times.push_back(run->ms);
     lost += run->acked - run->present;
     mismatches += !run->replica_matches;
-    std::filesystem::remove_all(base);
+    if (o.root.empty()) std::filesystem::remove_all(base);  // --root: kept, logs and all
   }
   std::sort(times.begin(), times.end());
   std::printf(
