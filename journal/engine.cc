@@ -265,32 +265,38 @@ Result<CheckpointInfo> Engine::Checkpoint() {
   // journals after it. Copying the live tables instead holds the writer
   // thread for the length of the copy, and every commit with it (about
   // 200 ms for a million rows); that is left for when the files cannot
-  // rebuild it (no checkpoint verifies and the journals before it are gone).
+  // rebuild it: no checkpoint verifies and the journals before it are gone
+  // (known before the rotation), or a file turns out damaged while it is
+  // read (then at a second rotation, and the checkpoint observer runs twice).
   // Rebuilding and writing run at the lowest CPU priority: on a busy machine
   // they take what the commits leave (bench/RESULTS.md, "Checkpoints under
   // load").
-  checkpoint_rotation_ = true;
-  auto rotated = RotateLocked();
-  checkpoint_rotation_ = false;
-  if (!rotated.ok()) return rotated.status();
-  uint32_t journal = rotated->journal + 1;
-  auto rebuilt = RunAtLowPriority([&] {
-    return RebuildState(layout_, journal, [&](uint32_t n) { return layout_.rotated_journal(n); });
-  });
-  if (!rebuilt.ok()) {
-    LogWarning() << "checkpoint: cannot rebuild the state at journal " << journal
-                 << " from this root's files (" << rebuilt.status().message()
-                 << "); copying the live tables at another rotation instead";
+  bool copy = !CanRebuildState(layout_, writer_->durable().journal);
+  Result<RebuiltState> rebuilt = Status::Unavailable("no rotation yet");
+  uint32_t journal = 0;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (copy) LogWarning() << "checkpoint: copying the live tables at the rotation";
     snapshot_.reset();
-    checkpoint_rotation_ = snapshot_wanted_ = true;
-    auto again = RotateLocked();
+    snapshot_wanted_ = copy;
+    checkpoint_rotation_ = true;
+    auto rotated = RotateLocked();
     checkpoint_rotation_ = snapshot_wanted_ = false;
-    if (!again.ok()) return again.status();
-    if (!snapshot_) return Status::FailedPrecondition("rotation did not capture a snapshot");
-    journal = again->journal + 1;
-    rebuilt = RebuiltState{{journal, writer_->epoch(), writer_->next_txn_id()},
-                           *std::exchange(snapshot_, std::nullopt),
-                           std::nullopt};
+    if (!rotated.ok()) return rotated.status();
+    journal = rotated->journal + 1;
+    if (copy) {
+      if (!snapshot_) return Status::FailedPrecondition("rotation did not capture a snapshot");
+      rebuilt = RebuiltState{{journal, writer_->epoch(), writer_->next_txn_id()},
+                             *std::exchange(snapshot_, std::nullopt),
+                             std::nullopt};
+      break;
+    }
+    rebuilt = RunAtLowPriority([&] {
+      return RebuildState(layout_, journal, [&](uint32_t n) { return layout_.rotated_journal(n); });
+    });
+    if (rebuilt.ok()) break;
+    LogWarning() << "checkpoint: cannot rebuild the state at journal " << journal
+                 << " from this root's files: " << rebuilt.status().message();
+    copy = true;
   }
   CheckpointInfo info;
   info.journal = journal;

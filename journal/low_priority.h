@@ -6,7 +6,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -20,12 +22,21 @@ namespace tandem {
 template <typename Work>
 auto RunAtLowPriority(Work work) {
   std::optional<decltype(work())> out;
-  std::thread thread([&out, work = std::move(work)]() mutable {
-    // Best effort: where it is refused, the work runs at the caller's.
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
-    out.emplace(work());
-  });
-  thread.join();
+  auto owned = std::make_unique<Work>(std::move(work));
+  auto run = [&] {
+    out.emplace((*owned)());
+    owned.reset();
+  };
+  try {
+    std::thread thread([&] {
+      // Best effort: where it is refused, the work runs at the default.
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+      run();
+    });
+    thread.join();
+  } catch (const std::system_error&) {
+    run();  // no thread to be had: the work runs here, at the caller's priority
+  }
   return std::move(*out);
 }
 

@@ -14,15 +14,18 @@ Status ReplayBatch::Add(const Record& rec) {
   if (rec.type != RecordType::kTransaction) return Status::Ok();
   TANDEM_ASSIGN_OR_RETURN(Transaction txn, DecodeTransaction(rec.payload));
   batch_.push_back(std::move(txn));
+  batch_bytes_ += rec.payload.size();
   // Enough rows for the cache misses of the apply to overlap, few enough
-  // that the decoded transactions are still in the cache.
-  if (batch_.size() >= 64) Flush();
+  // that the decoded transactions are still in the cache; and never much
+  // memory, whatever the size of a transaction (up to kMaxPayload each).
+  if (batch_.size() >= 64 || batch_bytes_ >= (1u << 20)) Flush();
   return Status::Ok();
 }
 
 void ReplayBatch::Flush() {
   tables_->ApplyAll(batch_);
   batch_.clear();
+  batch_bytes_ = 0;
 }
 
 namespace {
@@ -67,6 +70,10 @@ Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
   for (auto it = ckps.rbegin(); it != ckps.rend(); ++it) {
     if (*it > end) continue;
     auto loaded = ReadCheckpoint(layout.checkpoint(*it));
+    if (loaded.ok() && loaded->meta.journal != *it) {
+      loaded = Status::Corruption("it says it holds the state at journal " +
+                                  std::to_string(loaded->meta.journal));
+    }
     if (!loaded.ok()) {
       LogWarning() << "skipping checkpoint " << *it << ": " << loaded.status().message();
       continue;
@@ -88,12 +95,31 @@ Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
       return Status::Corruption(path + ": header says journal " + std::to_string(sum.journal) +
                                 ", expected journal " + std::to_string(n));
     }
-    if (!sum.rotated_to) return Status::Corruption(path + " does not end in a rotation record");
+    if (sum.rotated_to != n + 1) {
+      return Status::Corruption(path + " does not end in a rotation to journal " +
+                                std::to_string(n + 1));
+    }
     out.meta.epoch = std::max(out.meta.epoch, sum.max_epoch);
     out.meta.next_txn_id = std::max(out.meta.next_txn_id, sum.last_txn_id + 1);
   }
   out.meta.journal = end;
   return out;
+}
+
+bool CanRebuildState(const RootLayout& layout, uint32_t live) {
+  auto ckps = layout.ListCheckpoints();
+  if (!ckps.ok()) return false;
+  uint32_t from = 1;
+  for (auto it = ckps->rbegin(); it != ckps->rend(); ++it) {
+    if (*it <= live && VerifyDigestFile(layout.checkpoint(*it)).ok()) {
+      from = *it;
+      break;
+    }
+  }
+  for (uint32_t n = from; n < live; ++n) {
+    if (!PathExists(layout.rotated_journal(n))) return false;
+  }
+  return true;
 }
 
 Result<RecoveredState> Recover(const RootLayout& layout) {

@@ -43,16 +43,20 @@ struct RebuiltState {
 };
 Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
                                   const std::function<std::string(uint32_t)>& journal_path);
+// Whether a master's files can rebuild the state at the end of its live
+// journal `live`: a checkpoint at or before it whose digest verifies (or
+// none, from journal 1) and every rotated journal from there to `live`.
+// Reads only the checkpoint; damage inside a journal shows only in RebuildState.
+bool CanRebuildState(const RootLayout& layout, uint32_t live);
 
 // Applies the records of a replay to tables, by the rule the engine uses
 // while serving (so a replayed server equals a live one): transactions are
 // applied in journal order, nothing else changes the tables. They are
-// applied in batches (TableSet::ApplyAll), so *tables holds all of them only
-// after Flush.
+// applied in batches (TableSet::ApplyAll) of at most 64 transactions and
+// about a megabyte, so *tables holds all of them only after Flush.
 class ReplayBatch {
  public:
   explicit ReplayBatch(TableSet* tables) : tables_(tables) {}
-  ~ReplayBatch() { Flush(); }
   ReplayBatch(const ReplayBatch&) = delete;
   ReplayBatch& operator=(const ReplayBatch&) = delete;
 
@@ -64,6 +68,7 @@ class ReplayBatch {
  private:
   TableSet* tables_;
   std::vector<Transaction> batch_;
+  size_t batch_bytes_ = 0;
 };
 
 }  // namespace tandem
