@@ -148,18 +148,25 @@ Result<LoadedCheckpoint> ParseCheckpoint(std::string_view data) {
     if (!d.GetLengthPrefixed(&name) || !d.GetFixed64(&rows)) return bad("truncated table header");
     if (rows > d.remaining() / 2) return bad("row count larger than the data");
     if (out.tables.Find(name) != nullptr) return bad("table listed twice: " + std::string(name));
+    // Rows come in key order: each goes in at the end of the tree. The index
+    // is built once they are all in, here: built by the first write instead,
+    // it held that write (the writer, after a start-up) ~150 ms at 1M rows.
+    Table table;
     for (uint64_t r = 0; r < rows; ++r) {
       std::string_view key, value;
       if (!d.GetLengthPrefixed(&key) || !d.GetLengthPrefixed(&value)) {
         return bad("truncated row in table " + std::string(name));
       }
-      out.tables.Apply(Op::Put(std::string(name), std::string(key), std::string(value)));
+      table.rows.emplace_hint(table.rows.end(), key, value);
+      table.checksum += RowHash(key, value);
     }
     if (!d.GetFixed64(&checksum)) return bad("truncated table checksum");
-    const Table* t = out.tables.Find(name);
-    if (t == nullptr || t->rows.size() != rows || t->checksum != checksum) {
+    // A key twice is one row fewer: the count catches it.
+    if (rows == 0 || table.rows.size() != rows || table.checksum != checksum) {
       return bad("table " + std::string(name) + " fails its checksum");
     }
+    table.index.Build(table.rows);
+    out.tables.AddTable(std::string(name), std::move(table));
   }
   if (!d.empty()) return bad("bytes after the last table");
   return out;

@@ -54,6 +54,11 @@ class TableSet {
   // many applies overlap instead of following one another (replay).
   void ApplyAll(std::vector<Transaction>& txns);
   const Table* Find(std::string_view table) const;
+  // A whole table, as a checkpoint holds it: `name` must be new and `table`
+  // not empty, with its checksum.
+  void AddTable(std::string name, Table table) {
+    tables_.emplace(std::move(name), std::move(table));
+  }
   // Non-empty tables, sorted by name.
   std::vector<TableChecksum> Checksums() const;
   const std::map<std::string, Table, std::less<>>& tables() const { return tables_; }

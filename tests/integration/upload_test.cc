@@ -65,9 +65,11 @@ TEST_F(UploadTest, FileLargerThanAnyFrameStreamsBothWays) {
   EXPECT_EQ(T({"verify", "-q"}).exit_code, 0);
   // The server never held the file: a few chunks in flight, not 96 MiB.
   // (A sanitizer keeps memory resident of its own, so only the plain build
-  // can check this.)
+  // can check this.) Three quarters, not half: jemalloc keeps freed chunks
+  // resident for a while in each of its arenas, and on a busy machine the
+  // chunks pass through more threads, so the peak was seen at 51 MiB.
   if (!kMemorySanitized) {
-    EXPECT_LT(PeakRssBytes(server_->pid()), big.size() / 2)
+    EXPECT_LT(PeakRssBytes(server_->pid()), big.size() * 3 / 4)
         << "tandemd's peak memory suggests it buffered the whole file";
   }
 }
