@@ -194,6 +194,16 @@ Status VerifyDigestFile(const std::string& path) {
   return Status::Ok();
 }
 
+Result<LoadedCheckpoint> ReadCheckpointOf(const RootLayout& layout, uint32_t n) {
+  std::string path = layout.checkpoint(n);
+  TANDEM_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, ReadCheckpoint(path));
+  if (loaded.meta.journal != n) {
+    return Status::Corruption(path + ": holds the state at journal " +
+                              std::to_string(loaded.meta.journal) + ", not " + std::to_string(n));
+  }
+  return loaded;
+}
+
 Result<LoadedCheckpoint> ReadCheckpoint(const std::string& path) {
   TANDEM_RETURN_IF_ERROR(VerifyDigestFile(path));
   TANDEM_ASSIGN_OR_RETURN(std::string gz, ReadFileToString(path));

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "journal/position.h"
+#include "journal/root_layout.h"
 #include "journal/status.h"
 #include "journal/table_set.h"
 
@@ -30,6 +31,10 @@ Result<uint64_t> WriteCheckpoint(const std::string& path, const CheckpointMeta& 
 
 // Verifies path.md5 against the file, then decompresses and parses it.
 Result<LoadedCheckpoint> ReadCheckpoint(const std::string& path);
+// ReadCheckpoint of ckp.N.gz (layout.checkpoint(n)) that also holds the
+// state at journal n, as its name says: every reader of a root's
+// checkpoints (recovery, a downstream server's, a rebuild) picks the same.
+Result<LoadedCheckpoint> ReadCheckpointOf(const RootLayout& layout, uint32_t n);
 
 // Parses the decompressed stream; every check of FORMAT.md is made here.
 Result<LoadedCheckpoint> ParseCheckpoint(std::string_view data);

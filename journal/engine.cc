@@ -281,7 +281,10 @@ Result<CheckpointInfo> Engine::Checkpoint() {
     checkpoint_rotation_ = true;
     auto rotated = RotateLocked();
     checkpoint_rotation_ = snapshot_wanted_ = false;
-    if (!rotated.ok()) return rotated.status();
+    if (!rotated.ok()) {
+      snapshot_.reset();  // taken, perhaps, by a rotation that did not finish
+      return rotated.status();
+    }
     journal = rotated->journal + 1;
     if (copy) {
       if (!snapshot_) return Status::FailedPrecondition("rotation did not capture a snapshot");

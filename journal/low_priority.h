@@ -27,16 +27,18 @@ auto RunAtLowPriority(Work work) {
     out.emplace((*owned)());
     owned.reset();
   };
+  std::thread thread;
   try {
-    std::thread thread([&] {
+    thread = std::thread([&] {
       // Best effort: where it is refused, the work runs at the default.
       (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
       run();
     });
-    thread.join();
   } catch (const std::system_error&) {
     run();  // no thread to be had: the work runs here, at the caller's priority
+    return std::move(*out);
   }
+  thread.join();
   return std::move(*out);
 }
 

@@ -69,11 +69,7 @@ Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
   for (auto it = ckps.rbegin(); it != ckps.rend(); ++it) {
     if (*it > end) continue;
-    auto loaded = ReadCheckpoint(layout.checkpoint(*it));
-    if (loaded.ok() && loaded->meta.journal != *it) {
-      loaded = Status::Corruption("it says it holds the state at journal " +
-                                  std::to_string(loaded->meta.journal));
-    }
+    auto loaded = ReadCheckpointOf(layout, *it);
     if (!loaded.ok()) {
       LogWarning() << "skipping checkpoint " << *it << ": " << loaded.status().message();
       continue;
@@ -131,7 +127,7 @@ Result<RecoveredState> Recover(const RootLayout& layout) {
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
   uint32_t first_journal = 1;
   for (auto it = ckps.rbegin(); it != ckps.rend(); ++it) {
-    auto loaded = ReadCheckpoint(layout.checkpoint(*it));
+    auto loaded = ReadCheckpointOf(layout, *it);
     if (!loaded.ok()) {
       LogWarning() << "skipping checkpoint " << *it << ": " << loaded.status().message();
       continue;

@@ -14,7 +14,7 @@ Result<DownstreamState> RecoverDownstream(const RootLayout& layout) {
   uint32_t start = 1;
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
   for (auto it = ckps.rbegin(); it != ckps.rend(); ++it) {
-    auto loaded = ReadCheckpoint(layout.checkpoint(*it));
+    auto loaded = ReadCheckpointOf(layout, *it);
     if (!loaded.ok()) {
       LogWarning() << "skipping checkpoint " << *it << ": " << loaded.status().message();
       continue;

@@ -45,6 +45,8 @@ void JournalCopier::Start() {
 }
 
 void JournalCopier::Stop() {
+  // A failover's thread and the repair thread may both stop the copier.
+  std::lock_guard stopping(stop_mu_);
   {
     MutexLock lock(&mu_);
     stopping_ = true;
@@ -57,7 +59,12 @@ void JournalCopier::Stop() {
   // stops the copier, then promotes the root (removing statejcopy), and the
   // standby's life stops it again on its way out.
   if (flushed_ != persisted_) {
-    (void)WritePositionFile(layout_.statejcopy(), flushed_);
+    if (Status st = WritePositionFile(layout_.statejcopy(), flushed_); !st.ok()) {
+      // A hint only (start-up rescans journals.rep): not tried again, since a
+      // later Stop may come after a promotion removed the file.
+      LogWarning() << "journalcopy: cannot record the synced position " << flushed_.Token() << ": "
+                   << st.message();
+    }
     persisted_ = flushed_;
   }
 }

@@ -140,6 +140,7 @@ class JournalCopier {
   std::function<LocalProgress()> local_;
   std::function<void(const Status&, const Row&)> refused_;
 
+  std::mutex stop_mu_;  // one Stop at a time
   mutable Mutex mu_;
   CondVar cv_;
   CopierStatus status_ TANDEM_GUARDED_BY(mu_);

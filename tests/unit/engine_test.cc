@@ -311,6 +311,33 @@ TEST(EngineTest, ACheckpointWhoseJournalTurnsOutDamagedIsCopiedAtASecondRotation
   EXPECT_EQ(loaded->tables.Find("t")->rows.size(), 2u);
 }
 
+// A checkpoint file whose content is another journal's state (copied or
+// renamed by hand, digest and all) is skipped by every reader alike: start-up
+// recovery must not build from it what the files say otherwise.
+TEST(EngineTest, ACheckpointNamedForAnotherJournalIsSkipped) {
+  TempDir dir;
+  RootLayout layout(dir.path());
+  {
+    auto engine = OpenOrDie(dir.path());
+    ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
+    ASSERT_TRUE(engine->Checkpoint().ok());  // ckp.2
+    ASSERT_TRUE(engine->Commit(Put("b", "2")).ok());
+    ASSERT_TRUE(engine->Rotate().ok());
+  }
+  std::filesystem::copy_file(layout.checkpoint(2), layout.checkpoint(3));
+  auto md5 = Md5OfFile(layout.checkpoint(3));
+  ASSERT_TRUE(md5.ok());
+  testing::WriteAll(layout.checkpoint(3) + ".md5", *md5 + "  ckp.3.gz\n");
+  EXPECT_TRUE(CanRebuildState(layout, 3));
+  auto rebuilt = RebuildState(layout, 3, [&](uint32_t n) { return layout.rotated_journal(n); });
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(rebuilt->from_checkpoint, 2u);
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_EQ(engine->recovery_report().checkpoint, 2u);
+  EXPECT_EQ(engine->tables().Get("t", "b"), "2");
+  EXPECT_EQ(engine->tables().Checksums(), rebuilt->tables.Checksums());
+}
+
 // A replay holds little decoded data whatever the size of its transactions.
 TEST(EngineTest, AReplayAppliesAsSoonAsAMegabyteIsDecoded) {
   TableSet tables;
