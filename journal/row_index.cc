@@ -28,15 +28,19 @@ uint64_t RowIndex::Tag(std::string_view key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), seed) | (uint64_t{1} << 63);
 }
 
-void RowIndex::Build(TableRows& rows) {
+uint64_t RowIndex::Build(TableRows& rows) {
   Clear();
   size_t capacity = 16;
   while (capacity * 3 < rows.size() * 4) capacity *= 2;
   slots_.assign(capacity, Slot{});
+  uint64_t checksum = 0;
   for (auto it = rows.begin(); it != rows.end(); ++it) {
-    Place({Tag(it->first), it, RowHash(it->first, it->second)});
+    uint64_t row_hash = RowHash(it->first, it->second);
+    checksum += row_hash;
+    Place({Tag(it->first), it, row_hash});
   }
   size_ = rows.size();
+  return checksum;
 }
 
 size_t RowIndex::SlotOf(std::string_view key) const {

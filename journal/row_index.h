@@ -32,8 +32,9 @@ class RowIndex {
     uint64_t row_hash;
   };
 
-  // Indexes every row of `rows`.
-  void Build(TableRows& rows);
+  // Indexes every row of `rows`; returns the sum of their RowHash (the
+  // table's checksum), which it computes anyway.
+  uint64_t Build(TableRows& rows);
   // The row whose key is `key`, if indexed.
   std::optional<Hit> Find(std::string_view key) const;
   // `row`'s key must not be indexed yet; `row_hash` is RowHash of it.

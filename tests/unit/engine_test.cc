@@ -26,6 +26,14 @@ std::unique_ptr<Engine> OpenOrDie(const std::string& root, bool fsync = false) {
   return engine.ok() ? std::move(engine).value() : nullptr;
 }
 
+// An engine whose checkpoint hook records the journal of each call.
+std::unique_ptr<Engine> OpenHooked(const std::string& root, std::vector<uint32_t>* hooked) {
+  auto engine = OpenOrDie(root);
+  if (engine)
+    engine->SetCheckpointObserver([hooked](uint32_t journal) { hooked->push_back(journal); });
+  return engine;
+}
+
 Transaction Put(const std::string& key, const std::string& value) {
   return {{Op::Put("t", key, value)}};
 }
@@ -267,8 +275,7 @@ TEST(EngineTest, ACheckpointTheFilesCannotRebuildIsCopiedFromTheLiveTables) {
   RootLayout layout(dir.path());
   std::vector<uint32_t> hooked;
   {
-    auto engine = OpenOrDie(dir.path());
-    engine->SetCheckpointObserver([&](uint32_t journal) { hooked.push_back(journal); });
+    auto engine = OpenHooked(dir.path(), &hooked);
     ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
     auto first = engine->Checkpoint();
     ASSERT_TRUE(first.ok());
@@ -295,8 +302,7 @@ TEST(EngineTest, ACheckpointWhoseJournalTurnsOutDamagedIsCopiedAtASecondRotation
   TempDir dir;
   RootLayout layout(dir.path());
   std::vector<uint32_t> hooked;
-  auto engine = OpenOrDie(dir.path());
-  engine->SetCheckpointObserver([&](uint32_t journal) { hooked.push_back(journal); });
+  auto engine = OpenHooked(dir.path(), &hooked);
   ASSERT_TRUE(engine->Commit(Put("a", "1")).ok());
   ASSERT_TRUE(engine->Rotate().ok());
   ASSERT_TRUE(engine->Commit(Put("b", "2")).ok());

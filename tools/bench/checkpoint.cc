@@ -13,12 +13,6 @@
 namespace tandem::bench {
 namespace {
 
-double PercentileMs(std::vector<uint64_t> ns, double p) {
-  if (ns.empty()) return 0;
-  std::sort(ns.begin(), ns.end());
-  return static_cast<double>(ns[std::min(ns.size() - 1, static_cast<size_t>(p * ns.size()))]) / 1e6;
-}
-
 // keys rows in table "bench", then a checkpoint of them: the periodic case,
 // in which the last checkpoint is one journal old.
 Status Preload(const std::string& root, const Options& o) {
@@ -56,14 +50,7 @@ int RunCheckpoint(const Options& o) {
   auto addr = Address::Parse(*address);
   if (!addr.ok()) return Fail(addr.status());
 
-  std::string value(o.value_bytes(), 'v');
-  LoadOptions load;
-  load.address = *addr;
-  load.connections = o.clients;
-  load.seconds = o.seconds;
-  load.make_request = [&](uint64_t n) {
-    return Request{"", "", {"put", "bench", "k" + std::to_string((n * 7919) % o.keys), value}};
-  };
+  LoadOptions load = PutLoad(*addr, o);
   auto quiet = RunLoad(load);
   if (!quiet.ok()) return Fail(quiet.status());
 
@@ -89,6 +76,7 @@ int RunCheckpoint(const Options& o) {
   if (!checkpoint_error.empty())
     return Fail(Status::Unavailable("admin checkpoint: " + checkpoint_error));
 
+  for (auto* run : {&*quiet, &*busy}) std::sort(run->latencies_ns.begin(), run->latencies_ns.end());
   double quiet_p99 = PercentileMs(quiet->latencies_ns, 0.99);
   double busy_p99 = PercentileMs(busy->latencies_ns, 0.99);
   std::sort(checkpoint_ms.begin(), checkpoint_ms.end());

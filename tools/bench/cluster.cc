@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -132,6 +133,25 @@ Status StartCluster(const std::string& base, const Options& o, Cluster* c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return Status::Timeout("downstream servers did not connect");
+}
+
+double PercentileMs(const std::vector<uint64_t>& sorted_ns, double p) {
+  if (sorted_ns.empty()) return 0;
+  size_t i = std::min(sorted_ns.size() - 1, static_cast<size_t>(p * sorted_ns.size()));
+  return static_cast<double>(sorted_ns[i]) / 1e6;
+}
+
+LoadOptions PutLoad(const Address& address, const Options& o) {
+  LoadOptions load;
+  load.address = address;
+  load.connections = o.clients;
+  load.pipeline = o.pipeline;
+  load.seconds = o.seconds;
+  load.max_requests = o.count;
+  load.make_request = [value = std::string(o.value_bytes(), 'v'), keys = o.keys](uint64_t n) {
+    return Request{"", "", {"put", "bench", "k" + std::to_string((n * 7919) % keys), value}};
+  };
+  return load;
 }
 
 int Fail(const Status& st) {

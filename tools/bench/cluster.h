@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "journal/status.h"
+#include "tools/load_generator.h"
 #include "transport/message.h"
 
 namespace tandem::bench {
@@ -89,5 +90,13 @@ Status AddDownstream(const std::string& base, const Options& o, const std::strin
 
 // Exits the mode with a message on stderr.
 int Fail(const Status& st);
+
+// The p-th quantile (0..1) of sorted nanoseconds, in milliseconds; 0 if none.
+double PercentileMs(const std::vector<uint64_t>& sorted_ns, double p);
+
+// o.clients connections putting o.value_bytes() values to keys spread over
+// o.keys, for o.seconds (or o.count requests): the load of `put` and
+// `checkpoint`.
+LoadOptions PutLoad(const Address& address, const Options& o);
 
 }  // namespace tandem::bench

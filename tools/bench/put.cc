@@ -11,15 +11,6 @@
 #include "tools/machine_limits.h"
 
 namespace tandem::bench {
-namespace {
-
-double Percentile(std::vector<uint64_t>& sorted_ns, double p) {
-  if (sorted_ns.empty()) return 0;
-  size_t i = std::min(sorted_ns.size() - 1, static_cast<size_t>(p * sorted_ns.size()));
-  return static_cast<double>(sorted_ns[i]) / 1e6;
-}
-
-}  // namespace
 
 int RunPut(const Options& o) {
   std::string address = o.address;
@@ -35,17 +26,7 @@ int RunPut(const Options& o) {
   auto addr = Address::Parse(address);
   if (!addr.ok()) return Fail(addr.status());
 
-  std::string value(o.value_bytes(), 'v');
-  LoadOptions load;
-  load.address = *addr;
-  load.connections = o.clients;
-  load.pipeline = o.pipeline;
-  load.seconds = o.seconds;
-  load.max_requests = o.count;
-  load.make_request = [&](uint64_t n) {
-    return Request{"", "", {"put", "bench", "k" + std::to_string((n * 7919) % o.keys), value}};
-  };
-  auto result = RunLoad(load);
+  auto result = RunLoad(PutLoad(*addr, o));
   if (!result.ok()) return Fail(result.status());
   std::vector<uint64_t>& all = result->latencies_ns;
   std::sort(all.begin(), all.end());
@@ -74,9 +55,9 @@ int RunPut(const Options& o) {
   j["commits"] = all.size();
   j["failed"] = failed;
   j["commits_per_sec"] = commits_per_sec;
-  j["p50_ms"] = Percentile(all, 0.50);
-  j["p99_ms"] = Percentile(all, 0.99);
-  j["p999_ms"] = Percentile(all, 0.999);
+  j["p50_ms"] = PercentileMs(all, 0.50);
+  j["p99_ms"] = PercentileMs(all, 0.99);
+  j["p999_ms"] = PercentileMs(all, 0.999);
   if (limits.ok()) {
     j["disk_fdatasync_per_sec"] = limits->fdatasync_per_sec_preallocated;
     j["disk_seq_write_mb_per_sec"] = limits->seq_write_mb_per_sec;
