@@ -17,6 +17,7 @@
 #include "journal/numbers.h"
 #include "replica/failover_history.h"
 #include "replica/server_spec.h"
+#include "replica/stragglers.h"
 #include "transport/archive_commands.h"
 
 namespace tandem {
@@ -134,55 +135,64 @@ Failover::Plan Failover::Check() {
   });
 
   // Ask the master who it is; that also tells whether it can take part.
-  // No candidate answering hello (resolve_target) is silence already: a
-  // hung master is not given a second timeout to connect to.
-  Status reach = Status::Ok();
-  plan.master_target = current;
-  if (node_->upstream().resolve_target) {
-    auto resolved = node_->upstream().resolve_target(options_.cancelled);
-    if (resolved.ok()) {
-      plan.master_target = *resolved;
-    } else if (options_.cancelled && options_.cancelled()) {
-      fail("the server is stopping");  // the round was cut short: not silence
-      return plan;
-    } else {
-      reach = resolved.status();
-    }
-  }
-  UpstreamOptions to_master = ReachMaster(plan.master_target);
-  auto conn = reach.ok() ? ConnectUpstream(to_master) : Result<UpstreamConnection>(reach);
+  // The current upstream usually is the master: it is asked at once, while
+  // every candidate is asked who is (resolve_target), an answer waited for
+  // only when the current one is not the master. Both are bounded by one
+  // timeout, so a hung master costs one timeout, not two.
   uint32_t master_epoch = 0;  // as the master we reached says
-  if (conn.ok()) {
-    plan.master.client = std::move(conn->client);
-    plan.master.user = conn->user;
-    plan.master.ticket = conn->ticket;
-    auto info = plan.master.Call({"info"}, milliseconds(2000));
-    if (info.ok() && FieldOf(*info, "role") == "fenced") {
+  std::string fenced;         // why the upstream we reached cannot take part
+  auto ask = [&](const Address& target) -> Status {
+    plan.master_target = target;
+    plan.master.client.reset();
+    TANDEM_ASSIGN_OR_RETURN(UpstreamConnection conn, ConnectUpstream(ReachMaster(target)));
+    plan.master.client = std::move(conn.client);
+    plan.master.user = conn.user;
+    plan.master.ticket = conn.ticket;
+    TANDEM_ASSIGN_OR_RETURN(Row info, plan.master.Call({"info"}, milliseconds(2000)));
+    std::string_view role = FieldOf(info, "role");
+    if (role == "fenced") {
       // It failed over (to someone else, or it learned of a newer epoch):
       // there is a master, just not there. Never fail over "without" it.
-      fail("the upstream at " + plan.master_target.ToString() + " is fenced (" +
-           std::string(FieldOf(*info, "fence")) + "); the master is now at " +
-           std::string(FieldOf(*info, "newMaster")) +
-           ": replicate from it (its address in this server's target) before failing over");
-      reach = Status::Fenced("the upstream is fenced");
-    } else if (info.ok() && FieldOf(*info, "role") != "standard") {
-      reach = Status::Unavailable("the upstream at " + plan.master_target.ToString() + " is " +
-                                  std::string(FieldOf(*info, "role")) + ", not a master");
-    } else if (info.ok()) {
-      plan.master_id = FieldOf(*info, "serverID");
-      plan.master_address = plan.master_target.ToString();
-      auto epoch = ParseDecimal<uint32_t>(FieldOf(*info, "epoch"), "the master's info epoch");
-      if (epoch.ok()) {
-        master_epoch = *epoch;
-      } else {
-        reach = epoch.status();  // not an answer a failover can go on from
-      }
-    } else {
-      reach = info.status();
+      fenced = "the upstream at " + target.ToString() + " is fenced (" +
+               std::string(FieldOf(info, "fence")) + "); the master is now at " +
+               std::string(FieldOf(info, "newMaster")) +
+               ": replicate from it (its address in this server's target) before failing over";
+      return Status::Fenced("the upstream is fenced");
     }
-  } else {
-    reach = conn.status();
+    if (role != "standard") {
+      return Status::Unavailable("the upstream at " + target.ToString() + " is " +
+                                 std::string(role) + ", not a master");
+    }
+    TANDEM_ASSIGN_OR_RETURN(
+        master_epoch, ParseDecimal<uint32_t>(FieldOf(info, "epoch"), "the master's info epoch"));
+    plan.master_id = FieldOf(info, "serverID");
+    plan.master_address = target.ToString();
+    return Status::Ok();
+  };
+  std::shared_ptr<std::future<Result<Address>>> resolving;
+  if (node_->upstream().resolve_target) {
+    resolving = std::make_shared<std::future<Result<Address>>>(std::async(
+        std::launch::async, [resolve = node_->upstream().resolve_target,
+                             cancelled = options_.cancelled] { return resolve(cancelled); }));
   }
+  Status reach = ask(current);
+  if (!reach.ok() && resolving) {
+    Result<Address> resolved = resolving->get();
+    resolving.reset();
+    if (!resolved.ok() && options_.cancelled && options_.cancelled()) {
+      fail("the server is stopping");  // the round was cut short: not silence
+      return plan;
+    }
+    if (resolved.ok() && resolved->ToString() != current.ToString()) {
+      fenced.clear();
+      reach = ask(*resolved);
+    } else if (!resolved.ok() && reach.code() != Code::kFenced) {
+      reach = resolved.status();  // no candidate answered: silence
+    }
+  }
+  // Not waited for: its hellos run out on their own (they are bounded).
+  if (resolving) ProcessStragglers().Run([resolving] { resolving->wait(); });
+  if (!fenced.empty()) fail(fenced);
   // Only silence means the master is gone: an answer we cannot use (a login
   // refused, a permission error) says it is there.
   if (!reach.ok() && reach.code() != Code::kUnavailable && reach.code() != Code::kTimeout &&

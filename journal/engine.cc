@@ -33,7 +33,8 @@ bool SetsCommitWait(const Transaction& txn) {
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
+                                             std::optional<HandedTables> handed) {
   RootLayout layout(options.root);
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_ASSIGN_OR_RETURN(int fd, LockRoot(layout));
@@ -51,7 +52,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
         "make a standby the master, run 'tandem -p ADDRESS failover' on it while "
         "it runs as a standby (its target set); it keeps its data");
   }
-  auto recovered = Recover(layout);
+  auto recovered = Recover(layout, std::move(handed));
   if (!recovered.ok()) return recovered.status();
   engine->recovery_ = recovered->report;
   engine->tables_.Reset(std::move(recovered->tables));

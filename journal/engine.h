@@ -59,8 +59,10 @@ class Engine {
 
   // Opens (creating if needed) the root, takes an exclusive lock on it and
   // recovers. Only one Engine may hold a root at a time. A root whose
-  // server.id carries a fence opens fenced (see Fence).
-  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  // server.id carries a fence opens fenced (see Fence). `handed`: the
+  // tables of the standby this root was promoted from (see Recover).
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options,
+                                              std::optional<HandedTables> handed = std::nullopt);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -118,9 +118,47 @@ bool CanRebuildState(const RootLayout& layout, uint32_t live) {
   return true;
 }
 
-Result<RecoveredState> Recover(const RootLayout& layout) {
+namespace {
+
+// The live journal's end, epoch and next transaction id, read without
+// applying it. Every record takes the next id and the epoch only grows, so
+// one record after the header is enough to know both.
+Result<std::optional<RecoveredState>> TakeHanded(const RootLayout& layout, HandedTables* handed) {
+  if (!PathExists(layout.live_journal())) return std::optional<RecoveredState>();
+  TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
+                          ScanJournal(layout.live_journal(), TailPolicy::kCutTornTail, nullptr,
+                                      CleanEnd(layout, handed->at.journal)));
+  const Position end{sum.journal, sum.data_end};
+  if (end != handed->at || sum.rotated_to || sum.records == 0) {
+    LogWarning() << "the tables handed over at " << handed->at.Token()
+                 << " do not fit the live journal (it ends at " << end.Token()
+                 << (sum.rotated_to ? ", rotated" : "") << (sum.records == 0 ? ", empty" : "")
+                 << "): replaying it";
+    return std::optional<RecoveredState>();
+  }
+  RecoveredState state;
+  state.tables = std::move(handed->tables);
+  state.live.journal = sum.journal;
+  state.live.end = sum.data_end;
+  state.live.epoch = sum.max_epoch;
+  state.live.next_txn_id = sum.last_txn_id + 1;
+  state.report.handed_over = true;
+  state.report.journals_replayed = 1;
+  state.report.records_replayed = sum.records;
+  state.report.bytes_replayed = sum.data_end;
+  state.report.torn_bytes_cut = sum.torn_bytes;
+  return std::optional<RecoveredState>(std::move(state));
+}
+
+}  // namespace
+
+Result<RecoveredState> Recover(const RootLayout& layout, std::optional<HandedTables> handed) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   TANDEM_RETURN_IF_ERROR(RemoveFile(layout.live_journal() + ".tmp"));  // writer crash window 3
+  if (handed) {
+    TANDEM_ASSIGN_OR_RETURN(std::optional<RecoveredState> taken, TakeHanded(layout, &*handed));
+    if (taken) return std::move(*taken);
+  }
   RecoveredState state;
 
   // 1. Newest checkpoint whose digest and content verify.

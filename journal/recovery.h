@@ -19,6 +19,7 @@ struct RecoveryReport {
   uint64_t records_replayed = 0;
   uint64_t bytes_replayed = 0;
   uint64_t torn_bytes_cut = 0;
+  bool handed_over = false;  // the tables came from the promoted standby
 };
 
 struct RecoveredState {
@@ -27,9 +28,21 @@ struct RecoveredState {
   RecoveryReport report;
 };
 
+// What a standby promoted in place has applied: its tables, at the end of
+// its copy of the journal. Handed to the master it becomes, they spare it a
+// replay of everything since the checkpoint.
+struct HandedTables {
+  TableSet tables;
+  Position at;
+};
+
 // Brings the root to a state the writer can continue from. A root with no
-// journal at all gets journal 1.
-Result<RecoveredState> Recover(const RootLayout& layout);
+// journal at all gets journal 1. With `handed`, the live journal is checked
+// (every record read and verified, a torn tail cut as usual) but not
+// applied: the handed tables are used if they are at its end, and everything
+// is replayed as usual if not.
+Result<RecoveredState> Recover(const RootLayout& layout,
+                               std::optional<HandedTables> handed = std::nullopt);
 
 // The state at the start of journal `end` as recovery builds it: the newest
 // checkpoint at or before `end` that verifies, then each whole journal from

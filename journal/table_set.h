@@ -81,6 +81,12 @@ class Tables {
     std::unique_lock lock(mu_);
     set_ = std::move(set);
   }
+  // Moves the whole state out, leaving no rows (a promoted standby's tables
+  // go to the master it becomes).
+  TableSet Take() {
+    std::unique_lock lock(mu_);
+    return std::exchange(set_, TableSet{});
+  }
   void Apply(const Transaction& txn) {
     std::unique_lock lock(mu_);
     set_.Apply(txn);

@@ -14,7 +14,8 @@
 
 namespace tandem {
 
-Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks hooks) {
+Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks hooks,
+                                                       std::optional<HandedTables> handed) {
   const std::string& root = where.root;
   const std::string& address = where.address;
   TANDEM_ASSIGN_OR_RETURN(Address listen, Address::Parse(address));
@@ -27,7 +28,7 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
   // A root with a local `target` is a standby or replica; otherwise a master.
   bool downstream = ReadLocalConfig(RootLayout(root)).count("target") > 0;
   TANDEM_RETURN_IF_ERROR(downstream ? self->OpenDownstream(root, hooks)
-                                    : self->OpenMaster(root, hooks));
+                                    : self->OpenMaster(root, hooks, std::move(handed)));
   const std::string& id = self->server_id();
   SetLogServerId(id);
   ApplyLogLevel(*self->tables_, id);
@@ -127,13 +128,21 @@ Status Incarnation::OpenDownstream(const std::string& root, const Hooks& hooks) 
   return Status::Ok();
 }
 
-Status Incarnation::OpenMaster(const std::string& root, const Hooks& hooks) {
-  TANDEM_ASSIGN_OR_RETURN(engine_, Engine::Open({root, std::nullopt}));
+Status Incarnation::OpenMaster(const std::string& root, const Hooks& hooks,
+                               std::optional<HandedTables> handed) {
+  TANDEM_ASSIGN_OR_RETURN(engine_, Engine::Open({root, std::nullopt}, std::move(handed)));
   const RecoveryReport& rec = engine_->recovery_report();
-  LogInfo() << "recovered " << root << ": checkpoint "
-            << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
-            << rec.records_replayed << " records from " << rec.journals_replayed << " journal(s), "
-            << rec.torn_bytes_cut << " torn bytes cut";
+  if (rec.handed_over) {
+    LogInfo() << "recovered " << root
+              << " from the tables the standby had applied: " << rec.records_replayed
+              << " records of the live journal verified, not replayed, " << rec.torn_bytes_cut
+              << " torn bytes cut";
+  } else {
+    LogInfo() << "recovered " << root << ": checkpoint "
+              << (rec.checkpoint ? std::to_string(*rec.checkpoint) : "none") << ", "
+              << rec.records_replayed << " records from " << rec.journals_replayed
+              << " journal(s), " << rec.torn_bytes_cut << " torn bytes cut";
+  }
   if (hooks.applied) engine_->SetApplyObserver(hooks.applied);
   if (hooks.checkpoint) engine_->SetCheckpointObserver(hooks.checkpoint);
   if (hooks.fenced) engine_->SetFenceObserver(hooks.fenced);
@@ -161,6 +170,11 @@ void Incarnation::Shutdown() {
   // the root (and the next life) until it times out.
   if (hub_) hub_->FailWaiting(ReplicationHub::Stopping());
   LogInfo() << "stopped";
+}
+
+std::optional<HandedTables> Incarnation::TakeTables() {
+  if (!node_ || !shut_down_) return std::nullopt;
+  return node_->TakeTables();
 }
 
 Incarnation::~Incarnation() {

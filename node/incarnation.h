@@ -49,7 +49,10 @@ class Incarnation {
     int network_threads = 2;
     int blocking_threads = 8;
   };
-  static Result<std::unique_ptr<Incarnation>> Open(const Where& where, Hooks hooks);
+  // `handed`: the tables of the standby life before, which a failover
+  // promoted (Engine::Open checks they fit the journal).
+  static Result<std::unique_ptr<Incarnation>> Open(const Where& where, Hooks hooks,
+                                                   std::optional<HandedTables> handed = {});
   ~Incarnation();
   Incarnation(const Incarnation&) = delete;
   Incarnation& operator=(const Incarnation&) = delete;
@@ -60,6 +63,9 @@ class Incarnation {
   void Stop() { server_->Stop(); }
   // After Wait: no handler, thread or failover of this life runs on return.
   void Shutdown();
+  // After Shutdown, downstream only: its tables, for the master a failover
+  // made of this root (the node keeps no rows).
+  std::optional<HandedTables> TakeTables();
 
   bool downstream() const { return node_ != nullptr; }
   Engine* engine() { return engine_.get(); }                       // master only
@@ -81,7 +87,8 @@ class Incarnation {
 
  private:
   Incarnation() = default;
-  Status OpenMaster(const std::string& root, const Hooks& hooks);
+  Status OpenMaster(const std::string& root, const Hooks& hooks,
+                    std::optional<HandedTables> handed);
   Status OpenDownstream(const std::string& root, const Hooks& hooks);
 
   // Destroyed in reverse: the server (whose handlers hold raw pointers to

@@ -107,7 +107,8 @@ struct Node::Impl {
     std::lock_guard lock(mu);
     return current;
   }
-  Result<std::shared_ptr<Incarnation>> OpenLife(const std::string& address);
+  Result<std::shared_ptr<Incarnation>> OpenLife(const std::string& address,
+                                                std::optional<HandedTables> handed = {});
   // Tells the host what the current life is, unless that was said already.
   void AnnounceCurrent();
   void AnnounceStopped();
@@ -120,7 +121,8 @@ struct Node::Impl {
   void Release(std::shared_ptr<Incarnation> life);
 };
 
-Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& address) {
+Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& address,
+                                                          std::optional<HandedTables> handed) {
   uint64_t next;
   {
     std::lock_guard lock(mu);
@@ -157,7 +159,7 @@ Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& add
                           Incarnation::Open({options.root, address, options.metrics_address,
                                              std::clamp(options.network_threads, 1, 64),
                                              std::clamp(options.blocking_threads, 1, 256)},
-                                            std::move(hooks)));
+                                            std::move(hooks), std::move(handed)));
   std::shared_ptr<Incarnation> shared = std::move(life);
   std::lock_guard lock(mu);
   current = shared;
@@ -302,6 +304,8 @@ void Node::Impl::SuperviseLives() {
       rejoin = stop ? std::nullopt : rejoin_to;
       rejoin_to.reset();
     }
+    // The master opens with what the standby applied, not a replay of it.
+    std::optional<HandedTables> handed = promote ? life->TakeTables() : std::nullopt;
     Release(std::move(life));
     // (Inside Node, Status, Rejoin and Failover name its own members.)
     tandem::Status next;  // why there is no next life, if there is none
@@ -313,7 +317,7 @@ void Node::Impl::SuperviseLives() {
     }
     if (promote || rejoin) {
       if (promote) LogWarning() << "failover: serving again on " << address << ", as the master";
-      auto opened = OpenLife(address);
+      auto opened = OpenLife(address, std::move(handed));
       if (opened.ok()) {
         life = std::move(opened).value();
       } else {

@@ -61,6 +61,9 @@ class DownstreamNode : public StreamOrigin {
   void OnAck(const std::string& id, const JournalAck& ack) override;
   const std::string& server_id() const override { return server_id_; }
   Position applied() const { return applier()->applied(); }
+  // After Stop: what pull -L applied, and where it ends; the node holds no
+  // rows after. A promoted standby's tables go to the master it becomes.
+  HandedTables TakeTables() { return {tables_.Take(), applied()}; }
 
   // What failover (failover/coordinator.h) needs of a standby.
   const RootLayout& layout() const { return layout_; }

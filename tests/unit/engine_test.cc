@@ -320,6 +320,64 @@ TEST(EngineTest, ACheckpointWhoseJournalTurnsOutDamagedIsCopiedAtASecondRotation
 // A checkpoint file whose content is another journal's state (copied or
 // renamed by hand, digest and all) is skipped by every reader alike: start-up
 // recovery must not build from it what the files say otherwise.
+// A root's history up to its live journal's end, and its tables there: what
+// a standby promoted in place hands to the master it becomes.
+HandedTables HistoryWithTables(const std::string& root, Epoch* epoch) {
+  auto engine = OpenOrDie(root);
+  EXPECT_TRUE(engine->Commit(Put("before-rotation", "v")).ok());
+  EXPECT_TRUE(engine->Rotate().ok());
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(engine->Commit(Put("k" + std::to_string(i), "v")).ok());
+  *epoch = engine->epoch();
+  return {engine->tables().Snapshot(), engine->durable()};
+}
+
+std::vector<uint64_t> TxnIds(const std::string& journal) {
+  std::vector<uint64_t> ids;
+  EXPECT_TRUE(ScanJournal(journal, TailPolicy::kReportOnly, [&](const Record& rec, Position) {
+                ids.push_back(rec.txn_id);
+                return Status::Ok();
+              }).ok());
+  return ids;
+}
+
+TEST(EngineTest, TablesHandedOverAtTheLiveJournalsEndAreUsedInsteadOfAReplay) {
+  TempDir dir;
+  Epoch epoch;
+  HandedTables handed = HistoryWithTables(dir.path(), &epoch);
+  // A row no replay makes: it shows which tables the engine serves.
+  handed.tables.Apply(Op::Put("t", "handed", "yes"));
+  {
+    auto engine = Engine::Open({dir.path(), false}, std::move(handed));
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    EXPECT_TRUE((*engine)->recovery_report().handed_over);
+    EXPECT_EQ((*engine)->tables().Get("t", "handed"), "yes");
+    EXPECT_EQ((*engine)->tables().Get("t", "before-rotation"), "v");
+    EXPECT_EQ((*engine)->epoch(), epoch);
+    ASSERT_TRUE((*engine)->Commit(Put("after", "v")).ok());
+  }
+  // It went on from the journal's own numbering.
+  std::vector<uint64_t> ids = TxnIds(RootLayout(dir.path()).live_journal());
+  ASSERT_EQ(ids.size(), 21u);  // 20 before, 1 after
+  for (size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1) << i;
+  auto engine = OpenOrDie(dir.path());
+  EXPECT_FALSE(engine->recovery_report().handed_over);
+  EXPECT_EQ(engine->tables().Get("t", "after"), "v");
+}
+
+TEST(EngineTest, TablesHandedOverAtAnotherPositionAreIgnoredForAReplay) {
+  TempDir dir;
+  Epoch epoch;
+  HandedTables handed = HistoryWithTables(dir.path(), &epoch);
+  handed.tables.Apply(Op::Put("t", "handed", "yes"));
+  handed.at.offset -= 1;  // not where the journal ends
+  auto engine = Engine::Open({dir.path(), false}, std::move(handed));
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  EXPECT_FALSE((*engine)->recovery_report().handed_over);
+  EXPECT_FALSE((*engine)->tables().Get("t", "handed"));
+  EXPECT_EQ((*engine)->tables().Get("t", "k19"), "v");
+  EXPECT_EQ((*engine)->tables().Get("t", "before-rotation"), "v");
+}
+
 TEST(EngineTest, ACheckpointNamedForAnotherJournalIsSkipped) {
   TempDir dir;
   RootLayout layout(dir.path());
