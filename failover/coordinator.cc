@@ -473,18 +473,19 @@ std::vector<Failover::Step> Failover::CommonSteps(Plan& plan) {
                      return RenameDurably(layout.statepullL(), layout.state());
                    }});
   // Without a master to stop, recording the point is the point of no return.
+  // With one, the record says we are about to stop it: from here a restart
+  // asks it whether it stopped (SettleInterruptedFailover).
   steps.push_back(
       {.name = "statefailover",
        .text = "writing statefailover: the consistency point",
        .run = [] { return Status::Ok(); },  // the phase is the record
        .undo = [&layout] { return RemoveDurably(layout.statefailover()); },
-       .phase_after = plan.planned ? FailoverPhase::kPrepared : FailoverPhase::kMasterStopped,
+       .phase_after = plan.planned ? FailoverPhase::kStopping : FailoverPhase::kMasterStopped,
        .no_return = !plan.planned});
   if (plan.planned) {
     steps.push_back({.name = "stop-master",
                      .text = "stopping master '" + plan.master_id + "' (the point of no return)",
                      .run = [this, &plan] { return StopMaster(plan); },
-                     .phase_before = FailoverPhase::kStopping,
                      .phase_after = FailoverPhase::kMasterStopped,
                      .no_return = true});
   }

@@ -23,14 +23,14 @@ extern char** environ;
 namespace tandem {
 namespace {
 
-Status MakeLive(const RootLayout& layout, uint32_t n, uint64_t end) {
+Status MakeLive(const RootLayout& layout, uint32_t n, uint64_t end, DirectoryBatch* dirs) {
   std::string from = layout.rep_journal(n);
   {
     TANDEM_ASSIGN_OR_RETURN(File f, File::Open(from, O_RDWR));
     TANDEM_RETURN_IF_ERROR(f.Truncate(end));
     TANDEM_RETURN_IF_ERROR(f.DataSync());
   }
-  return RenameDurably(from, layout.live_journal());
+  return dirs->Rename(from, layout.live_journal());
 }
 
 // Runs the failed-over trigger without waiting for it (a DNS update may be slow).
@@ -62,25 +62,30 @@ void RunTrigger(const std::string& command, std::vector<std::string> env) {
 Status PromoteRoot(const RootLayout& layout, FailoverRecord* rec) {
   TANDEM_RETURN_IF_ERROR(layout.EnsureDirs());
   const Position p = rec->point;
+  // Every step below is done again if a crash cuts them short (the phase
+  // stays master-stopped until the end), so they become durable together,
+  // before the phase says promoted.
+  DirectoryBatch dirs;
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> copied, layout.ListCopied());
   for (uint32_t n : copied) {
     std::string from = layout.rep_journal(n);
     if (n < p.journal) {
-      TANDEM_RETURN_IF_ERROR(RenameDurably(from, layout.rotated_journal(n)));
+      TANDEM_RETURN_IF_ERROR(dirs.Rename(from, layout.rotated_journal(n)));
     } else if (n == p.journal && p.offset > 0) {
-      TANDEM_RETURN_IF_ERROR(MakeLive(layout, n, p.offset));
+      TANDEM_RETURN_IF_ERROR(MakeLive(layout, n, p.offset, &dirs));
     } else {
       // Past the consistency point: never part of the new history.
       std::string aside = layout.root() + "/journal." + std::to_string(n) + ".past-failover";
       LogWarning() << "promote: " << from << " lies past the failover point " << p.Token()
                    << "; kept aside as " << aside;
-      TANDEM_RETURN_IF_ERROR(RenameDurably(from, aside));
+      TANDEM_RETURN_IF_ERROR(dirs.Rename(from, aside));
     }
   }
-  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = rec->master_id}));
-  TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", ""));
-  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.statejcopy()));
-  TANDEM_RETURN_IF_ERROR(RemoveDurably(layout.clean_end()));  // it described another journal
+  TANDEM_RETURN_IF_ERROR(WriteServerIdentity(layout, {.id = rec->master_id}, &dirs));
+  TANDEM_RETURN_IF_ERROR(SetLocalConfig(layout, "target", "", &dirs));
+  TANDEM_RETURN_IF_ERROR(dirs.Remove(layout.statejcopy()));
+  TANDEM_RETURN_IF_ERROR(dirs.Remove(layout.clean_end()));  // it described another journal
+  TANDEM_RETURN_IF_ERROR(dirs.Sync());
   rec->phase = FailoverPhase::kPromoted;
   TANDEM_RETURN_IF_ERROR(WriteFailoverRecord(layout, *rec));
   LogWarning() << "promote: " << layout.root() << " is now master '" << rec->master_id << "' from "

@@ -79,10 +79,9 @@ Status SyncDir(const std::string& dir) {
 }
 
 Status RenameDurably(const std::string& from, const std::string& to) {
-  TANDEM_RETURN_IF_ERROR(FileSystemFor(to).Rename(from, to));
-  TANDEM_RETURN_IF_ERROR(SyncDir(DirName(to)));
-  if (DirName(from) != DirName(to)) TANDEM_RETURN_IF_ERROR(SyncDir(DirName(from)));
-  return Status::Ok();
+  DirectoryBatch dirs;
+  TANDEM_RETURN_IF_ERROR(dirs.Rename(from, to));
+  return dirs.Sync();
 }
 
 Status RemoveFile(const std::string& path) {
@@ -91,11 +90,43 @@ Status RemoveFile(const std::string& path) {
 }
 
 Status RemoveDurably(const std::string& path) {
-  TANDEM_RETURN_IF_ERROR(RemoveFile(path));
-  return SyncDir(DirName(path));
+  DirectoryBatch dirs;
+  TANDEM_RETURN_IF_ERROR(dirs.Remove(path));
+  return dirs.Sync();
 }
 
 Status WriteFileDurably(const std::string& path, std::string_view content) {
+  DirectoryBatch dirs;
+  TANDEM_RETURN_IF_ERROR(dirs.WriteFile(path, content));
+  return dirs.Sync();
+}
+
+void DirectoryBatch::Touch(const std::string& path) {
+  std::string dir = DirName(path);
+  if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(std::move(dir));
+}
+
+Status DirectoryBatch::Rename(const std::string& from, const std::string& to) {
+  TANDEM_RETURN_IF_ERROR(FileSystemFor(to).Rename(from, to));
+  Touch(to);
+  Touch(from);
+  return Status::Ok();
+}
+
+Status DirectoryBatch::Remove(const std::string& path) {
+  // Synced even when the file is already gone: a crash may have come
+  // between an earlier unlink and its directory's sync.
+  Touch(path);
+  return RemoveFile(path);
+}
+
+Status DirectoryBatch::Sync() {
+  for (const std::string& dir : dirs_) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
+  dirs_.clear();
+  return Status::Ok();
+}
+
+Status DirectoryBatch::WriteFile(const std::string& path, std::string_view content) {
   std::string tmp = path + ".tmp";
   {
     TANDEM_ASSIGN_OR_RETURN(File f, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
@@ -106,7 +137,7 @@ Status WriteFileDurably(const std::string& path, std::string_view content) {
       return st;
     }
   }
-  return RenameDurably(tmp, path);
+  return Rename(tmp, path);
 }
 
 Status AppendFileRange(const std::string& to, const std::string& from, uint64_t offset,

@@ -67,6 +67,24 @@ Status AppendFileRange(const std::string& to, const std::string& from, uint64_t 
                        uint64_t end);
 // Writes `content` to path.tmp, fsyncs, renames over path and syncs the directory.
 Status WriteFileDurably(const std::string& path, std::string_view content);
+
+// Renames, removals and whole-file replacements whose directory entries
+// become durable together, at Sync: one fsync per directory touched rather
+// than one per step. For a sequence that a crash may cut anywhere and that
+// runs again from its start (each step idempotent), with nothing that must
+// see one step durable before the next.
+class DirectoryBatch {
+ public:
+  Status Rename(const std::string& from, const std::string& to);
+  Status Remove(const std::string& path);  // a missing file is not an error
+  // path.tmp written and fsynced now, then renamed over path.
+  Status WriteFile(const std::string& path, std::string_view content);
+  Status Sync();
+
+ private:
+  void Touch(const std::string& path);
+  std::vector<std::string> dirs_;
+};
 Result<std::string> ReadFileToString(const std::string& path);
 bool PathExists(const std::string& path);
 // Creates the directory and its parents (0700).

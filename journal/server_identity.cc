@@ -48,7 +48,8 @@ Result<ServerIdentity> ReadServerIdentity(const RootLayout& layout) {
   return out;
 }
 
-Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity) {
+Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity,
+                           DirectoryBatch* dirs) {
   std::string text = identity.id + "\n";
   if (identity.fenced()) {
     text += std::string(kFence) + identity.fence + "\n";
@@ -59,6 +60,7 @@ Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& ident
     if (!identity.new_master.empty()) text += std::string(kNewMaster) + identity.new_master + "\n";
     if (identity.point != Position{}) text += std::string(kPoint) + identity.point.Token() + "\n";
   }
+  if (dirs) return dirs->WriteFile(layout.server_id_file(), text);
   return WriteFileDurably(layout.server_id_file(), text);
 }
 

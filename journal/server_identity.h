@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "journal/file.h"
 #include "journal/position.h"
 #include "journal/root_layout.h"
 #include "journal/status.h"
@@ -36,6 +37,8 @@ struct ServerIdentity {
 
 Result<ServerIdentity> ReadServerIdentity(const RootLayout& layout);
 // Writes the file durably; an empty `fence` clears every fence line.
-Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity);
+// With `dirs`, the new file's directory entry is durable only at dirs->Sync().
+Status WriteServerIdentity(const RootLayout& layout, const ServerIdentity& identity,
+                           DirectoryBatch* dirs = nullptr);
 
 }  // namespace tandem

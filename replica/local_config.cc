@@ -19,7 +19,8 @@ std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout) {
   return out;
 }
 
-Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value) {
+Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value,
+                      DirectoryBatch* dirs) {
   auto all = ReadLocalConfig(layout);
   if (value.empty()) {
     all.erase(name);
@@ -29,7 +30,8 @@ Status SetLocalConfig(const RootLayout& layout, const std::string& name, const s
   std::ostringstream text;
   for (const auto& [k, v] : all) text << k << "=" << v << "\n";
   TANDEM_RETURN_IF_ERROR(CreateDirs(layout.root()));
-  TANDEM_RETURN_IF_ERROR(WriteFileDurably(layout.local_config(), text.str()));
+  TANDEM_RETURN_IF_ERROR(dirs ? dirs->WriteFile(layout.local_config(), text.str())
+                              : WriteFileDurably(layout.local_config(), text.str()));
   ::chmod(layout.local_config().c_str(), 0600);
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "journal/file.h"
 #include "journal/root_layout.h"
 #include "journal/status.h"
 
@@ -14,6 +15,8 @@ namespace tandem {
 
 std::map<std::string, std::string> ReadLocalConfig(const RootLayout& layout);
 // An empty value removes the setting.
-Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value);
+// With `dirs`, the new file's directory entry is durable only at dirs->Sync().
+Status SetLocalConfig(const RootLayout& layout, const std::string& name, const std::string& value,
+                      DirectoryBatch* dirs = nullptr);
 
 }  // namespace tandem

@@ -149,6 +149,11 @@ uint64_t FaultFs::successful_syncs() const {
   return syncs_;
 }
 
+uint64_t FaultFs::directory_syncs() const {
+  std::lock_guard lock(mu_);
+  return dir_syncs_;
+}
+
 Status FaultFs::Check(FsOp op, const std::string& path, bool* killed) {
   for (auto& [fault, seen] : faults_) {
     if (fault.op != op) continue;
@@ -389,6 +394,7 @@ Status FaultFs::SyncDir(const std::string& dir) {
   std::lock_guard lock(mu_);
   TANDEM_RETURN_IF_ERROR(Check(FsOp::kSyncDir, dir));
   std::erase_if(dir_ops_, [&](const auto& entry) { return entry.first == dir; });
+  ++dir_syncs_;
   return Status::Ok();
 }
 

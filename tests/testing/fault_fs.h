@@ -81,7 +81,8 @@ class FaultFs final : public FileSystem {
   void Crash(double keep_probability = 0, uint64_t seed = 1);
   // Bytes written and not yet durable, over all files.
   uint64_t UnsyncedBytes() const;
-  uint64_t successful_syncs() const;
+  uint64_t successful_syncs() const;  // of files
+  uint64_t directory_syncs() const;
 
   Result<std::unique_ptr<FileHandle>> Open(const std::string& path, int flags,
                                            mode_t mode) override;
@@ -140,6 +141,7 @@ class FaultFs final : public FileSystem {
   uint64_t generation_ = 1;
   uint64_t backups_ = 0;
   uint64_t syncs_ = 0;
+  uint64_t dir_syncs_ = 0;
   std::map<std::pair<dev_t, ino_t>, Inode> inodes_;
   std::vector<std::pair<std::string, DirOp>> dir_ops_;  // (directory, op), oldest first
 };
