@@ -17,7 +17,6 @@
 #include "journal/numbers.h"
 #include "replica/failover_history.h"
 #include "replica/server_spec.h"
-#include "replica/stragglers.h"
 #include "transport/archive_commands.h"
 
 namespace tandem {
@@ -169,16 +168,17 @@ Failover::Plan Failover::Check() {
     plan.master_address = target.ToString();
     return Status::Ok();
   };
-  std::shared_ptr<std::future<Result<Address>>> resolving;
+  // Waited for in any case (it uses this node), but only after the current
+  // upstream answered: the two overlap.
+  std::future<Result<Address>> resolving;
   if (node_->upstream().resolve_target) {
-    resolving = std::make_shared<std::future<Result<Address>>>(std::async(
-        std::launch::async, [resolve = node_->upstream().resolve_target,
-                             cancelled = options_.cancelled] { return resolve(cancelled); }));
+    resolving = std::async(std::launch::async,
+                           [resolve = node_->upstream().resolve_target,
+                            cancelled = options_.cancelled] { return resolve(cancelled); });
   }
   Status reach = ask(current);
-  if (!reach.ok() && resolving) {
-    Result<Address> resolved = resolving->get();
-    resolving.reset();
+  if (!reach.ok() && resolving.valid()) {
+    Result<Address> resolved = resolving.get();
     if (!resolved.ok() && options_.cancelled && options_.cancelled()) {
       fail("the server is stopping");  // the round was cut short: not silence
       return plan;
@@ -190,8 +190,7 @@ Failover::Plan Failover::Check() {
       reach = resolved.status();  // no candidate answered: silence
     }
   }
-  // Not waited for: its hellos run out on their own (they are bounded).
-  if (resolving) ProcessStragglers().Run([resolving] { resolving->wait(); });
+  if (resolving.valid()) resolving.wait();
   if (!fenced.empty()) fail(fenced);
   // Only silence means the master is gone: an answer we cannot use (a login
   // refused, a permission error) says it is there.

@@ -101,28 +101,32 @@ Status WriteFileDurably(const std::string& path, std::string_view content) {
   return dirs.Sync();
 }
 
-void DirectoryBatch::Touch(const std::string& path) {
+void DirectoryBatch::Touch(const std::string& path, std::vector<std::string>* dirs) {
   std::string dir = DirName(path);
-  if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(std::move(dir));
+  if (std::find(dirs->begin(), dirs->end(), dir) == dirs->end()) dirs->push_back(std::move(dir));
 }
 
 Status DirectoryBatch::Rename(const std::string& from, const std::string& to) {
   TANDEM_RETURN_IF_ERROR(FileSystemFor(to).Rename(from, to));
-  Touch(to);
-  Touch(from);
+  Touch(to, &to_);
+  if (DirName(from) != DirName(to)) Touch(from, &from_);
   return Status::Ok();
 }
 
 Status DirectoryBatch::Remove(const std::string& path) {
   // Synced even when the file is already gone: a crash may have come
   // between an earlier unlink and its directory's sync.
-  Touch(path);
+  Touch(path, &to_);
   return RemoveFile(path);
 }
 
 Status DirectoryBatch::Sync() {
-  for (const std::string& dir : dirs_) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
-  dirs_.clear();
+  for (const std::string& dir : to_) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
+  for (const std::string& dir : from_) {
+    if (std::find(to_.begin(), to_.end(), dir) == to_.end()) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
+  }
+  to_.clear();
+  from_.clear();
   return Status::Ok();
 }
 

@@ -79,11 +79,14 @@ class DirectoryBatch {
   Status Remove(const std::string& path);  // a missing file is not an error
   // path.tmp written and fsynced now, then renamed over path.
   Status WriteFile(const std::string& path, std::string_view content);
+  // The directories entries went to first, then those they left: a file
+  // renamed across directories is never in neither.
   Status Sync();
 
  private:
-  void Touch(const std::string& path);
-  std::vector<std::string> dirs_;
+  static void Touch(const std::string& path, std::vector<std::string>* dirs);
+  std::vector<std::string> to_;    // where entries were added or removed
+  std::vector<std::string> from_;  // where renamed entries came from
 };
 Result<std::string> ReadFileToString(const std::string& path);
 bool PathExists(const std::string& path);

@@ -129,6 +129,23 @@ Result<std::optional<RecoveredState>> TakeHanded(const RootLayout& layout, Hande
                           ScanJournal(layout.live_journal(), TailPolicy::kCutTornTail, nullptr,
                                       CleanEnd(layout, handed->at.journal)));
   const Position end{sum.journal, sum.data_end};
+  // What a full recovery would also need: a checkpoint at or before the live
+  // journal (or none, from journal 1) and every rotated journal after it.
+  // Their contents are checked at the next full start, not here.
+  bool history = true;
+  TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
+  uint32_t from = 1;
+  for (uint32_t n : ckps) {
+    if (n <= sum.journal) from = std::max(from, n);
+  }
+  for (uint32_t n = from; n < sum.journal && history; ++n) {
+    history = PathExists(layout.rotated_journal(n));
+  }
+  if (!history) {
+    LogWarning() << "the root lacks rotated journals before journal " << sum.journal
+                 << ": not using the tables handed over; replaying it";
+    return std::optional<RecoveredState>();
+  }
   if (end != handed->at || sum.rotated_to || sum.records == 0) {
     LogWarning() << "the tables handed over at " << handed->at.Token()
                  << " do not fit the live journal (it ends at " << end.Token()

@@ -118,7 +118,8 @@ struct Node::Impl {
   void SuperviseLives();
   // Lets go of a life that has ended: waits until no call of the host still
   // holds it, then destroys it here (it holds the root's lock and port).
-  void Release(std::shared_ptr<Incarnation> life);
+  // With `tables`, takes its tables first (a promotion hands them on).
+  void Release(std::shared_ptr<Incarnation> life, std::optional<HandedTables>* tables = nullptr);
 };
 
 Result<std::shared_ptr<Incarnation>> Node::Impl::OpenLife(const std::string& address,
@@ -245,7 +246,7 @@ void Node::Impl::RunAnnouncer() {
   }
 }
 
-void Node::Impl::Release(std::shared_ptr<Incarnation> life) {
+void Node::Impl::Release(std::shared_ptr<Incarnation> life, std::optional<HandedTables>* tables) {
   {
     std::lock_guard lock(mu);
     current.reset();
@@ -256,6 +257,8 @@ void Node::Impl::Release(std::shared_ptr<Incarnation> life) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (life.use_count() > 1) LogWarning() << "a call still holds the root after 10 s";
+  // Only once no host call reads them: taken, they are gone from this life.
+  if (tables && life.use_count() == 1) *tables = life->TakeTables();
   life.reset();
 }
 
@@ -305,8 +308,8 @@ void Node::Impl::SuperviseLives() {
       rejoin_to.reset();
     }
     // The master opens with what the standby applied, not a replay of it.
-    std::optional<HandedTables> handed = promote ? life->TakeTables() : std::nullopt;
-    Release(std::move(life));
+    std::optional<HandedTables> handed;
+    Release(std::move(life), promote ? &handed : nullptr);
     // (Inside Node, Status, Rejoin and Failover name its own members.)
     tandem::Status next;  // why there is no next life, if there is none
     if (rejoin) {

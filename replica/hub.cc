@@ -24,7 +24,7 @@ ReplicationHub::ReplicationHub(Engine* engine) : engine_(engine) {
     RecomputeLocked(engine_->durable());
   }
   engine_->SetDurableObserver([this](Position durable) { OnDurable(durable); });
-  expiry_ = std::thread([this] { ExpireWaiters(); });
+  background_ = std::thread([this] { RunBackground(); });
   engine_->SetCommitGate([this](Position pos, std::function<void(const Status&)> fn) {
     WhenReleased(pos, std::move(fn));
   });
@@ -37,8 +37,8 @@ ReplicationHub::~ReplicationHub() {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
-  expiry_cv_.notify_all();
-  expiry_.join();
+  background_cv_.notify_all();
+  background_.join();
   FailWaiting(Stopping());
 }
 
@@ -57,7 +57,7 @@ void ReplicationHub::WhenReleased(Position pos, std::function<void(const Status&
     MutexLock lock(&mu_);
     if (release_ < pos) {
       waiting_.emplace(pos, Waiter{std::move(fn), deadline, now});
-      expiry_cv_.notify_all();
+      background_cv_.notify_all();
       return;
     }
   }
@@ -85,9 +85,19 @@ std::string ReplicationHub::StalledByLocked() const {
   return out.empty() ? "the mandatory standbys" : "mandatory standby " + out;
 }
 
-void ReplicationHub::ExpireWaiters() {
+void ReplicationHub::RunBackground() {
   MutexLock lock(&mu_);
   while (!stopping_) {
+    if (persist_due_) {
+      persist_due_ = false;
+      const Position release = release_;
+      lock.unlock();
+      bool written = WritePositionFile(ReleaseFile(*engine_), release).ok();
+      lock.lock();
+      if (written) persisted_release_ = std::max(persisted_release_, release);
+      if (stopping_) break;
+      // On to the deadlines: a slow disk must not hold up their expiry.
+    }
     auto now = std::chrono::steady_clock::now();
     auto next = std::chrono::steady_clock::time_point::max();
     std::vector<std::pair<Position, Waiter>> expired;
@@ -112,10 +122,11 @@ void ReplicationHub::ExpireWaiters() {
       lock.lock();
       continue;
     }
+    if (persist_due_) continue;  // due again while it was being written
     if (next == std::chrono::steady_clock::time_point::max()) {
-      expiry_cv_.wait(lock);
+      background_cv_.wait(lock);
     } else {
-      expiry_cv_.wait_until(lock, next);
+      background_cv_.wait_until(lock, next);
     }
   }
 }
@@ -184,8 +195,11 @@ bool ReplicationHub::RecomputeLocked(Position durable) {
   release_moved_ = std::chrono::steady_clock::now();
   if (release_.journal != persisted_release_.journal ||
       release_.offset >= persisted_release_.offset + (1 << 20)) {
-    // Persisting lags a little: a lower release after a crash is always safe.
-    if (WritePositionFile(ReleaseFile(*engine_), release_).ok()) persisted_release_ = release_;
+    // Persisting lags a little: a lower release after a crash is always
+    // safe. So it is written by the background thread, not by the writer's
+    // or an acknowledgement's thread, which this runs on.
+    persist_due_ = true;
+    background_cv_.notify_all();
   }
   return true;
 }

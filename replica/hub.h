@@ -106,8 +106,9 @@ class ReplicationHub : public StreamOrigin {
   void WakeListeners() TANDEM_EXCLUDES(mu_);
   // Takes the waiters that release has passed, to run outside mu_.
   std::vector<std::function<void(const Status&)>> TakeReleasedLocked() TANDEM_REQUIRES(mu_);
-  // Fails waiters past their deadline (a thread of its own).
-  void ExpireWaiters();
+  // A thread of its own: fails waiters past their deadline, and persists
+  // release when it is due.
+  void RunBackground();
   // Who holds release back, for an error message.
   std::string StalledByLocked() const TANDEM_REQUIRES(mu_);
   struct Waiter {
@@ -120,6 +121,7 @@ class ReplicationHub : public StreamOrigin {
   mutable Mutex mu_;
   Position release_ TANDEM_GUARDED_BY(mu_);
   Position persisted_release_ TANDEM_GUARDED_BY(mu_);
+  bool persist_due_ TANDEM_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point release_moved_ TANDEM_GUARDED_BY(mu_) =
       std::chrono::steady_clock::now();
   std::map<std::string, DownstreamStatus> downstream_ TANDEM_GUARDED_BY(mu_);
@@ -129,8 +131,8 @@ class ReplicationHub : public StreamOrigin {
   std::vector<ServerSpec> specs_ TANDEM_GUARDED_BY(mu_);
   std::multimap<Position, Waiter> waiting_ TANDEM_GUARDED_BY(mu_);
   bool stopping_ TANDEM_GUARDED_BY(mu_) = false;
-  CondVar expiry_cv_;
-  std::thread expiry_;
+  CondVar background_cv_;
+  std::thread background_;
   // When recent durable positions were reached, for lag samples.
   std::deque<std::pair<Position, std::chrono::steady_clock::time_point>> durable_times_
       TANDEM_GUARDED_BY(mu_);

@@ -378,6 +378,16 @@ TEST(EngineTest, TablesHandedOverAtAnotherPositionAreIgnoredForAReplay) {
   EXPECT_EQ((*engine)->tables().Get("t", "before-rotation"), "v");
 }
 
+TEST(EngineTest, TablesHandedOverToARootMissingARotatedJournalDoNotHideIt) {
+  TempDir dir;
+  Epoch epoch;
+  HandedTables handed = HistoryWithTables(dir.path(), &epoch);
+  ASSERT_TRUE(RemoveDurably(RootLayout(dir.path()).rotated_journal(1)).ok());
+  // As without them: the root cannot be recovered, so it does not serve.
+  auto engine = Engine::Open({dir.path(), false}, std::move(handed));
+  EXPECT_FALSE(engine.ok());
+}
+
 TEST(EngineTest, ACheckpointNamedForAnotherJournalIsSkipped) {
   TempDir dir;
   RootLayout layout(dir.path());

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "replica/server_spec.h"
+#include "replica/state_file.h"
+#include "tests/testing/fault_fs.h"
 #include "tests/testing/temp_dir.h"
 
 namespace tandem::testing {
@@ -64,6 +66,51 @@ TEST_F(HubTest, ACommitNoMandatoryStandbyConfirmsInTimeFailsAsUnconfirmed) {
   EXPECT_EQ(answer.code(), Code::kUnconfirmed);
   EXPECT_NE(answer.message().find("'sb1'"), std::string::npos) << answer.ToString();
   EXPECT_TRUE(engine->tables().Get("kv", "k")) << "durable here, only unconfirmed";
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  for (int i = 0; i < 20000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
+
+// Release is persisted (staterelease) by the hub's own thread, never by the
+// journal writer's: a slow disk under that file holds up no commit.
+TEST(HubPersistTest, ASlowReleaseFileHoldsUpNoCommit) {
+  TempDir dir;
+  const std::string root = dir.Sub("root");
+  ASSERT_TRUE(CreateDirs(root).ok());
+  FaultFs fs(dir.Sub("scratch"));
+  ScopedMount mount(root, &fs);
+  auto engine = std::move(Engine::Open({root, false})).value();
+  auto hub = std::make_unique<ReplicationHub>(engine.get());
+  const std::string file = root + "/staterelease";
+  ASSERT_TRUE(WaitFor([&] { return ReadPositionFile(file).ok(); }));  // the first one
+
+  // A megabyte past the persisted release makes the next write due; its
+  // sync is held.
+  fs.HoldNext(FsOp::kDataSync, "staterelease");
+  std::atomic<int> answered{0};
+  engine->CommitAsync({{Op::Put("kv", "big", std::string(1200 << 10, 'x'))}},
+                      [&](const Status&, Position) { ++answered; });
+  ASSERT_TRUE(fs.WaitUntilHeld());
+  for (int i = 0; i < 10; ++i) {
+    engine->CommitAsync({{Op::Put("kv", "k" + std::to_string(i), "v")}},
+                        [&](const Status& st, Position) {
+                          EXPECT_TRUE(st.ok()) << st.ToString();
+                          ++answered;
+                        });
+  }
+  bool all = WaitFor([&] { return answered == 11; });
+  fs.Release();
+  EXPECT_TRUE(all) << answered << " of 11 commits answered while staterelease was syncing";
+  EXPECT_TRUE(WaitFor([&] {
+    auto persisted = ReadPositionFile(file);
+    return persisted.ok() && persisted->offset > (1200u << 10);
+  }));
 }
 
 }  // namespace
