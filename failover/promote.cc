@@ -174,10 +174,10 @@ Status SettleInterruptedFailover(const RootLayout& layout, const std::string& ad
   return Status::Ok();
 }
 
-Result<bool> FinishFailover(Engine* engine, const std::string& address) {
+Status FinishFailover(Engine* engine, const std::string& address) {
   const RootLayout& layout = engine->layout();
   TANDEM_ASSIGN_OR_RETURN(auto rec, ReadFailoverRecord(layout));
-  if (!rec || rec->phase != FailoverPhase::kPromoted) return false;
+  if (!rec || rec->phase != FailoverPhase::kPromoted) return Status::Ok();
   if (engine->epoch().value <= rec->old_epoch) {
     // Above every epoch the failover heard of, not only those held here.
     TANDEM_ASSIGN_OR_RETURN(Position at,
@@ -216,7 +216,7 @@ Result<bool> FinishFailover(Engine* engine, const std::string& address) {
         {"TANDEM_OLD_MASTER=" + rec->master_id, "TANDEM_NEW_MASTER_WAS=" + rec->standby_id,
          "TANDEM_NEW_ADDRESS=" + address, "TANDEM_EPOCH=" + std::to_string(engine->epoch().value)});
   }
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace tandem

@@ -27,7 +27,6 @@ Status SettleInterruptedFailover(const RootLayout& layout, const std::string& ad
 // `address` (unless its port is 0), then the `trigger.failed-over` command
 // (if configured). Runs before the server takes commands. A no-op on a root
 // that did not fail over.
-// True when it finished one.
-Result<bool> FinishFailover(Engine* engine, const std::string& address);
+Status FinishFailover(Engine* engine, const std::string& address);
 
 }  // namespace tandem

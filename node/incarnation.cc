@@ -27,7 +27,6 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
   auto self = std::unique_ptr<Incarnation>(new Incarnation());
   // A root with a local `target` is a standby or replica; otherwise a master.
   bool downstream = ReadLocalConfig(RootLayout(root)).count("target") > 0;
-  const bool promoted_here = handed.has_value();  // by the life before, in this process
   TANDEM_RETURN_IF_ERROR(downstream ? self->OpenDownstream(root, hooks)
                                     : self->OpenMaster(root, hooks, std::move(handed)));
   const std::string& id = self->server_id();
@@ -75,11 +74,8 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
     // Before any client can write: a new master's history opens with its
     // failover record. Past the point of no return there is no other master
     // to go back to, so a full disk is waited out here, not given up on.
-    bool took_over = false;
     for (;;) {
-      Result<bool> finished = FinishFailover(engine, address);
-      took_over = finished.ok() && *finished;
-      Status st = finished.status();
+      Status st = FinishFailover(engine, address);
       if (st.ok()) break;
       if (st.code() != Code::kNoSpace) return st.Annotate("finishing the failover");
       LogError() << "cannot finish the failover yet: " << st.message()
@@ -93,10 +89,8 @@ Result<std::unique_ptr<Incarnation>> Incarnation::Open(const Where& where, Hooks
       }
     }
     // A master that was away while a standby took over learns it here,
-    // before its first write. One that took over just now, in this process,
-    // asked every server's epoch in its failover's check: it probes later,
-    // as it runs (a hung standby would cost its first write a whole timeout).
-    if (!(took_over && promoted_here)) self->participant_->ProbeForNewerMaster();
+    // before its first write.
+    self->participant_->ProbeForNewerMaster();
     self->participant_->Start();
     self->started_at_ = engine->durable();
   }
