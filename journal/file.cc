@@ -121,12 +121,24 @@ Status DirectoryBatch::Remove(const std::string& path) {
 }
 
 Status DirectoryBatch::Sync() {
-  for (const std::string& dir : to_) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
+  auto in = [](const std::vector<std::string>& dirs, const std::string& dir) {
+    return std::find(dirs.begin(), dirs.end(), dir) != dirs.end();
+  };
+  // Only destinations, then those both (a rename out of one came after a
+  // rename into it, or before), then only sources.
+  std::vector<std::string> order;
+  for (const std::string& dir : to_) {
+    if (!in(from_, dir)) order.push_back(dir);
+  }
+  for (const std::string& dir : to_) {
+    if (in(from_, dir)) order.push_back(dir);
+  }
   for (const std::string& dir : from_) {
-    if (std::find(to_.begin(), to_.end(), dir) == to_.end()) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
+    if (!in(to_, dir)) order.push_back(dir);
   }
   to_.clear();
   from_.clear();
+  for (const std::string& dir : order) TANDEM_RETURN_IF_ERROR(SyncDir(dir));
   return Status::Ok();
 }
 

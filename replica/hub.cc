@@ -92,9 +92,9 @@ void ReplicationHub::RunBackground() {
       persist_due_ = false;
       const Position release = release_;
       lock.unlock();
-      bool written = WritePositionFile(ReleaseFile(*engine_), release).ok();
+      Status written = WritePositionFile(ReleaseFile(*engine_), release);
+      if (!written.ok()) LogWarning() << "cannot persist release: " << written.message();
       lock.lock();
-      if (written) persisted_release_ = std::max(persisted_release_, release);
       if (stopping_) break;
       // On to the deadlines: a slow disk must not hold up their expiry.
     }
@@ -197,7 +197,10 @@ bool ReplicationHub::RecomputeLocked(Position durable) {
       release_.offset >= persisted_release_.offset + (1 << 20)) {
     // Persisting lags a little: a lower release after a crash is always
     // safe. So it is written by the background thread, not by the writer's
-    // or an acknowledgement's thread, which this runs on.
+    // or an acknowledgement's thread, which this runs on; counted as
+    // persisted from here, so that commits meanwhile ask for no more writes
+    // until the next megabyte.
+    persisted_release_ = release_;
     persist_due_ = true;
     background_cv_.notify_all();
   }

@@ -120,7 +120,7 @@ class ReplicationHub : public StreamOrigin {
   Engine* engine_;  // borrowed
   mutable Mutex mu_;
   Position release_ TANDEM_GUARDED_BY(mu_);
-  Position persisted_release_ TANDEM_GUARDED_BY(mu_);
+  Position persisted_release_ TANDEM_GUARDED_BY(mu_);  // or being persisted
   bool persist_due_ TANDEM_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point release_moved_ TANDEM_GUARDED_BY(mu_) =
       std::chrono::steady_clock::now();
