@@ -102,6 +102,18 @@ Result<RebuiltState> RebuildState(const RootLayout& layout, uint32_t end,
   return out;
 }
 
+namespace {
+
+// Whether every rotated journal from `from` up to (not including) `live` is there.
+bool RotatedJournalsThere(const RootLayout& layout, uint32_t from, uint32_t live) {
+  for (uint32_t n = from; n < live; ++n) {
+    if (!PathExists(layout.rotated_journal(n))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool CanRebuildState(const RootLayout& layout, uint32_t live) {
   auto ckps = layout.ListCheckpoints();
   if (!ckps.ok()) return false;
@@ -112,10 +124,7 @@ bool CanRebuildState(const RootLayout& layout, uint32_t live) {
       break;
     }
   }
-  for (uint32_t n = from; n < live; ++n) {
-    if (!PathExists(layout.rotated_journal(n))) return false;
-  }
-  return true;
+  return RotatedJournalsThere(layout, from, live);
 }
 
 namespace {
@@ -125,27 +134,25 @@ namespace {
 // one record after the header is enough to know both.
 Result<std::optional<RecoveredState>> TakeHanded(const RootLayout& layout, HandedTables* handed) {
   if (!PathExists(layout.live_journal())) return std::optional<RecoveredState>();
-  TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
-                          ScanJournal(layout.live_journal(), TailPolicy::kCutTornTail, nullptr,
-                                      CleanEnd(layout, handed->at.journal)));
-  const Position end{sum.journal, sum.data_end};
   // What a full recovery would also need: a checkpoint at or before the live
   // journal (or none, from journal 1) and every rotated journal after it.
-  // Their contents are checked at the next full start, not here.
-  bool history = true;
+  // Their contents are checked at the next full start, not here; checked
+  // before the scan, so that a replay does not read the live journal twice.
+  const uint32_t live = handed->at.journal;
   TANDEM_ASSIGN_OR_RETURN(std::vector<uint32_t> ckps, layout.ListCheckpoints());
   uint32_t from = 1;
   for (uint32_t n : ckps) {
-    if (n <= sum.journal) from = std::max(from, n);
+    if (n <= live) from = std::max(from, n);
   }
-  for (uint32_t n = from; n < sum.journal && history; ++n) {
-    history = PathExists(layout.rotated_journal(n));
-  }
-  if (!history) {
-    LogWarning() << "the root lacks rotated journals before journal " << sum.journal
+  if (!RotatedJournalsThere(layout, from, live)) {
+    LogWarning() << "the root lacks rotated journals before journal " << live
                  << ": not using the tables handed over; replaying it";
     return std::optional<RecoveredState>();
   }
+  TANDEM_ASSIGN_OR_RETURN(JournalSummary sum,
+                          ScanJournal(layout.live_journal(), TailPolicy::kCutTornTail, nullptr,
+                                      CleanEnd(layout, live)));
+  const Position end{sum.journal, sum.data_end};
   if (end != handed->at || sum.rotated_to || sum.records == 0) {
     LogWarning() << "the tables handed over at " << handed->at.Token()
                  << " do not fit the live journal (it ends at " << end.Token()
