@@ -3,6 +3,11 @@
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
+# UNITY=ON compiles each library's sources in batches (CMAKE_UNITY_BUILD):
+# half the compile time of a full build, as .ci/run does four of them, but a
+# change to one file recompiles its whole batch, so it is off for working.
+UNITY    ?= OFF
+CMAKE_COMMON := -DTANDEM_WERROR=ON -DCMAKE_UNITY_BUILD=$(UNITY)
 # prometheus: promtool and a Prometheus server for tests/integration/monitoring_test;
 # dpkg-dev: dpkg-shlibdeps for the dependencies of `make package`.
 PACKAGES := cmake make g++ libboost-dev zlib1g-dev libxxhash-dev libssl-dev libgtest-dev \
@@ -18,7 +23,7 @@ deps:
 	@scripts/install-deps.sh $(PACKAGES)
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_WERROR=ON >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_COMMON) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
@@ -49,7 +54,7 @@ fuzz: deps
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps
-	@cmake -S . -B build-asan -DTANDEM_WERROR=ON -DTANDEM_SANITIZE=address,undefined -DTANDEM_BUILD_BENCHMARKS=OFF \
+	@cmake -S . -B build-asan $(CMAKE_COMMON) -DTANDEM_SANITIZE=address,undefined -DTANDEM_BUILD_BENCHMARKS=OFF \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j2
@@ -58,7 +63,7 @@ sanitize: deps
 # -Wthread-safety also checks the locking annotations (journal/mutex.h).
 tsan: deps
 	@scripts/install-deps.sh $(FUZZ_PACKAGES)
-	@CXX=clang++ cmake -S . -B build-tsan -DTANDEM_WERROR=ON -DTANDEM_SANITIZE=thread -DTANDEM_BUILD_BENCHMARKS=OFF \
+	@CXX=clang++ cmake -S . -B build-tsan $(CMAKE_COMMON) -DTANDEM_SANITIZE=thread -DTANDEM_BUILD_BENCHMARKS=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j2
@@ -67,7 +72,7 @@ tsan: deps
 # the tests, with warnings as errors. RELEASE_TESTS=ON builds the tests too.
 RELEASE_TESTS ?= OFF
 release: deps
-	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON \
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON) \
 	  -DTANDEM_BUILD_TESTS=$(RELEASE_TESTS) -DTANDEM_BUILD_BENCHMARKS=$(RELEASE_TESTS) >/dev/null
 	@cmake --build build-release -j$(JOBS)
 
