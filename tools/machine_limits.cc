@@ -10,6 +10,10 @@
 #include "journal/file.h"
 
 namespace tandem {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -58,8 +62,6 @@ Result<DiskLimits> MeasureDisk(const std::string& dir, double seconds) {
 }
 
 Result<double> MeasureLoopbackMBps(uint64_t bytes) {
-  namespace asio = boost::asio;
-  using tcp = asio::ip::tcp;
   asio::io_context io;
   boost::system::error_code ec;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
